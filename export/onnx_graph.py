@@ -1,0 +1,210 @@
+"""A small ONNX graph builder that writes weights straight from numpy.
+
+Graphs are built node by node (no tracing). Initializers are streamed into one external data
+file next to the model as they are added, so multi-GB graphs never sit in memory twice.
+
+Building blocks shared by every graph (Linear, RMSNorm, RoPE, attention, SwiGLU) live here as
+methods; graph modules under ``export/graphs`` compose them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+
+_NP_TO_ONNX = {
+    np.dtype("float32"): TensorProto.FLOAT,
+    np.dtype("float16"): TensorProto.FLOAT16,
+    np.dtype("int64"): TensorProto.INT64,
+    np.dtype("int32"): TensorProto.INT32,
+    np.dtype("bool"): TensorProto.BOOL,
+}
+FLOAT = TensorProto.FLOAT
+INT64 = TensorProto.INT64
+BOOL = TensorProto.BOOL
+
+Dim = int | str | None
+
+
+class GraphBuilder:
+    """Accumulates nodes; ``save(path)`` writes ``path`` and ``path + '.data'``.
+
+    ``op(...)`` returns the output name (or names). Names are made unique with a counter, and
+    ``scope`` prefixes them so graphs stay readable in Netron.
+    """
+
+    _SMALL = 64  # initializers up to this many elements stay inline
+
+    def __init__(self, name: str, data_path: str | Path):
+        self.name = name
+        self.nodes: list[onnx.NodeProto] = []
+        self.inputs: list[onnx.ValueInfoProto] = []
+        self.outputs: list[onnx.ValueInfoProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+        self._n = 0
+        self._consts: dict[tuple, str] = {}
+        self._weights: dict[str, str] = {}
+        self._scope: list[str] = []
+        self.data_path = Path(data_path)
+        self._data = open(self.data_path, "wb")  # noqa: SIM115 - closed in save()
+        self._offset = 0
+
+    # ------------------------------------------------------------------ naming / io
+    def fresh(self, hint: str) -> str:
+        self._n += 1
+        prefix = "/".join(self._scope)
+        return f"{prefix}/{hint}_{self._n}" if prefix else f"{hint}_{self._n}"
+
+    def scope(self, name: str) -> _Scope:
+        return _Scope(self, name)
+
+    def input(self, name: str, elem_type: int, shape: Sequence[Dim]) -> str:
+        self.inputs.append(helper.make_tensor_value_info(name, elem_type, list(shape)))
+        return name
+
+    def output(self, value: str, name: str, elem_type: int, shape: Sequence[Dim]) -> str:
+        self.nodes.append(helper.make_node("Identity", [value], [name], name=f"out/{name}"))
+        self.outputs.append(helper.make_tensor_value_info(name, elem_type, list(shape)))
+        return name
+
+    # ------------------------------------------------------------------ constants / weights
+    def _add_initializer(self, name: str, arr: np.ndarray) -> str:
+        arr = np.ascontiguousarray(arr)
+        if arr.size <= self._SMALL:
+            self.initializers.append(numpy_helper.from_array(arr, name))
+            return name
+        t = TensorProto()
+        t.name = name
+        t.data_type = _NP_TO_ONNX[arr.dtype]
+        t.dims.extend(arr.shape)
+        pad = -self._offset % 64
+        if pad:
+            self._data.write(b"\0" * pad)
+            self._offset += pad
+        raw = arr.tobytes()
+        self._data.write(raw)
+        t.data_location = TensorProto.EXTERNAL
+        for k, v in (("location", self.data_path.name), ("offset", str(self._offset)), ("length", str(len(raw)))):
+            e = t.external_data.add()
+            e.key, e.value = k, v
+        self._offset += len(raw)
+        self.initializers.append(t)
+        return name
+
+    def const(self, value: np.ndarray | Sequence[int] | Sequence[float] | int | float, dtype=None) -> str:
+        arr = np.asarray(value, dtype=dtype)
+        if arr.dtype == np.float64:
+            arr = arr.astype(np.float32)
+        key = (arr.dtype.str, arr.shape, arr.tobytes()) if arr.size <= 4096 else None
+        if key is not None and key in self._consts:
+            return self._consts[key]
+        name = self.fresh("const")
+        self._add_initializer(name, arr)
+        if key is not None:
+            self._consts[key] = name
+        return name
+
+    def weight(self, name: str, arr: np.ndarray) -> str:
+        """A named weight (deduplicated by name: the same checkpoint tensor is stored once)."""
+        if name not in self._weights:
+            self._weights[name] = self._add_initializer(name, np.asarray(arr))
+        return self._weights[name]
+
+    def ints(self, *values: int) -> str:
+        return self.const(np.array(values, dtype=np.int64))
+
+    # ------------------------------------------------------------------ nodes
+    def op(self, op_type: str, *inputs: str, outputs: int = 1, domain: str = "", **attrs) -> str | list[str]:
+        outs = [self.fresh(op_type) for _ in range(outputs)]
+        node = helper.make_node(op_type, list(inputs), outs, name=self.fresh(op_type + "_node"), domain=domain or None, **attrs)
+        self.nodes.append(node)
+        return outs[0] if outputs == 1 else outs
+
+    # ------------------------------------------------------------------ layers (float32)
+    def linear(self, x: str, w: np.ndarray, b: np.ndarray | None = None, name: str = "linear") -> str:
+        """y = x @ w.T + b with torch layout ``w [out, in]`` (stored transposed, [in, out])."""
+        y = self.op("MatMul", x, self.weight(name + ".weight_t", np.ascontiguousarray(np.asarray(w, np.float32).T)))
+        if b is not None:
+            y = self.op("Add", y, self.weight(name + ".bias", np.asarray(b, np.float32)))
+        return y
+
+    def rms_norm(self, x: str, w: np.ndarray, eps: float, name: str = "norm") -> str:
+        """w * x / sqrt(mean(x^2, -1) + eps) over the last axis (fp32; ORT fuses the pattern)."""
+        var = self.op("ReduceMean", self.op("Mul", x, x), axes=[-1], keepdims=1)
+        inv = self.op("Reciprocal", self.op("Sqrt", self.op("Add", var, self.const(np.float32(eps)))))
+        return self.op("Mul", self.op("Mul", x, inv), self.weight(name + ".weight", np.asarray(w, np.float32)))
+
+    def layer_norm(self, x: str, w: np.ndarray, b: np.ndarray, eps: float, name: str = "ln") -> str:
+        return self.op(
+            "LayerNormalization",
+            x,
+            self.weight(name + ".weight", np.asarray(w, np.float32)),
+            self.weight(name + ".bias", np.asarray(b, np.float32)),
+            axis=-1,
+            epsilon=float(eps),
+        )
+
+    def silu(self, x: str) -> str:
+        return self.op("Mul", x, self.op("Sigmoid", x))
+
+    def gelu(self, x: str) -> str:
+        """Exact (erf) GELU: 0.5 x (1 + erf(x / sqrt 2))."""
+        e = self.op("Erf", self.op("Mul", x, self.const(np.float32(1 / np.sqrt(2)))))
+        return self.op("Mul", self.op("Mul", x, self.const(np.float32(0.5))), self.op("Add", e, self.const(np.float32(1))))
+
+    def swiglu_mlp(self, x: str, gate: np.ndarray, up: np.ndarray, down: np.ndarray, name: str) -> str:
+        g = self.silu(self.linear(x, gate, name=name + ".gate_proj"))
+        u = self.linear(x, up, name=name + ".up_proj")
+        return self.linear(self.op("Mul", g, u), down, name=name + ".down_proj")
+
+    def rope_cos_sin(self, positions: str, head_dim: int, theta: float) -> tuple[str, str]:
+        """positions int64 [...] -> cos, sin float32 [..., head_dim] (NeoX half-split layout)."""
+        inv = (1.0 / (theta ** (np.arange(0, head_dim, 2, dtype=np.int64).astype(np.float32) / head_dim))).astype(np.float32)
+        pos = self.op("Unsqueeze", self.op("Cast", positions, to=FLOAT), self.ints(-1))
+        ang = self.op("Mul", pos, self.const(inv))
+        ang = self.op("Concat", ang, ang, axis=-1)
+        return self.op("Cos", ang), self.op("Sin", ang)
+
+    def apply_rope(self, x: str, cos: str, sin: str, head_dim: int) -> str:
+        """x [..., head_dim]; cos/sin broadcastable. x*cos + rotate_half(x)*sin."""
+        h = head_dim // 2
+        x1, x2 = self.op("Split", x, self.ints(h, h), axis=-1, outputs=2)
+        rot = self.op("Concat", self.op("Neg", x2), x1, axis=-1)
+        return self.op("Add", self.op("Mul", x, cos), self.op("Mul", rot, sin))
+
+    # ------------------------------------------------------------------ save
+    def save(self, path: str | Path, doc: str = "") -> None:
+        self._data.close()
+        graph = helper.make_graph(self.nodes, self.name, self.inputs, self.outputs, self.initializers)
+        model = helper.make_model(
+            graph,
+            opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)],
+            producer_name="qwen3-tts-runtime/export",
+            doc_string=doc,
+        )
+        model.ir_version = 8
+        path = Path(path)
+        if self.data_path.parent != path.parent:
+            raise ValueError("the data file must sit next to the model")
+        if self._offset == 0:
+            os.unlink(self.data_path)
+        onnx.save_model(model, str(path))
+
+
+class _Scope:
+    def __init__(self, b: GraphBuilder, name: str):
+        self.b, self.name = b, name
+
+    def __enter__(self) -> GraphBuilder:
+        self.b._scope.append(self.name)
+        return self.b
+
+    def __exit__(self, *exc) -> None:
+        self.b._scope.pop()
