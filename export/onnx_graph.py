@@ -179,6 +179,23 @@ class GraphBuilder:
         rot = self.op("Concat", self.op("Neg", x2), x1, axis=-1)
         return self.op("Add", self.op("Mul", x, cos), self.op("Mul", rot, sin))
 
+    def conv1d(
+        self, x: str, w: np.ndarray, b: np.ndarray | None, name: str, dilation: int = 1, groups: int = 1
+    ) -> str:
+        """Unpadded ("valid") Conv1d, stride 1: x [B, Cin, T], torch ``w [Cout, Cin/groups, k]``
+        -> [B, Cout, T - (k-1)*dilation]."""
+        ins = [x, self.weight(name + ".weight", np.asarray(w, np.float32))]
+        if b is not None:
+            ins.append(self.weight(name + ".bias", np.asarray(b, np.float32)))
+        return self.op("Conv", *ins, dilations=[dilation], group=groups, kernel_shape=[w.shape[-1]])
+
+    def conv_transpose1d(self, x: str, w: np.ndarray, b: np.ndarray | None, stride: int, name: str) -> str:
+        """Unpadded ConvTranspose1d: x [B, Cin, T], torch ``w [Cin, Cout, k]`` -> [B, Cout, (T-1)*stride + k]."""
+        ins = [x, self.weight(name + ".weight", np.asarray(w, np.float32))]
+        if b is not None:
+            ins.append(self.weight(name + ".bias", np.asarray(b, np.float32)))
+        return self.op("ConvTranspose", *ins, strides=[stride], kernel_shape=[w.shape[-1]])
+
     # ------------------------------------------------------------------ save
     def save(self, path: str | Path, doc: str = "") -> None:
         self._data.close()

@@ -1,0 +1,266 @@
+"""The 12 Hz codec decoder (Qwen3-TTS-Tokenizer-12Hz) as one ONNX graph (spec §7.2-7.5).
+
+``codes`` int64 [B, T, Q] -> ``pcm`` float32 [B, T * samples_per_frame], clamped to [-1, 1]; one call
+is one decode from a fresh state (transformer positions start at 0, conv history is zeros).
+
+Convolutional parts run channel-first [B, C, T] (ONNX Conv), the transformer [B, T, C]. Every causal
+op gets its left context from a :class:`LeftContext`: this graph pads zeros; a streaming graph can
+pass a subclass that concatenates history inputs instead (and exposes the new tails as outputs)
+while reusing the layer functions below unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from export.config import CodecDecoderConfig
+from export.errors import CheckpointError, UnsupportedModelError
+from export.onnx_graph import FLOAT, INT64, GraphBuilder
+
+RES_DILATIONS = (1, 3, 9)
+CONVNEXT_LN_EPS = 1e-6
+CODEBOOK_EPS = 1e-5
+SNAKE_EPS = 1e-9
+
+
+class _Weights:
+    """``decoder.*`` tensors by their name without the prefix, as float32."""
+
+    def __init__(self, weights: Mapping[str, np.ndarray]):
+        self._w = weights
+
+    def __call__(self, name: str) -> np.ndarray:
+        key = "decoder." + name
+        if key not in self._w:
+            raise CheckpointError(f"codec decoder: missing tensor {key!r}")
+        return np.asarray(self._w[key], dtype=np.float32)
+
+
+class LeftContext:
+    """Left context of causal ops along time (last axis of [B, C, T]): zeros, i.e. a fresh state."""
+
+    def __init__(self, g: GraphBuilder):
+        self.g = g
+
+    def prepend(self, x: str, n: int, name: str) -> str:
+        """x [B, C, T] -> [B, C, n + T] with ``n`` history frames of op ``name`` in front (here zeros)."""
+        if n == 0:
+            return x
+        return self.g.op("Pad", x, self.g.ints(0, 0, n, 0, 0, 0))
+
+
+# ---------------------------------------------------------------------------------------- layers
+def causal_conv(
+    g: GraphBuilder, ctx: LeftContext, x: str, W: _Weights, name: str, dilation: int = 1, groups: int = 1
+) -> str:
+    """Stride-1 causal Conv1d (left context (k-1)*dilation): [B, Cin, T] -> [B, Cout, T]."""
+    w = W(name + ".weight")
+    x = ctx.prepend(x, (w.shape[-1] - 1) * dilation, name)
+    return g.conv1d(x, w, W(name + ".bias"), "decoder." + name, dilation=dilation, groups=groups)
+
+
+def causal_conv_transpose(
+    g: GraphBuilder, ctx: LeftContext, x: str, W: _Weights, name: str, stride: int
+) -> str:
+    """Causal ConvTranspose1d (k, s): [B, Cin, T] -> [B, Cout, T*s].
+
+    Equals the reference (plain ConvTranspose, last k-s samples dropped): ceil((k-s)/s) context frames
+    are prepended and their s samples each dropped again, so a streaming history slots in unchanged.
+    """
+    w = W(name + ".weight")
+    k = w.shape[-1]
+    if k < stride:
+        raise UnsupportedModelError(f"codec decoder: {name}: kernel {k} < stride {stride}")
+    if k == stride:
+        return g.conv_transpose1d(x, w, W(name + ".bias"), stride, "decoder." + name)
+    m = -(-(k - stride) // stride)
+    y = g.conv_transpose1d(ctx.prepend(x, m, name), w, W(name + ".bias"), stride, "decoder." + name)
+    return g.op("Slice", y, g.ints(m * stride), g.ints(stride - k), g.ints(2))
+
+
+def snake_beta(g: GraphBuilder, x: str, W: _Weights, name: str) -> str:
+    """x + sin²(x·e^α) / (e^β + 1e-9), per channel, on [B, C, T] (α, β stored in log space)."""
+    alpha = np.exp(W(name + ".alpha"))[:, None]
+    inv_beta = (np.float32(1.0) / (np.exp(W(name + ".beta")) + np.float32(SNAKE_EPS)))[:, None]
+    s = g.op("Sin", g.op("Mul", x, g.weight(f"decoder.{name}.exp_alpha", alpha)))
+    return g.op("Add", x, g.op("Mul", g.weight(f"decoder.{name}.inv_beta", inv_beta), g.op("Mul", s, s)))
+
+
+def convnext(g: GraphBuilder, ctx: LeftContext, x: str, W: _Weights, name: str) -> str:
+    """x + γ ⊙ PW2(GELU(PW1(LayerNorm_C(causal depthwise conv k7 (x))))) on [B, C, T]."""
+    channels = W(name + ".dwconv.conv.weight").shape[0]
+    h = causal_conv(g, ctx, x, W, name + ".dwconv.conv", groups=channels)
+    h = g.op("Transpose", h, perm=[0, 2, 1])
+    h = g.layer_norm(
+        h, W(name + ".norm.weight"), W(name + ".norm.bias"), CONVNEXT_LN_EPS, "decoder." + name + ".norm"
+    )
+    h = g.gelu(
+        g.linear(h, W(name + ".pwconv1.weight"), W(name + ".pwconv1.bias"), "decoder." + name + ".pwconv1")
+    )
+    h = g.linear(h, W(name + ".pwconv2.weight"), W(name + ".pwconv2.bias"), "decoder." + name + ".pwconv2")
+    h = g.op("Mul", h, g.weight(f"decoder.{name}.gamma", W(name + ".gamma")))
+    return g.op("Add", x, g.op("Transpose", h, perm=[0, 2, 1]))
+
+
+def residual_unit(g: GraphBuilder, ctx: LeftContext, x: str, W: _Weights, name: str, dilation: int) -> str:
+    """x + conv_k1(snake2(causal conv_k7,dil(snake1(x)))) on [B, C, T]."""
+    h = causal_conv(g, ctx, snake_beta(g, x, W, name + ".act1"), W, name + ".conv1.conv", dilation=dilation)
+    h = causal_conv(g, ctx, snake_beta(g, h, W, name + ".act2"), W, name + ".conv2.conv")
+    return g.op("Add", x, h)
+
+
+def dequantize(g: GraphBuilder, codes: str, W: _Weights, cfg: CodecDecoderConfig) -> str:
+    """codes int64 [B, T, Q] -> [B, T, codebook_dim]: OutProj_first(Σ semantic rows) + OutProj_rest(Σ acoustic rows)."""
+    nq, ns, n = cfg.num_quantizers, cfg.num_semantic_quantizers, cfg.codebook_size
+    tables = []
+    for q in range(nq):
+        cb = f"quantizer.rvq_first.vq.layers.{q}" if q < ns else f"quantizer.rvq_rest.vq.layers.{q - ns}"
+        emb = W(cb + "._codebook.embedding_sum")
+        usage = np.maximum(W(cb + "._codebook.cluster_usage"), np.float32(CODEBOOK_EPS))
+        if emb.shape[0] != n:
+            raise CheckpointError(f"codec decoder: {cb} has {emb.shape[0]} rows, config says {n}")
+        tables.append(emb / usage[:, None])
+    table = g.weight("decoder.quantizer.codebooks", np.concatenate(tables, axis=0))  # [Q*N, D]
+    rows = g.op("Gather", table, g.op("Add", codes, g.const(np.arange(nq, dtype=np.int64) * n)), axis=0)
+    out = None
+    for part, lo, hi in (("rvq_first", 0, ns), ("rvq_rest", ns, nq)):
+        s = g.op("ReduceSum", g.op("Slice", rows, g.ints(lo), g.ints(hi), g.ints(2)), g.ints(2), keepdims=0)
+        p = g.linear(
+            s,
+            W(f"quantizer.{part}.output_proj.weight")[:, :, 0],
+            name=f"decoder.quantizer.{part}.output_proj",
+        )
+        out = p if out is None else g.op("Add", out, p)
+    return out
+
+
+def sliding_window_mask(g: GraphBuilder, q_pos: str, k_pos: str, window: int) -> str:
+    """Additive mask [Tq, Tk]: 0 where q-window < k <= q, else -inf (positions int64 [Tq], [Tk])."""
+    d = g.op("Sub", g.op("Unsqueeze", q_pos, g.ints(1)), g.op("Unsqueeze", k_pos, g.ints(0)))
+    ok = g.op(
+        "And", g.op("GreaterOrEqual", d, g.const(np.int64(0))), g.op("Less", d, g.const(np.int64(window)))
+    )
+    return g.op("Where", ok, g.const(np.float32(0.0)), g.const(np.float32(-np.inf)))
+
+
+def transformer_layer(
+    g: GraphBuilder, x: str, W: _Weights, name: str, cfg: CodecDecoderConfig, cos: str, sin: str, mask: str
+) -> str:
+    """Pre-norm layer with LayerScale (spec §7.5): x [B, T, hidden] -> [B, T, hidden]."""
+    H, hd, eps = cfg.num_heads, cfg.head_dim, cfg.rms_norm_eps
+    p = "decoder." + name
+    h = g.rms_norm(x, W(name + ".input_layernorm.weight"), eps, p + ".input_layernorm")
+
+    def heads(proj: str) -> str:  # -> [B, H, T, hd]
+        y = g.linear(h, W(f"{name}.self_attn.{proj}.weight"), name=f"{p}.self_attn.{proj}")
+        return g.op("Transpose", g.op("Reshape", y, g.ints(0, 0, H, hd)), perm=[0, 2, 1, 3])
+
+    def residual(x: str, y: str, scale: str) -> str:  # x + LayerScale(y)
+        return g.op("Add", x, g.op("Mul", y, g.weight(f"{p}.{scale}.scale", W(f"{name}.{scale}.scale"))))
+
+    q = g.apply_rope(heads("q_proj"), cos, sin, hd)
+    k = g.apply_rope(heads("k_proj"), cos, sin, hd)
+    v = heads("v_proj")
+    scores = g.op(
+        "Mul", g.op("MatMul", q, g.op("Transpose", k, perm=[0, 1, 3, 2])), g.const(np.float32(hd**-0.5))
+    )
+    probs = g.op("Softmax", g.op("Add", scores, mask), axis=-1)
+    a = g.op("Reshape", g.op("Transpose", g.op("MatMul", probs, v), perm=[0, 2, 1, 3]), g.ints(0, 0, H * hd))
+    a = g.linear(a, W(name + ".self_attn.o_proj.weight"), name=p + ".self_attn.o_proj")
+    x = residual(x, a, "self_attn_layer_scale")
+    h = g.rms_norm(x, W(name + ".post_attention_layernorm.weight"), eps, p + ".post_attention_layernorm")
+    mlp = [W(f"{name}.mlp.{n}_proj.weight") for n in ("gate", "up", "down")]
+    m = g.swiglu_mlp(h, *mlp, p + ".mlp")
+    return residual(x, m, "mlp_layer_scale")
+
+
+# ---------------------------------------------------------------------------------------- graph
+def build_codec_decoder(
+    weights: Mapping[str, np.ndarray], cfg: CodecDecoderConfig, out_path: Path, debug: bool = False
+) -> None:
+    """Write the decoder graph to ``out_path`` (+ ``out_path.data``).
+
+    Input ``codes`` int64 [B, T, num_quantizers] (each in [0, codebook_size)); output ``pcm`` float32
+    [B, T * prod(upsampling_ratios) * prod(upsample_rates)]. With ``debug`` the intermediates of the
+    reference dump are extra outputs: ``quantized``, ``pre_conv`` [B, C, T], ``pre_transformer``
+    [B, T, C], ``upsample{i}_{j}`` and ``decoder{k}`` [B, C, T'] (open such a graph with ORT's
+    ``EliminateIdentity`` optimizer disabled: ORT 1.32 breaks it when several intermediates are outputs).
+    """
+    if cfg.num_heads != cfg.num_kv_heads:
+        raise UnsupportedModelError("codec decoder: grouped-query attention is not supported (expected MHA)")
+    out_path = Path(out_path)
+    W = _Weights(weights)
+    g = GraphBuilder("codec_decoder", out_path.with_name(out_path.name + ".data"))
+    ctx = LeftContext(g)
+    taps: list[tuple[str, str]] = []
+
+    codes = g.input("codes", INT64, ["batch", "frames", cfg.num_quantizers])
+    with g.scope("quantizer"):
+        x = g.op("Transpose", dequantize(g, codes, W, cfg), perm=[0, 2, 1])  # [B, D, T]
+    taps.append(("quantized", x))
+    with g.scope("pre_conv"):
+        x = causal_conv(g, ctx, x, W, "pre_conv.conv")
+    taps.append(("pre_conv", x))
+
+    with g.scope("pre_transformer"):
+        x = g.op("Transpose", x, perm=[0, 2, 1])  # [B, T, latent]
+        x = g.linear(
+            x,
+            W("pre_transformer.input_proj.weight"),
+            W("pre_transformer.input_proj.bias"),
+            "decoder.pre_transformer.input_proj",
+        )
+        pos = g.op(
+            "Range",
+            g.const(np.int64(0)),
+            g.op("Gather", g.op("Shape", codes), g.const(np.int64(1)), axis=0),
+            g.const(np.int64(1)),
+        )
+        cos, sin = g.rope_cos_sin(pos, cfg.head_dim, cfg.rope_theta)
+        mask = sliding_window_mask(g, pos, pos, cfg.sliding_window)
+        for i in range(cfg.num_layers):
+            with g.scope(f"layer{i}"):
+                x = transformer_layer(g, x, W, f"pre_transformer.layers.{i}", cfg, cos, sin, mask)
+        x = g.rms_norm(x, W("pre_transformer.norm.weight"), cfg.rms_norm_eps, "decoder.pre_transformer.norm")
+        x = g.linear(
+            x,
+            W("pre_transformer.output_proj.weight"),
+            W("pre_transformer.output_proj.bias"),
+            "decoder.pre_transformer.output_proj",
+        )
+    taps.append(("pre_transformer", x))
+    x = g.op("Transpose", x, perm=[0, 2, 1])  # [B, latent, T]
+
+    for i, factor in enumerate(cfg.upsampling_ratios):
+        with g.scope(f"upsample{i}"):
+            x = causal_conv_transpose(g, ctx, x, W, f"upsample.{i}.0.conv", factor)
+            taps.append((f"upsample{i}_0", x))
+            x = convnext(g, ctx, x, W, f"upsample.{i}.1")
+            taps.append((f"upsample{i}_1", x))
+
+    with g.scope("decoder0"):
+        x = causal_conv(g, ctx, x, W, "decoder.0.conv")
+    taps.append(("decoder0", x))
+    for b, rate in enumerate(cfg.upsample_rates, start=1):
+        with g.scope(f"decoder{b}"):
+            x = snake_beta(g, x, W, f"decoder.{b}.block.0")
+            x = causal_conv_transpose(g, ctx, x, W, f"decoder.{b}.block.1.conv", rate)
+            for j, d in enumerate(RES_DILATIONS, start=2):
+                x = residual_unit(g, ctx, x, W, f"decoder.{b}.block.{j}", d)
+        taps.append((f"decoder{b}", x))
+    n = len(cfg.upsample_rates)
+    with g.scope("out"):
+        x = snake_beta(g, x, W, f"decoder.{n + 1}")
+        taps.append((f"decoder{n + 1}", x))
+        x = causal_conv(g, ctx, x, W, f"decoder.{n + 2}.conv")
+        taps.append((f"decoder{n + 2}", x))
+        pcm = g.op("Squeeze", g.op("Clip", x, g.const(np.float32(-1.0)), g.const(np.float32(1.0))), g.ints(1))
+
+    g.output(pcm, "pcm", FLOAT, ["batch", "samples"])
+    if debug:
+        for tap_name, value in taps:
+            g.output(value, tap_name, FLOAT, [None, None, None])
+    g.save(out_path, doc="Qwen3-TTS-Tokenizer-12Hz decoder: codes [B,T,16] int64 -> pcm [B,T*1920] float32")

@@ -1,0 +1,116 @@
+"""Conformance runs on official-format cases (``reference/cases/*.json``) and golden comparison.
+
+Per case the engine writes ``<out>/<case>/codes.npy`` (int64 [frames, 16]) and ``pcm.npy``
+(float32, 24 kHz). With a golden directory (dump format of the reference harness) it checks:
+greedy cases -> codes exact and PCM max abs error <= ``PCM_TOL``; sampled cases -> teacher-forced
+(golden codes fed back) talker and code-predictor logits within ``LOGIT_TOL`` of the golden ones,
+relative to the logits' scale.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runtime.errors import InputError
+from runtime.sampling import SamplingParams
+from runtime.synthesizer import Synthesizer
+
+PCM_TOL = 1e-4
+LOGIT_TOL = 1e-4
+_MODE_TO_TYPE = {"custom_voice": "custom_voice", "voice_design": "voice_design", "voice_clone": "base"}
+# official generate() kwarg -> SamplingParams field
+_KWARGS = {
+    "do_sample": "do_sample", "temperature": "temperature", "top_k": "top_k", "top_p": "top_p",
+    "repetition_penalty": "repetition_penalty", "subtalker_dosample": "sub_do_sample",
+    "subtalker_temperature": "sub_temperature", "subtalker_top_k": "sub_top_k", "subtalker_top_p": "sub_top_p",
+}
+
+
+def case_sampling(synth: Synthesizer, case: dict[str, Any]) -> SamplingParams:
+    extra = case.get("generate") or {}
+    unknown = set(extra) - set(_KWARGS) - {"max_new_tokens"}
+    if unknown:
+        raise InputError(f"case {case['name']}: unsupported generate kwargs {sorted(unknown)}")
+    params = synth.default_sampling(**{_KWARGS[k]: v for k, v in extra.items() if k in _KWARGS})
+    return params.greedy() if case.get("greedy", True) else params
+
+
+def case_max_frames(synth: Synthesizer, case: dict[str, Any]) -> int:
+    """The official ``max_new_tokens = M`` yields at most M - 1 frames (spec §3.7)."""
+    m = case.get("max_new_tokens") or (case.get("generate") or {}).get("max_new_tokens")
+    m = m or synth.engine.generation_config.get("max_new_tokens", 8192)
+    return int(m) - 1
+
+
+def skip_reason(synth: Synthesizer, case: dict[str, Any]) -> str | None:
+    want = _MODE_TO_TYPE.get(case.get("mode", ""))
+    if want is None:
+        return f"unknown mode {case.get('mode')!r}"
+    if want != synth.model_type:
+        return f"mode {case['mode']} needs a {want} engine; this engine is {synth.model_type}"
+    if want == "base":
+        return "voice clone is not implemented yet"
+    return None
+
+
+def _rel_err(got: np.ndarray, want: np.ndarray) -> float:
+    return float(np.abs(got - want).max() / max(1.0, float(np.abs(want).max())))
+
+
+def run_case(synth: Synthesizer, case: dict[str, Any], out: Path, golden: Path | None) -> dict[str, Any]:
+    kw = {
+        "speaker": case.get("speaker"),
+        "language": case.get("language"),
+        "instruct": case.get("instruct"),
+        "non_streaming_mode": case.get("non_streaming_mode"),
+        "sampling": case_sampling(synth, case),
+        "seed": case.get("seed", 0),
+        "max_frames": case_max_frames(synth, case),
+    }
+    audio = synth.synthesize(case["text"], **kw)
+    out.mkdir(parents=True, exist_ok=True)
+    np.save(out / "codes.npy", audio.codes.astype(np.int64))
+    np.save(out / "pcm.npy", audio.pcm.astype(np.float32))
+    rec: dict[str, Any] = {"status": "ran", "frames": len(audio.codes), "finish_reason": audio.finish_reason, "seconds": round(audio.timings["total_s"], 3)}
+    if golden is None:
+        return rec
+    gdir = golden / case["name"]
+    gcodes = np.load(gdir / "codes.npy")
+    if case.get("greedy", True):
+        same = audio.codes.shape == gcodes.shape and bool((audio.codes == gcodes).all())
+        gpcm = np.load(gdir / "pcm.npy")
+        pcm_err = float(np.abs(audio.pcm - gpcm).max()) if audio.pcm.shape == gpcm.shape else float("inf")
+        rec.update(codes_equal=same, pcm_max_abs_err=pcm_err, passed=same and pcm_err <= PCM_TOL)
+    else:
+        tf = synth.synthesize(case["text"], **(kw | {"max_frames": len(gcodes)}), forced_codes=gcodes, capture=True)
+        assert tf.capture is not None
+        gt, gc = np.load(gdir / "talker_logits.npy"), np.load(gdir / "cp_logits.npy")
+        t_err = _rel_err(np.stack(tf.capture["talker_logits"]), gt[: len(gcodes)])
+        n = min(len(gc), len(tf.capture["cp_logits"]))
+        c_err = _rel_err(np.stack(tf.capture["cp_logits"][:n]), gc[:n])
+        rec.update(mode="teacher_forced", talker_logits_rel_err=t_err, cp_logits_rel_err=c_err, passed=t_err <= LOGIT_TOL and c_err <= LOGIT_TOL)
+    return rec
+
+
+def run_conformance(engine_dir: Path, cases_path: Path, out_dir: Path, *, golden: Path | None = None, threads: int | None = None) -> dict[str, Any]:
+    try:
+        cases = json.loads(Path(cases_path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise InputError(f"cannot read cases file {cases_path}: {e}") from None
+    synth = Synthesizer.from_engines(engine_dir, threads=threads)
+    results: dict[str, Any] = {}
+    for case in cases:
+        reason = skip_reason(synth, case)
+        results[case["name"]] = {"status": "skipped", "reason": reason} if reason else run_case(synth, case, Path(out_dir) / case["name"], golden)
+    ran = [r for r in results.values() if r["status"] == "ran"]
+    return {
+        "engine": str(engine_dir),
+        "cases": results,
+        "ran": len(ran),
+        "skipped": len(results) - len(ran),
+        "passed": all(r.get("passed", True) for r in ran),
+    }

@@ -1,0 +1,105 @@
+"""Engine: the ONNX Runtime sessions of one exported engine directory, plus its model facts.
+
+Directory layout (written by ``export``): ``manifest.json``, ``config.json``,
+``generation_config.json``, tokenizer files, ``embed.onnx``, ``talker.onnx``,
+``code_predictor.onnx``, ``codec_decoder.onnx`` (each with a ``.onnx.data`` weight file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from export.config import ModelConfig
+from runtime.errors import EngineError, ProviderError
+from runtime.manifest import Manifest, check
+from runtime.tokenizer import TextTokenizer
+
+GRAPHS = ("embed", "talker", "code_predictor", "codec_decoder")
+_PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider"}
+
+
+def resolve_providers(provider: str, device_id: int = 0) -> list[Any]:
+    """Map ``cpu|cuda|tensorrt|auto`` to an ORT provider list.
+
+    An explicit GPU provider that this onnxruntime build lacks is an error (ORT would otherwise
+    fall back to the CPU silently); ``auto`` takes the best available and warns when that is the CPU.
+    """
+    available = ort.get_available_providers()
+    if provider == "auto":
+        for name in ("cuda", "cpu"):
+            if _PROVIDERS[name] in available:
+                if name == "cpu":
+                    warnings.warn("no GPU execution provider available; running on the CPU", stacklevel=2)
+                return resolve_providers(name, device_id)
+    if provider not in _PROVIDERS:
+        raise ProviderError(f"unknown provider {provider!r} (choose cpu, cuda, tensorrt or auto)")
+    ep = _PROVIDERS[provider]
+    if ep not in available:
+        raise ProviderError(f"provider {provider!r} is not available in this onnxruntime build (available: {', '.join(available)})")
+    if provider == "cpu":
+        return [ep]
+    return [(ep, {"device_id": str(device_id)}), "CPUExecutionProvider"]
+
+
+class Engine:
+    """Loaded sessions and model facts. Thread-compatible, not thread-safe (one request at a time)."""
+
+    def __init__(
+        self,
+        engine_dir: str | Path,
+        *,
+        provider: str = "cpu",
+        threads: int | None = None,
+        device_id: int = 0,
+        verify_hashes: bool = False,
+        tokenizer_regex: str = "official",
+    ):
+        self.dir = Path(engine_dir)
+        self.manifest: Manifest = check(self.dir, verify_hashes=verify_hashes)
+        self.config = ModelConfig.load(self.dir / "config.json")
+        self.generation_config: dict[str, Any] = json.loads((self.dir / "generation_config.json").read_text(encoding="utf-8"))
+        self.tokenizer = TextTokenizer.from_dir(self.dir, regex=tokenizer_regex)
+        self.providers = resolve_providers(provider, device_id)
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.intra_op_num_threads = threads or int(os.environ.get("QTTS_THREADS", 0)) or 0
+        opts.inter_op_num_threads = 1
+        self.sessions: dict[str, ort.InferenceSession] = {}
+        for name in GRAPHS:
+            path = self.dir / f"{name}.onnx"
+            if name not in self.manifest.graphs or not path.is_file():
+                raise EngineError(f"{self.dir}: graph {name}.onnx is missing")
+            try:
+                self.sessions[name] = ort.InferenceSession(str(path), opts, providers=self.providers)
+            except Exception as e:  # ORT raises its own exception types; make them one-line engine errors
+                raise EngineError(f"{path}: onnxruntime could not load the graph: {e}") from None
+        lm = self.config.talker.lm
+        self.hidden_size = lm.hidden_size
+        self.kv_shape = (lm.num_layers, lm.num_kv_heads, lm.head_dim)
+        self.samples_per_frame = 1920
+        self.sample_rate = 24000
+
+    @property
+    def provider(self) -> str:
+        return self.sessions["talker"].get_providers()[0]
+
+    def embed(self, text_ids: np.ndarray, codec_ids: np.ndarray, frame_codes: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """text_ids [N], codec_ids [M], frame_codes [F,16] (int64) -> ([N,H], [M,H], [F,H]) float32."""
+        frames = np.zeros((0, 16), np.int64) if frame_codes is None else frame_codes
+        return tuple(
+            self.sessions["embed"].run(
+                None,
+                {
+                    "text_ids": np.asarray(text_ids, np.int64),
+                    "codec_ids": np.asarray(codec_ids, np.int64),
+                    "frame_codes": np.asarray(frames, np.int64),
+                },
+            )
+        )

@@ -1,0 +1,43 @@
+"""Prometheus metrics (one registry for the library, the bench and the server)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from runtime.synthesizer import Audio
+
+REGISTRY = CollectorRegistry()
+REQUESTS = Counter("qtts_requests", "Synthesis requests by model type and finish reason", ["model_type", "finish_reason"], registry=REGISTRY)
+FRAMES = Counter("qtts_frames", "Codec frames generated (80 ms each)", ["model_type"], registry=REGISTRY)
+AUDIO_SECONDS = Counter("qtts_audio_seconds", "Seconds of audio produced", ["model_type"], registry=REGISTRY)
+TTFA = Histogram(
+    "qtts_time_to_first_audio_seconds",
+    "Request start to first PCM sample available",
+    ["model_type"],
+    buckets=(0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30),
+    registry=REGISTRY,
+)
+RTF = Histogram(
+    "qtts_real_time_factor",
+    "Processing time / audio duration",
+    ["model_type"],
+    buckets=(0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 5, 10),
+    registry=REGISTRY,
+)
+
+
+def observe_request(audio: Audio, model_type: str) -> None:
+    REQUESTS.labels(model_type, audio.finish_reason).inc()
+    FRAMES.labels(model_type).inc(len(audio.codes))
+    AUDIO_SECONDS.labels(model_type).inc(audio.duration)
+    TTFA.labels(model_type).observe(audio.timings["time_to_first_audio_s"])
+    if audio.duration > 0:
+        RTF.labels(model_type).observe(audio.timings["rtf"])
+
+
+def exposition() -> bytes:
+    """The registry in Prometheus text format."""
+    return generate_latest(REGISTRY)

@@ -1,0 +1,135 @@
+"""Typed settings from ``configs/*.toml``. Unknown sections or keys and wrong types are errors.
+
+Precedence: built-in defaults < TOML file < CLI flags (the CLI passes its overrides to ``load``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from runtime.errors import TTSError
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+class ConfigError(TTSError):
+    """A settings file is unreadable, has unknown keys, or a value of the wrong type."""
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    model: str = ""
+    engines_dir: str = "engines"
+    profile: str = "fp32"
+    random_seed: int = 0
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    export: ExportSettings = field(default_factory=ExportSettings)
+    normalize: dict[str, Any] = field(default_factory=dict)  # validated by the normalizer itself
+
+
+@dataclass(frozen=True)
+class RuntimeSection:
+    engines: str = "engines/tiny-custom_voice"
+    provider: str = "cpu"
+    device_id: int = 0
+    threads: int = 0
+    tokenizer_regex: str = "official"
+    max_frames: int = 2048
+
+
+@dataclass(frozen=True)
+class LoggingSection:
+    format: str = "text"
+    level: str = "warning"
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    runtime: RuntimeSection = field(default_factory=RuntimeSection)
+    sampling: dict[str, Any] = field(default_factory=dict)  # validated by SamplingParams
+    logging: LoggingSection = field(default_factory=LoggingSection)
+
+
+@dataclass(frozen=True)
+class ServerSection:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_concurrency: int = 1
+    queue_size: int = 16
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    server: ServerSection = field(default_factory=ServerSection)
+
+
+_CHOICES = {
+    "provider": ("cpu", "cuda", "tensorrt", "auto"),
+    "tokenizer_regex": ("official", "qwen2"),
+    "format": ("text", "json"),
+    "level": ("debug", "info", "warning", "error"),
+    "profile": ("fp32",),
+}
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a table")
+    hints = get_type_hints(cls)
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(names))})")
+    values: dict[str, Any] = {}
+    for k, v in data.items():
+        t = hints[k]
+        if is_dataclass(t):
+            values[k] = _build(t, v, f"{where}.{k}")
+            continue
+        base = dict if str(t).startswith("dict") else t
+        if base is float and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        if not isinstance(v, base) or (base is int and isinstance(v, bool)):
+            raise ConfigError(f"{where}.{k}: expected {base.__name__}, got {type(v).__name__} {v!r}")
+        if k in _CHOICES and v not in _CHOICES[k]:
+            raise ConfigError(f"{where}.{k}: {v!r} is not one of {', '.join(_CHOICES[k])}")
+        values[k] = v
+    return cls(**values)
+
+
+def load(cls: type, path: str | Path | None, overrides: dict[str, dict[str, Any]] | None = None) -> Any:
+    """Parse ``path`` (None: defaults only) into ``cls`` and apply ``{section: {key: value}}`` overrides
+    (None values are ignored, so unset CLI flags keep the file's value)."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{p}: settings file not found") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{p}: invalid TOML ({e})") from None
+    settings = _build(cls, data, Path(path).name if path else cls.__name__)
+    for section, kv in (overrides or {}).items():
+        kv = {k: v for k, v in kv.items() if v is not None}
+        if kv:
+            current = getattr(settings, section)
+            merged = _build(type(current), {**_as_dict(current), **kv}, f"--{section}")
+            settings = replace(settings, **{section: merged})
+    return settings
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
+def default_path(name: str) -> Path | None:
+    """``configs/<name>`` of the source tree when present (an installed package has none)."""
+    p = CONFIG_DIR / name
+    return p if p.is_file() else None

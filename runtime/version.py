@@ -1,0 +1,26 @@
+"""Engine format version and the fingerprint of the code that builds engines.
+
+An engine directory is only valid for the code that exported it ("version of weights = version
+of code"): its manifest records ``ENGINE_FORMAT`` and ``exporter_fingerprint()`` at export time,
+and the runtime refuses a manifest whose values differ from its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+ENGINE_FORMAT = 1
+_EXPORT_DIR = Path(__file__).resolve().parent.parent / "export"
+
+
+@functools.cache
+def exporter_fingerprint() -> str:
+    """sha256 over the sources that decide graph contents (builder, config, graphs), first 16 hex."""
+    h = hashlib.sha256()
+    files = [_EXPORT_DIR / "onnx_graph.py", _EXPORT_DIR / "config.py", *sorted((_EXPORT_DIR / "graphs").glob("*.py"))]
+    for f in files:
+        h.update(f.relative_to(_EXPORT_DIR).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
