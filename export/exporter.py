@@ -78,14 +78,14 @@ def export_engine(
         "embed": lambda p: build_embed(ckpt.model_tensor, cfg.talker, p),
         "talker": lambda p: build_talker(ckpt.model_tensor, cfg.talker, p),
         "code_predictor": lambda p: build_code_predictor(ckpt.model_tensor, cfg.talker, p),
-        "codec_decoder": lambda p: build_codec_decoder(_Prefixed(ckpt.codec_tensor), ckpt.codec_config.decoder, p),
+        "codec_decoder": lambda p: build_codec_decoder(ckpt.codec_file, ckpt.codec_config.decoder, p),
     }
     for i, name in enumerate(GRAPHS):
         report(f"graph {name}", i, len(GRAPHS))
         builders[name](tmp / f"{name}.onnx")
     report("graphs", len(GRAPHS), len(GRAPHS))
     for f in COPIED:
-        shutil.copyfile(ckpt.path / f, tmp / f)
+        shutil.copyfile(ckpt.root / f, tmp / f)
     write_manifest(
         tmp,
         profile=profile,
@@ -100,16 +100,6 @@ def export_engine(
         shutil.rmtree(out)
     tmp.rename(out)
     return out
-
-
-class _Prefixed:
-    """Mapping view name -> array over a getter (the codec builder indexes ``weights[name]``)."""
-
-    def __init__(self, get: Callable[[str], object]):
-        self._get = get
-
-    def __getitem__(self, name: str):
-        return self._get(name)
 
 
 def engine_summary(engine_dir: Path) -> dict:

@@ -1,0 +1,72 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+TTS    := $(VENV)/bin/tts-run
+REFVENV ?= .refvenv
+MODEL  ?=
+PROFILE ?= fp32
+FRAMES ?= 40
+SHARED ?= ../shared
+
+.PHONY: setup test demo export bench bench-reference golden refvenv conformance-shared lint clean
+
+setup: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[cpu,dev]'
+	touch $@
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+# Embedded default model: random weights (noise), generated from a seed, exported, then spoken.
+demo: setup
+	@echo "== NOTE: the embedded demo model has RANDOM weights: the WAV is noise, not speech."
+	@echo "== For real speech: make export MODEL=Qwen/Qwen3-TTS-12Hz-0.6B-CustomVoice (or a local checkpoint dir)"
+	$(TTS) export
+	$(TTS) synth "Привет, мир! Hello from the Qwen3-TTS runtime." --speaker ryan --language auto --seed 0 -o demo.wav
+	@echo "== wrote demo.wav"
+
+# make export MODEL=<checkpoint dir or hub id> [PROFILE=fp32]
+export: setup
+	$(TTS) export $(MODEL) --profile $(PROFILE)
+
+checkpoints/tiny-custom_voice/config.json: | setup
+	$(TTS) random-checkpoint checkpoints/tiny-custom_voice --size tiny --variant custom_voice
+checkpoints/0.6b-custom_voice/config.json: | setup
+	$(TTS) random-checkpoint checkpoints/0.6b-custom_voice --size 0.6b --variant custom_voice
+
+# Tiny model and real 0.6B shapes (random weights), FRAMES frames per request -> bench.json
+bench: setup checkpoints/tiny-custom_voice/config.json checkpoints/0.6b-custom_voice/config.json
+	$(TTS) export checkpoints/tiny-custom_voice --out engines/tiny-custom_voice
+	$(TTS) export checkpoints/0.6b-custom_voice --out engines/0.6b-custom_voice
+	$(TTS) bench --engines engines/tiny-custom_voice --engines engines/0.6b-custom_voice --frames $(FRAMES) \
+	    $(if $(wildcard bench_reference.json),--reference bench_reference.json) --out bench.json
+
+# The official implementation on the same checkpoints (needs the reference venv: make refvenv)
+bench-reference: checkpoints/tiny-custom_voice/config.json checkpoints/0.6b-custom_voice/config.json
+	HF_HUB_OFFLINE=1 $(REFVENV)/bin/python golden/bench_reference.py --frames $(FRAMES) \
+	    --checkpoints checkpoints/tiny-custom_voice checkpoints/0.6b-custom_voice --out bench_reference.json
+
+refvenv:
+	VENV=$(abspath $(REFVENV)) bash $(SHARED)/reference/setup_venv.sh
+
+golden:
+	HF_HUB_OFFLINE=1 $(REFVENV)/bin/python golden/make_golden.py --out golden/tiny
+
+# Conformance against the team's shared golden set (needs the reference venv to rebuild its checkpoints)
+conformance-shared: setup
+	VENV=$(abspath $(REFVENV)) bash $(SHARED)/reference/make_tiny_models.sh build/shared-ckpt
+	for v in custom_voice voice_design base; do \
+	  $(TTS) export build/shared-ckpt/tiny-$$v --out build/shared-engines/tiny-$$v && \
+	  $(TTS) conformance --engines build/shared-engines/tiny-$$v --cases $(SHARED)/reference/cases/tiny.json \
+	      --out build/conformance/tiny-$$v --golden $(SHARED)/golden/tiny || exit 1; \
+	done
+
+clean:
+	rm -rf build engines/*/ checkpoints demo.wav bench.json
