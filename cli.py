@@ -159,8 +159,9 @@ def write_audio(pcm, sample_rate: int, out: str, fmt: str | None) -> None:
     fmt = (fmt or (Path(out).suffix.lstrip(".") if out != "-" else "raw") or "wav").lower()
     if fmt not in ("wav", "flac", "raw"):
         _fail(f"unknown audio format {fmt!r} (wav, flac or raw)")
+    pcm16 = np.round(np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2")  # one quantizer for every format
     if fmt == "raw":
-        data = (np.clip(pcm, -1, 1) * 32767).astype("<i2").tobytes()
+        data = pcm16.tobytes()
         if out == "-":
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
@@ -168,7 +169,7 @@ def write_audio(pcm, sample_rate: int, out: str, fmt: str | None) -> None:
             Path(out).write_bytes(data)
         return
     target = sys.stdout.buffer if out == "-" else out
-    sf.write(target, pcm, sample_rate, format=fmt.upper(), subtype="PCM_16")
+    sf.write(target, pcm16, sample_rate, format=fmt.upper(), subtype="PCM_16")
 
 
 @app.command()

@@ -160,7 +160,8 @@ def _require(root: Path, rel: str) -> Path:
 
 
 def _check(rel: str, f: SafetensorsFile, expected: dict[str, tuple[int, ...]]) -> list[str]:
-    problems = [f"{rel}: missing tensor {n!r} (expected shape {s})" for n, s in expected.items() if n not in f]
+    present = set(f)  # (`name in f` would read the tensor: Mapping.__contains__ calls __getitem__)
+    problems = [f"{rel}: missing tensor {n!r} (expected shape {s})" for n, s in expected.items() if n not in present]
     for name in f:
         if name not in expected:
             problems.append(f"{rel}: unexpected tensor {name!r}")
@@ -172,6 +173,7 @@ def _check(rel: str, f: SafetensorsFile, expected: dict[str, tuple[int, ...]]) -
 
 
 def _tensor(f: SafetensorsFile, rel: str, name: str) -> np.ndarray:
-    if name not in f:
-        raise CheckpointError(f"{f.path}: no tensor {name!r} in {rel}")
-    return np.asarray(f[name], dtype=np.float32)
+    try:
+        return np.asarray(f[name], dtype=np.float32)
+    except KeyError:
+        raise CheckpointError(f"{f.path}: no tensor {name!r} in {rel}") from None

@@ -168,6 +168,19 @@ def test_chunking_does_not_change_values(monkeypatch: pytest.MonkeyPatch) -> Non
     assert np.array_equal(random_tensor(spec, seed=3), whole)
 
 
+def test_f32_and_progress(tmp_path: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+    d = generate_checkpoint(tmp_path / "f32", "tiny", "voice_design", dtype="f32", progress=lambda *a: calls.append(a))
+    ck = Checkpoint.open(d)
+    ck.validate()
+    assert ck.model_file.dtype_of("talker.codec_head.weight") == "F32"
+    assert json.loads((d / "config.json").read_text())["torch_dtype"] == "float32"
+    assert len(calls) == len(ck.model_file) + len(ck.codec_file)
+    assert calls[-1][1] == calls[-1][2] == param_count(expected_model_tensors(ck.config)) + param_count(
+        expected_codec_tensors(ck.codec_config)
+    )
+
+
 def test_bad_size_variant_dtype(tmp_path: Path) -> None:
     for kwargs in ({"size": "3b"}, {"variant": "music"}, {"dtype": "fp8"}):
         args = {"size": "tiny", "variant": "base", **kwargs}

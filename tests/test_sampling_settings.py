@@ -1,0 +1,99 @@
+"""Host-side talker logits pipeline, sampling parameters, settings files, logs and metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runtime import logs, metrics
+from runtime.errors import InputError
+from runtime.sampling import SamplingParams, choose, process_talker_logits
+from runtime.settings import ConfigError, RuntimeSettings, ServerSettings, load
+
+
+def _process(logits, generated_ids, step):
+    gen = np.zeros(len(logits), bool)
+    gen[list(generated_ids)] = True
+    sup = np.zeros(len(logits), bool)
+    sup[6:] = True
+    sup[7] = False  # id 7 plays EOS
+    return process_talker_logits(np.asarray(logits, np.float32), gen, step, penalty=2.0, eos=7, min_frames=2, suppress=sup)
+
+
+def test_repetition_penalty_divides_positive_multiplies_negative() -> None:
+    out = _process([4.0, -4.0, 1.0, 0, 0, 0, 0, 0, 0], {0, 1}, step=5)
+    assert out[0] == 2.0 and out[1] == -8.0 and out[2] == 1.0
+
+
+def test_eos_blocked_for_min_frames_and_controls_suppressed() -> None:
+    x = [0, 0, 0, 0, 0, 0, 9.0, 9.0, 9.0]
+    assert np.isneginf(_process(x, set(), step=1)[7])
+    out = _process(x, set(), step=2)
+    assert out[7] == 9.0 and np.isneginf(out[6]) and np.isneginf(out[8])
+
+
+def test_choose_greedy_first_max_and_sampling_respects_top_k_top_p() -> None:
+    logits = np.array([1.0, 3.0, 3.0, 2.0, -1.0], np.float32)
+    assert choose(logits, 0.5, do_sample=False, temperature=1, top_k=0, top_p=1) == 1
+    rng = np.random.default_rng(0)
+    draws = {choose(logits, float(u), do_sample=True, temperature=1.0, top_k=3, top_p=1.0) for u in rng.random(400)}
+    assert draws == {1, 2, 3}
+    # top_p = 0.5: ids 1 and 2 hold ~0.67 of the mass, the first alone ~0.33 -> keep {1, 2}
+    draws = {choose(logits, float(u), do_sample=True, temperature=1.0, top_k=0, top_p=0.5) for u in rng.random(400)}
+    assert draws == {1, 2}
+
+
+def test_sampling_params_from_generation_config() -> None:
+    gen = {"do_sample": True, "temperature": 0.7, "subtalker_top_k": 20, "max_new_tokens": 8192}
+    p = SamplingParams.from_generation_config(gen, top_p=0.9)
+    assert (p.temperature, p.sub_top_k, p.top_p) == (0.7, 20, 0.9)
+    g = p.greedy()
+    assert not g.do_sample and not g.sub_do_sample and g.repetition_penalty == p.repetition_penalty
+    with pytest.raises(InputError, match="unknown sampling"):
+        SamplingParams.from_generation_config({}, warmth=1)
+
+
+def test_settings_unknown_keys_and_types_are_errors(tmp_path: Path) -> None:
+    p = tmp_path / "runtime.toml"
+    p.write_text('[runtime]\nprovider = "cpu"\nthreads = 2\n')
+    s = load(RuntimeSettings, p, {"runtime": {"threads": 4, "provider": None}})
+    assert s.runtime.threads == 4 and s.runtime.provider == "cpu"
+    p.write_text("[runtime]\nthredas = 2\n")
+    with pytest.raises(ConfigError, match="unknown key.*thredas"):
+        load(RuntimeSettings, p)
+    p.write_text('[runtime]\nthreads = "two"\n')
+    with pytest.raises(ConfigError, match="expected int"):
+        load(RuntimeSettings, p)
+    p.write_text('[runtime]\nprovider = "gpu"\n')
+    with pytest.raises(ConfigError, match="not one of"):
+        load(RuntimeSettings, p)
+    p.write_text("[servr]\n")
+    with pytest.raises(ConfigError, match="unknown key"):
+        load(ServerSettings, p)
+
+
+def test_committed_configs_parse() -> None:
+    from runtime.settings import ModelSettings, default_path
+
+    for cls, name in ((RuntimeSettings, "runtime.toml"), (ServerSettings, "server.toml"), (ModelSettings, "model.toml")):
+        assert load(cls, default_path(name)) is not None
+
+
+def test_json_logs_carry_request_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.configure("json", "info")
+    logging.getLogger("qtts.test").info("synthesized", extra={"request_id": "abc123", "frames": 5})
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    rec = json.loads(line)
+    assert rec["msg"] == "synthesized" and rec["request_id"] == "abc123" and rec["frames"] == 5
+    logs.configure("text", "warning")
+
+
+def test_metrics_exposition_counts_requests(cv_synth) -> None:
+    cv_synth.synthesize("Привет!", speaker="ryan", seed=0, max_frames=2)
+    text = metrics.exposition().decode()
+    assert 'qtts_requests_total{finish_reason="max_frames",model_type="custom_voice"}' in text
+    assert "qtts_time_to_first_audio_seconds_bucket" in text
