@@ -124,6 +124,9 @@ class SafetensorsFile(Mapping[str, np.ndarray]):
             return arr.astype(np.float32)
         return np.array(arr)
 
+    def __contains__(self, name: object) -> bool:  # Mapping's default would read the tensor
+        return name in self._entries
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
 
