@@ -29,7 +29,7 @@ demo: setup
 	@echo "== NOTE: the embedded demo model has RANDOM weights: the WAV is noise, not speech."
 	@echo "== For real speech: make export MODEL=Qwen/Qwen3-TTS-12Hz-0.6B-CustomVoice (or a local checkpoint dir)"
 	$(TTS) export
-	$(TTS) synth "Привет, мир! Hello from the Qwen3-TTS runtime." --speaker ryan --language auto --seed 0 -o demo.wav
+	$(TTS) synth "Привет, мир! Hello from the Qwen3-TTS runtime." --speaker ryan --language auto --seed 0 --max-frames 100 -o demo.wav
 	@echo "== wrote demo.wav"
 
 # make export MODEL=<checkpoint dir or hub id> [PROFILE=fp32]

@@ -10,18 +10,17 @@ Layout (spec §1.1)::
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from export.config import CodecConfig, ModelConfig
+from export.config import CodecConfig, ModelConfig, read_json
 from export.errors import CheckpointError
 from export.safetensors_io import SafetensorsFile
 from export.schema import expected_codec_tensors, expected_model_tensors
+from runtime.manifest import sha256_file
 
 MODEL_FILE = "model.safetensors"
 CODEC_DIR = "speech_tokenizer"
@@ -82,13 +81,7 @@ class Checkpoint:
         if not (root / CODEC_DIR).is_dir():
             raise CheckpointError(f"{root}: missing {CODEC_DIR}/ directory (the codec)")
         codec_config = CodecConfig.load(_require(root, f"{CODEC_DIR}/config.json"))
-        gen_path = _require(root, "generation_config.json")
-        try:
-            gen = json.loads(gen_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise CheckpointError(f"{gen_path}: invalid JSON ({e})") from None
-        if not isinstance(gen, dict):
-            raise CheckpointError(f"{gen_path}: expected a JSON object")
+        gen = read_json(_require(root, "generation_config.json"))
         model_file = SafetensorsFile(_require(root, MODEL_FILE))
         codec_file = SafetensorsFile(_require(root, CODEC_FILE))
         return cls(root, config, codec_config, {**GENERATION_DEFAULTS, **gen}, model_file, codec_file)
@@ -141,15 +134,6 @@ def resolve_model_dir(source: str | Path, revision: str | None = None) -> Path:
             f"{source}: not a local directory and could not be downloaded from the Hugging Face Hub "
             f"({type(e).__name__}: {e}); if offline, download it first and pass its directory"
         ) from e
-
-
-def sha256_file(path: Path, block: int = 1 << 20) -> str:
-    """Streamed sha256 hex digest of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(block):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _require(root: Path, rel: str) -> Path:

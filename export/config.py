@@ -7,6 +7,7 @@ the official code differ from the released values, so a missing key is an error,
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,20 @@ from typing import Any
 from export.errors import CheckpointError, UnsupportedModelError
 
 MODEL_TYPES = ("custom_voice", "base", "voice_design")
+
+
+def read_json(path: str | Path) -> dict[str, Any]:
+    """A JSON object from ``path``; CheckpointError naming the file when missing or malformed."""
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path}: invalid JSON ({e})") from None
+    if not isinstance(raw, dict):
+        raise CheckpointError(f"{path}: expected a JSON object")
+    return raw
 
 
 def _get(d: dict[str, Any], key: str, where: str) -> Any:
@@ -96,14 +111,7 @@ class ModelConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> ModelConfig:
-        path = Path(path)
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CheckpointError(f"{path}: file not found") from None
-        except json.JSONDecodeError as e:
-            raise CheckpointError(f"{path}: invalid JSON ({e})") from None
-        return cls.parse(raw, str(path))
+        return cls.parse(read_json(path), str(path))
 
     @classmethod
     def parse(cls, raw: dict[str, Any], where: str = "config.json") -> ModelConfig:
@@ -218,14 +226,7 @@ class CodecConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> CodecConfig:
-        path = Path(path)
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CheckpointError(f"{path}: file not found") from None
-        except json.JSONDecodeError as e:
-            raise CheckpointError(f"{path}: invalid JSON ({e})") from None
-        return cls.parse(raw, str(path))
+        return cls.parse(read_json(path), str(path))
 
     @classmethod
     def parse(cls, raw: dict[str, Any], where: str = "speech_tokenizer/config.json") -> CodecConfig:
@@ -255,8 +256,6 @@ class CodecConfig:
         if dec.num_quantizers != 16 or dec.num_semantic_quantizers != 1:
             raise UnsupportedModelError(f"{dw}: expected 16 quantizers with 1 semantic")
         spf = int(_get(raw, "decode_upsample_rate", where))
-        import math
-
         if spf != math.prod(dec.upsample_rates) * math.prod(dec.upsampling_ratios):
             raise CheckpointError(f"{dw}: decode_upsample_rate {spf} != product of the upsampling rates")
         return cls(

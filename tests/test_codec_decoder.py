@@ -1,12 +1,8 @@
-"""Codec decoder graph vs the official decoder's dump (``codec_standalone`` of a golden set).
-
-Paths: ``QTTS_CKPT_DIR`` (a model directory with ``speech_tokenizer/``) and ``QTTS_GOLDEN_DIR`` (a golden
-set with ``codec_standalone/``); the test skips when either is missing.
-"""
+"""Codec decoder graph vs the official decoder's dump (``codec_standalone`` of each golden set,
+see ``tests/golden_sets.py``; the shared set is skipped when its checkpoints are not built)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,26 +12,30 @@ from export.config import CodecConfig
 from export.graphs.codec_decoder import build_codec_decoder
 from export.safetensors_io import SafetensorsFile
 from runtime.codec import decode, decode_reference_chunked
+from tests.golden_sets import SHARED_CKPT, golden_dirs
 
 ort = pytest.importorskip("onnxruntime")
 
 TOL = 1e-4
 
 
-@pytest.fixture(scope="module")
-def ckpt_dir() -> Path:
-    d = Path(os.environ.get("QTTS_CKPT_DIR", "/work/ckpt/tiny-custom_voice")) / "speech_tokenizer"
-    if not (d / "model.safetensors").exists():
-        pytest.skip(f"no codec checkpoint at {d}")
-    return d
+@pytest.fixture(scope="module", params=sorted(golden_dirs()))
+def golden_set(request: pytest.FixtureRequest, tiny_checkpoints: dict[str, Path]) -> tuple[Path, Path]:
+    """(codec checkpoint dir, codec_standalone golden dir) of one golden set."""
+    ckpt = tiny_checkpoints["custom_voice"] if request.param == "project" else SHARED_CKPT / "tiny-custom_voice"
+    if not (ckpt / "speech_tokenizer" / "model.safetensors").exists():
+        pytest.skip(f"no checkpoint for the {request.param} golden set at {ckpt} (make conformance-shared)")
+    return ckpt / "speech_tokenizer", golden_dirs()[request.param] / "codec_standalone"
 
 
 @pytest.fixture(scope="module")
-def golden_dir() -> Path:
-    d = Path(os.environ.get("QTTS_GOLDEN_DIR", "/work/shared/golden/tiny")) / "codec_standalone"
-    if not (d / "codes_T40.npy").exists():
-        pytest.skip(f"no codec golden files at {d}")
-    return d
+def ckpt_dir(golden_set: tuple[Path, Path]) -> Path:
+    return golden_set[0]
+
+
+@pytest.fixture(scope="module")
+def golden_dir(golden_set: tuple[Path, Path]) -> Path:
+    return golden_set[1]
 
 
 def _session(path: Path, **kw) -> ort.InferenceSession:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +10,14 @@ import numpy as np
 import pytest
 
 from export.config import ModelConfig
+from export.random_checkpoint import build_model_config
 from runtime.errors import InputError
 from runtime.prompt import SPEAKER, PromptLayout, RefFrame, Row, build_prompt, supported_languages
 from runtime.tokenizer import TextTokenizer
+from tests.golden_sets import MODE_TO_VARIANT, case_dirs, case_id
 
 ASSETS = Path(__file__).resolve().parents[1] / "export" / "assets" / "tokenizer"
-GOLDEN = Path(os.environ.get("QTTS_GOLDEN_DIR", "/work/shared/golden/tiny"))
-CKPT = Path(os.environ.get("QTTS_CKPT_DIR", "/work/ckpt"))
-CASES = sorted(p.parent for p in GOLDEN.glob("*/case.json"))
-CKPT_FOR_MODE = {
-    "custom_voice": "tiny-custom_voice",
-    "voice_clone": "tiny-base",
-    "voice_design": "tiny-voice_design",
-}
+CASES = case_dirs()
 
 PAD, BOS, EOS = 151671, 151672, 151673
 ROLE = [Row(151644, None), Row(77091, None), Row(198, None)]
@@ -224,14 +218,10 @@ def _row(r: dict[str, Any]) -> Row:
     return Row(r["text"], RefFrame(codec["ref_frame"]) if isinstance(codec, dict) else codec)
 
 
-@pytest.mark.skipif(not CASES, reason=f"golden set not found at {GOLDEN}")
-@pytest.mark.parametrize("case_dir", CASES, ids=[p.name for p in CASES])
+@pytest.mark.parametrize("case_dir", CASES, ids=[case_id(p) for p in CASES])
 def test_golden_layout(case_dir: Path, tok: TextTokenizer) -> None:
     case = json.loads((case_dir / "case.json").read_text(encoding="utf-8"))["case"]
-    cfg_path = CKPT / CKPT_FOR_MODE[case["mode"]] / "config.json"
-    if not cfg_path.exists():
-        pytest.skip(f"{cfg_path} not found")
-    cfg = ModelConfig.load(cfg_path)
+    cfg = ModelConfig.parse(build_model_config("tiny", MODE_TO_VARIANT[case["mode"]]))
     kw: dict[str, Any] = {}
     if case["mode"] == "voice_clone":
         ref_codes = case_dir / "ref_codes.npy"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -12,10 +11,11 @@ import pytest
 
 from runtime.errors import InputError, TTSError
 from runtime.tokenizer import TextTokenizer
+from tests.golden_sets import case_dirs, case_id, golden_dirs
 
 ASSETS = Path(__file__).resolve().parents[1] / "export" / "assets" / "tokenizer"
-GOLDEN = Path(os.environ.get("QTTS_GOLDEN_DIR", "/work/shared/golden/tiny"))
-CASES = sorted(p.parent for p in GOLDEN.glob("*/case.json"))
+CASES = case_dirs()
+TOKENIZER_CASES = {name: d / "tokenizer" / "tokenizer_cases.json" for name, d in golden_dirs().items()}
 
 
 @pytest.fixture(scope="module")
@@ -88,15 +88,11 @@ def test_bad_regex_and_missing_files(tmp_path: Path) -> None:
 
 # ---- golden set ------------------------------------------------------------------------------------
 
-golden = pytest.mark.skipif(not CASES, reason=f"golden set not found at {GOLDEN}")
-
-
 def _npy(path: Path) -> list[int]:
     return [int(i) for i in np.load(path)]
 
 
-@golden
-@pytest.mark.parametrize("case_dir", CASES, ids=[p.name for p in CASES])
+@pytest.mark.parametrize("case_dir", CASES, ids=[case_id(p) for p in CASES])
 def test_golden_case_ids(case_dir: Path, tok: TextTokenizer, tok_qwen: TextTokenizer) -> None:
     case = json.loads((case_dir / "case.json").read_text(encoding="utf-8"))["case"]
     ids = _npy(case_dir / "text_ids.npy")
@@ -112,11 +108,9 @@ def test_golden_case_ids(case_dir: Path, tok: TextTokenizer, tok_qwen: TextToken
         assert tok.encode(f"<|im_start|>assistant\n{case['ref_text']}<|im_end|>\n") == ref
 
 
-@pytest.mark.skipif(
-    not (GOLDEN / "tokenizer" / "tokenizer_cases.json").exists(), reason=f"golden set not found at {GOLDEN}"
-)
-def test_golden_tokenizer_cases(tok: TextTokenizer, tok_qwen: TextTokenizer) -> None:
-    data = json.loads((GOLDEN / "tokenizer" / "tokenizer_cases.json").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("name", sorted(TOKENIZER_CASES))
+def test_golden_tokenizer_cases(name: str, tok: TextTokenizer, tok_qwen: TextTokenizer) -> None:
+    data = json.loads(TOKENIZER_CASES[name].read_text(encoding="utf-8"))
     assert data["cases"]
     for c in data["cases"]:
         assert tok.encode(c["text"]) == c["ids"], c["text"]
