@@ -305,10 +305,22 @@ def stream() -> None:
     _not_yet("stream")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def normalize() -> None:
-    """(not implemented yet) Normalize RU/EN text line by line."""
-    _not_yet("normalize")
+@app.command()
+def normalize(
+    lang: Annotated[str, typer.Option(help="ru | en | auto (per-span detection)")] = "auto",
+    explain: Annotated[bool, typer.Option(help="After each line, a JSON line with the spans and chosen class/case.")] = False,
+) -> None:
+    """Normalize RU/EN text from stdin: exactly one output line per input line."""
+    from normalize import NormalizationError, Normalizer
+    from normalize.cli import cli_main
+    from runtime.settings import ModelSettings, default_path, load
+
+    settings = _guard(lambda: load(ModelSettings, default_path("model.toml")))
+    try:
+        normalizer = Normalizer(settings.normalize)
+    except NormalizationError as e:
+        _fail(f"[normalize] in model.toml: {e}")
+    raise typer.Exit(cli_main(sys.stdin, lang, explain, sys.stdout, normalizer))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

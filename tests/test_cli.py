@@ -71,7 +71,7 @@ def test_export_bad_checkpoint_is_one_line_error(tmp_path: Path) -> None:
     assert r.exit_code == 1 and r.output.strip().startswith("error:")
 
 
-@pytest.mark.parametrize("verb", ["stream", "normalize", "serve"])
+@pytest.mark.parametrize("verb", ["stream", "serve"])
 def test_unimplemented_verbs_exit_2(verb: str) -> None:
     r = run(verb)
     assert r.exit_code == 2 and "not implemented yet" in r.output
@@ -102,3 +102,9 @@ def test_conformance_skips_modes_the_engine_cannot_serve(tiny_engines: dict[str,
     codes = np.load(tmp_path / "out" / "cv" / "codes.npy")
     assert codes.shape == (3, 16) and codes.dtype == np.int64  # max_new_tokens 4 -> 3 frames, as official
     assert np.load(tmp_path / "out" / "cv" / "pcm.npy").shape == (3 * 1920,)
+
+
+def test_normalize_writes_one_line_per_input_line() -> None:
+    r = run("normalize", "--lang", "ru", input="в 5 часов\n\nдо 3 км\n")
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines() == ["в пять часов", "", "до трёх километров"]

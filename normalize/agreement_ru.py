@@ -1,0 +1,238 @@
+"""Russian context stage: choose case, gender, number and animacy of numeric spans.
+
+Inputs are the governing preposition (the word right before the span) and the counted noun (the word
+after it, skipping one adjective; for ranges ``с 1990 по 2000 год`` / ``5-7 лет`` the noun after the
+second number).  When the noun is known its observed form decides the case among those the preposition
+allows (``21 книгу`` -> accusative feminine); otherwise the preposition's most likely case is used.
+"""
+
+from __future__ import annotations
+
+from .ru_lexicon import NOUNS, PREPOSITIONS, Noun, analyze
+from .ru_numbers import noun_number
+from .spans import Token
+
+NUMERIC = {"cardinal", "decimal", "ordinal", "fraction", "measure", "money", "roman", "date", "time"}
+_ALL_CASES = ("nom", "acc", "gen", "dat", "ins", "prep")
+_ADJ_ENDINGS = ("ых", "ые", "ый", "ой", "ая", "ую", "ое", "ого", "ому", "ым", "ыми", "их", "ие", "ий", "ей",
+                "яя", "юю", "ее", "его", "ему", "им", "ими")
+_RANGE_LINKS = {"-", "–", "—", "по", "до", "и", "или"}
+_YEAR_ABBR = {"г": False, "гг": True}
+_COPULAR = {"сегодня", "завтра", "вчера", "это", "был", "была", "было", "будет", "есть", "—"}
+
+# Ordinal suffix -> possible (case, gender, plural) readings, most likely first.
+_SUFFIX: dict[str, list[tuple[str, str, bool]]] = {}
+for _sufs, _opts in {
+    "ый ий": [("nom", "m", False), ("acc", "m", False)],
+    "й": [("nom", "m", False), ("acc", "m", False), ("gen", "f", False), ("dat", "f", False), ("ins", "f", False),
+          ("prep", "f", False)],
+    "ой": [("nom", "m", False), ("gen", "f", False), ("dat", "f", False), ("ins", "f", False),
+           ("prep", "f", False)],
+    "ей": [("gen", "f", False), ("dat", "f", False), ("ins", "f", False), ("prep", "f", False)],
+    "го ого его ьего": [("gen", "m", False), ("gen", "n", False), ("acc", "m", False)],
+    "му ому ему": [("dat", "m", False), ("dat", "n", False)],
+    "м ом ем": [("prep", "m", False), ("prep", "n", False), ("dat", "m", True)],
+    "ым ьим": [("ins", "m", False), ("ins", "n", False), ("dat", "m", True)],
+    "я ая ья": [("nom", "f", False)],
+    "ю ую ью": [("acc", "f", False)],
+    "ое ье": [("nom", "n", False), ("acc", "n", False)],
+    "е ые ьи": [("nom", "m", True), ("acc", "m", True), ("nom", "n", False), ("acc", "n", False)],
+    "х ых ьих": [("gen", "m", True), ("prep", "m", True)],
+    "ми ыми ьими": [("ins", "m", True)],
+}.items():
+    for _s in _sufs.split():
+        _SUFFIX[_s] = _opts
+
+
+def _neighbours(tokens: list[Token]) -> list[int]:
+    return [i for i, t in enumerate(tokens) if t.cls != "space"]
+
+
+def _word(tok: Token | None) -> str:
+    return tok.text.lower() if tok is not None and tok.cls in ("word", "abbreviation") else ""
+
+
+def _count(tok: Token) -> int | None:
+    """Integer that governs the noun, or None for decimals/fractions (they take the genitive singular)."""
+    f = tok.fields
+    if tok.cls in ("decimal", "measure", "money") and (f.get("frac") or f.get("fnum") or f.get("q")):
+        return None
+    if tok.cls == "fraction":
+        return None
+    digits = f.get("int", "")
+    if digits.isdigit() and len(digits) <= 36:
+        return int(digits)
+    return None
+
+
+class RussianAgreement:
+    """Fills ``case``/``gender``/``animate``/``plural`` on Russian numeric tokens (see module docstring)."""
+
+    def apply(self, tokens: list[Token]) -> None:
+        idx = _neighbours(tokens)
+        for k in range(len(idx) - 1, -1, -1):
+            tok = tokens[idx[k]]
+            if tok.lang != "ru" or tok.cls not in NUMERIC:
+                continue
+            prev = tokens[idx[k - 1]] if k > 0 else None
+            self._one(tok, prev, tokens, idx, k)
+        for k, i in enumerate(idx):
+            form = tokens[i].fields.get("year_form")
+            if form and k + 1 < len(idx):
+                tokens[i].out = NOUNS["год"].form(*form)
+                dot = tokens[idx[k + 1]]
+                after = tokens[idx[k + 2]] if k + 2 < len(idx) else None
+                if after is not None and not after.text[:1].isupper():
+                    dot.out = ""
+
+    def _noun_after(self, tokens: list[Token], idx: list[int], k: int) -> tuple[int, bool]:
+        """Position (in ``idx``) of the counted noun after position k, -1 if none, and whether it was found
+        across a range link."""
+        j = k + 1
+        if j < len(idx) and tokens[idx[j]].text.lower() in _RANGE_LINKS and j + 1 < len(idx) \
+                and tokens[idx[j + 1]].cls in NUMERIC - {"date", "time"}:
+            return self._noun_after(tokens, idx, j + 1)[0], True
+        if j >= len(idx) or tokens[idx[j]].cls != "word":
+            return -1, False
+        cand = tokens[idx[j]]
+        if not analyze(cand.text) and cand.text.lower().endswith(_ADJ_ENDINGS) and j + 1 < len(idx) \
+                and tokens[idx[j + 1]].cls == "word" and analyze(tokens[idx[j + 1]].text):
+            return j + 1, False
+        return j, False
+
+    def _one(self, tok: Token, prev: Token | None, tokens: list[Token], idx: list[int], k: int) -> None:
+        prep = _word(prev)
+        if prep in ("более", "менее") and k > 1 and _word(tokens[idx[k - 2]]) == "не":
+            prep = "более"
+        allowed = PREPOSITIONS.get(prep)
+        j, across = self._noun_after(tokens, idx, k)
+        noun_tok = tokens[idx[j]] if j >= 0 else None
+        readings = analyze(noun_tok.text) if noun_tok is not None else []
+        year_abbr = noun_tok is not None and noun_tok.text in _YEAR_ABBR and j + 1 < len(idx) \
+            and tokens[idx[j + 1]].text == "."
+        cls = tok.cls
+        if cls == "decimal" and tok.fields.get("sep") == "." and prev is not None and not tok.fields.get("q") and (
+                prep.startswith("верси") or (prev.cls in ("word", "letters") and prev.text.isascii())):
+            tok.fields["version"] = True  # "версия iOS 17.2", "Python 3.11"
+            return
+        if cls == "date":
+            tok.case = "acc" if prep in ("по", "на") else (allowed[0] if allowed and prep not in ("в", "во") else "nom")
+            if not allowed and prev is not None and prev.cls == "word" and prep not in _COPULAR:
+                tok.case = "gen"  # adverbial date: "мы встретились 1 мая" -> "первого мая"
+            return
+        if cls in ("time", "measure", "money"):
+            tok.case = allowed[0] if allowed else "nom"
+            if prep in ("в", "во") and k + 1 < len(idx) and tokens[idx[k + 1]].text == "от":
+                tok.case = "prep"  # "в 5 км от города"
+            return
+        if cls == "cardinal" and k + 2 < len(idx) and tokens[idx[k + 1]].text in _RANGE_LINKS \
+                and tokens[idx[k + 2]].cls == "date":
+            tok.fields["ordinal"] = True  # "с 1 по 5 мая": the day before the date
+            tok.case, tok.gender = (allowed[0] if allowed else "nom"), "n"
+            return
+        if cls == "ordinal":
+            self._ordinal(tok, readings, allowed)
+            return
+        n = _count(tok)
+        count_case = self._count_case(n, readings, allowed, noun_tok) if readings and not across else None
+        if cls == "cardinal" and not tok.fields.get("sign") and len(tok.fields["int"]) <= 4 and n is not None and (
+                year_abbr or self._numbering(n, readings, count_case, tok.fields["int"])):
+            self._ordinal_with_noun(tok, readings, allowed, across, year_abbr, noun_tok, prep)
+            return
+        if cls == "roman":
+            if readings:
+                self._ordinal_with_noun(tok, readings, allowed, across, year_abbr, noun_tok, prep)
+            return
+        if count_case is not None:
+            noun = count_case[1]
+            tok.case, tok.gender, tok.animate = count_case[0], noun.gender, noun.animate
+            return
+        tok.case = allowed[0] if allowed else "nom"
+        if readings:
+            tok.gender, tok.animate = readings[0][0].gender, readings[0][0].animate
+        elif noun_tok is not None and n is not None:
+            tok.gender = _guess_gender(noun_tok.text.lower(), n)
+
+    @staticmethod
+    def _count_case(n: int | None, readings: list[tuple[Noun, str, bool]], allowed: tuple[str, ...] | None,
+                    noun_tok: Token | None) -> tuple[str, Noun] | None:
+        """Case in which ``n`` counts the observed noun form, if any."""
+        if noun_tok is None:
+            return None
+        word = noun_tok.text.lower().replace("ё", "е")
+        for case in allowed or _ALL_CASES:
+            for noun, _, _ in readings:
+                want_case, want_plural = noun_number(n, case) if n is not None else ("gen", False)
+                if noun.form(want_case, want_plural).replace("ё", "е") == word:
+                    return case, noun
+        return None
+
+    @staticmethod
+    def _numbering(n: int, readings: list[tuple[Noun, str, bool]], count_case: tuple[str, Noun] | None,
+                   digits: str) -> bool:
+        """Whether the number names an item (year, century, page) rather than counting nouns."""
+        singular = [r for r in readings if not r[2]]
+        if not singular:
+            return False
+        lemma = singular[0][0].lemma
+        if lemma == "год" and len(digits) == 4:
+            return True
+        if lemma == "век" and not (count_case and n % 10 in (2, 3, 4)):
+            return True
+        return count_case is None
+
+    def _ordinal_with_noun(self, tok: Token, readings: list[tuple[Noun, str, bool]], allowed: tuple[str, ...] | None,
+                           across: bool, year_abbr: bool, noun_tok: Token | None, prep: str) -> None:
+        tok.fields["ordinal"] = True
+        tok.gender = readings[0][0].gender if readings else "m"
+        if year_abbr:
+            plural = noun_tok is not None and _YEAR_ABBR[noun_tok.text]
+            case = "prep" if prep in ("в", "во") else "acc" if prep == "по" else (allowed[0] if allowed else "nom")
+            tok.case, tok.plural = case, plural
+            if noun_tok is not None and not across:
+                noun_tok.fields["year_form"] = (case, plural)
+            return
+        if across:
+            tok.case = allowed[0] if allowed else "nom"
+            return
+        for case in allowed or _ALL_CASES:
+            for _noun, ncase, nplural in readings:
+                if ncase == case:
+                    tok.case, tok.plural = case, nplural
+                    return
+        tok.case = allowed[0] if allowed else readings[0][1] if readings else "nom"
+
+    def _ordinal(self, tok: Token, readings: list[tuple[Noun, str, bool]], allowed: tuple[str, ...] | None) -> None:
+        suf = tok.fields["suf"]
+        n = int(tok.fields["int"]) if len(tok.fields["int"]) <= 36 else 0
+        small = n % 100 not in (12, 13, 14)
+        if suf in ("ти", "и") or (suf == "ми" and n % 10 in (7, 8) and small) or \
+                (suf == "х" and n % 10 in (2, 3, 4) and small):
+            tok.fields["as_cardinal"] = True
+            tok.case = allowed[0] if allowed and allowed[0] != "acc" else "gen"
+            return
+        opts = _SUFFIX.get(suf, [("nom", "m", False)])
+        chosen = None
+        for case, gender, plural in opts:
+            if allowed and case not in allowed:
+                continue
+            for noun, ncase, nplural in readings:
+                if ncase == case and nplural == plural and (plural or noun.gender == gender or gender == "m"):
+                    chosen = (case, noun.gender if not plural else gender, plural)
+                    break
+            if chosen:
+                break
+        if chosen is None:
+            pool = [o for o in opts if not allowed or o[0] in allowed] or opts
+            chosen = pool[0]
+        tok.case, tok.gender, tok.plural = chosen
+
+
+def _guess_gender(word: str, n: int) -> str:
+    """Gender of an unknown counted noun from its ending (``2 кошки`` -> feminine)."""
+    last, last2 = n % 10, n % 100
+    if last in (2, 3, 4) and not 12 <= last2 <= 14:
+        return "f" if word.endswith(("и", "ы")) else "m"
+    if last == 1 and last2 != 11:
+        return "f" if word.endswith(("а", "я", "у", "ю")) else "n" if word.endswith(("о", "е")) else "m"
+    return "m"

@@ -1,0 +1,564 @@
+"""Classifier plugins: each finds one kind of semiotic span at a text position.
+
+Contract: a plugin has a ``name`` (the semiotic class it emits, also its config name), a ``starts``
+string saying which first characters it can handle (``d`` digit, ``a`` letter, ``s`` anything else)
+and ``match(text, pos, lang) -> Token | None``.  A plugin must look at no more than
+:data:`WINDOW` characters from ``pos`` (digit and word runs excepted), which keeps the pipeline linear.
+The tokenizer tries every enabled plugin at each token start and keeps the longest match; ties go to
+the plugin listed first.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+from .ru_lexicon import MONTH_BY_NAME
+from .spans import Token
+from .units import (
+    CURRENCY_SYMBOLS,
+    CURRENCY_WORDS,
+    EN_CASE_SENSITIVE,
+    EN_UNITS,
+    RU_UNITS,
+)
+
+WINDOW = 256
+LETTER = r"[^\W\d_]"
+
+EN_NUM = r"(?:[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])|[0-9]{1,3}(?:\u202f[0-9]{3})+(?![0-9])|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+"
+RU_NUM = (r"(?:[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|[0-9]{1,3}(?:\.[0-9]{3})+(?![0-9.,])|[0-9]+)"
+          r"(?:[.,][0-9]+)?")
+_SIGN_OK = " \n([{\"'«/=<>"
+
+
+class Plugin(Protocol):
+    name: str
+    starts: str
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None: ...
+
+
+def split_number(s: str, lang: str) -> dict[str, str]:
+    """Split a matched number into ``int`` digits (group separators removed) and ``frac`` digits."""
+    if lang == "en":
+        whole, _, frac = s.partition(".")
+        return {"int": whole.replace(",", "").replace("\u202f", ""), "frac": frac, "sep": "." if frac or s.endswith(".") else ""}
+    sep = ""
+    if "," in s:
+        whole, _, frac = s.rpartition(",")
+        sep = ","
+    elif s.count(".") == 1 and not re.fullmatch(r"[0-9]{1,3}\.[0-9]{3}", s):
+        whole, _, frac = s.partition(".")
+        sep = "."
+    else:
+        whole, frac = s, ""
+    return {"int": re.sub(r"[ .\u202f]", "", whole), "frac": frac, "sep": sep}
+
+
+def _signed(text: str, pos: int) -> bool:
+    return text.startswith("-", pos) and (pos == 0 or text[pos - 1] in _SIGN_OK) and \
+        pos + 1 < len(text) and (text[pos + 1].isdigit() or text[pos + 1] == ".")
+
+
+def _end(text: str, pos: int) -> int:
+    return min(len(text), pos + WINDOW)
+
+
+def _boundary(text: str, end: int) -> bool:
+    return end >= len(text) or not (text[end].isalnum() or text[end] == "_")
+
+
+class VerbatimPlugin:
+    """Markup passed through untouched: ``<tag ...>`` and ``[phonetic transcription]``."""
+
+    name, starts = "verbatim", "s"
+    _re = re.compile(r"<[^<>\n]{1,200}>|\[[^\[\]\n]{1,250}\]")
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        m = self._re.match(text, pos, _end(text, pos))
+        return Token("verbatim", pos, m.end(), m.group()) if m else None
+
+
+class ElectronicPlugin:
+    """URLs, e-mail addresses and bare domain names."""
+
+    name, starts = "electronic", "ad"
+    _url = re.compile(r"(?:(?:https?|ftp|file)://|www\.)[^\s<>\"«»]+", re.I)
+    _email = re.compile(r"[\w.+&-]*\w@[\w-]+(?:\.[\w-]+)+(?:/[^\s<>\"«»]*)?")
+    _domain = re.compile(r"[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|edu|gov|io|ai|ru|рф|uk|de|fr|it|info|biz|co|us|su)"
+                         r"(?![\w])(?:/[^\s<>\"«»]*)?", re.I)
+    _trail = ".,;:!?)"
+    _run = re.compile(r"[\w.-]*")
+
+    def __init__(self) -> None:
+        # (text, end of a [\w.-] run in which the domain pattern already failed): later starts in the same
+        # run cannot match either, so long "a.a.a..." runs stay linear with a small constant.
+        self._no_domain: tuple[str, int] = ("", 0)
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        end = _end(text, pos)
+        m = None
+        if "@" in text[pos:end].split(" ", 1)[0]:
+            m = self._email.match(text, pos, end)
+        if m is None and text[pos] in "hfwHFW":
+            m = self._url.match(text, pos, end)
+        skip_text, skip_end = self._no_domain
+        if m is None and not (skip_text is text and pos < skip_end) and "." in text[pos:end].split(" ", 1)[0]:
+            m = self._domain.match(text, pos, end)
+            if m is None:
+                run = self._run.match(text, pos, end)
+                self._no_domain = (text, run.end() if run else pos)
+        if m is None:
+            return None
+        stop = m.end()
+        while stop > pos + 1 and text[stop - 1] in self._trail and not text[pos:stop].endswith(("://", ":///")):
+            stop -= 1
+        return Token("electronic", pos, stop, text[pos:stop])
+
+
+class TelephonePlugin:
+    """Phone numbers (NANP, Russian, SSN-like) and IPv4 addresses."""
+
+    name, starts = "telephone", "ds"
+    _patterns = [
+        re.compile(r"(?P<plus>\+[0-9]{1,3}[ -]?)?(?:\((?P<a>[0-9]{3})\)[ -]?|(?P<a2>[0-9]{3})[-.])"
+                   r"(?P<b>[0-9]{3})[-.](?P<c>[0-9]{4})(?:-(?P<d>[0-9]{1,4}))?(?![0-9])"),
+        re.compile(r"(?P<plus>\+[0-9]{1,3}[ -]?|8[ -]?)\(?(?P<a>[0-9]{3})\)?[ -]?(?P<b>[0-9]{3})[ -]"
+                   r"(?P<c>[0-9]{2})[ -](?P<d>[0-9]{2})(?![0-9])"),
+        re.compile(r"(?P<plus>8)-(?P<a>[0-9]{3})-(?P<b>[0-9]{3})-(?P<c>[0-9]{2})-(?P<d>[0-9]{2})(?![0-9])"),
+        re.compile(r"(?P<a>[0-9]{3})-(?P<b>[0-9]{2})-(?P<c>[0-9]{4})(?![0-9-])"),
+    ]
+    _ip = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?![0-9.])")
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        end = _end(text, pos)
+        m = self._ip.match(text, pos, end)
+        if m:
+            return Token("telephone", pos, m.end(), m.group(), {"ip": m.group().split(".")})
+        for p in self._patterns:
+            m = p.match(text, pos, end)
+            if m:
+                g = m.groupdict()
+                plus = (g.get("plus") or "").strip(" -")
+                groups = [x for x in (g.get("a") or g.get("a2"), g["b"], g["c"], g.get("d")) if x]
+                return Token("telephone", pos, m.end(), m.group(), {"plus": plus, "groups": groups})
+        return None
+
+
+_AMPM = r"(?P<ap>[aApP]\.?\s?[mM]\b\.?)"
+_ZONE = r"(?:\s?(?P<tz>(?:[eEcCmMpP]\.?[sSdD]\.?[tT]\b\.?)|GMT|UTC|MSK|МСК))?"
+
+
+class TimePlugin:
+    """Clock times: ``13:05``, ``1:59 p.m. EST``, ``5pm``, ``10:00:00``."""
+
+    name, starts = "time", "d"
+    _colon = re.compile(r"(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2}))?(?![0-9])(?:\s?" + _AMPM + ")?"
+                        + _ZONE)
+    _ampm = re.compile(r"(?P<h>[0-9]{1,2})(?:[.:](?P<m>[0-9]{2}))?\s?" + _AMPM + _ZONE)
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        end = _end(text, pos)
+        m = self._colon.match(text, pos, end) or self._ampm.match(text, pos, end)
+        if not m:
+            return None
+        g = m.groupdict()
+        h, mi, s = int(g["h"]), int(g["m"] or 0), int(g.get("s") or 0)
+        if h > 24 or mi > 59 or s > 59 or (g["ap"] and not 0 < h <= 12):
+            return None
+        stop = m.end()
+        ap = (g["ap"] or "").replace(".", "").replace(" ", "").upper()
+        tz = (g["tz"] or "").replace(".", "").upper()
+        return Token("time", pos, stop, text[pos:stop], {"h": h, "m": mi, "s": s, "has_s": g.get("s") is not None,
+                                                         "ap": ap, "tz": tz})
+
+
+_EN_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+              "october", "november", "december"]
+EN_MONTH_BY_NAME = {m: i for i, m in enumerate(_EN_MONTHS, 1)}
+EN_MONTH_BY_NAME.update({m[:3]: i for i, m in enumerate(_EN_MONTHS, 1)})
+EN_MONTH_BY_NAME["sept"] = 9
+_EN_MON = r"(?P<mon>(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?))"
+_RU_MON = r"(?P<mon>" + "|".join(sorted(MONTH_BY_NAME, key=len, reverse=True)) + r")"
+
+
+class DatePlugin:
+    """Dates: numeric (``01.10.2010``, ``2016-11-03``, ``10/06/2005``), with month names in both
+    languages (``Jan 5, 2024``, ``25th of July``, ``1 мая 2024 г.``) and decades (``1980s``, ``'80s``)."""
+
+    name, starts = "date", "ads'"
+    _iso = re.compile(r"(?P<y>[0-9]{4})(?P<sep>[-/.])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})(?![0-9])")
+    _num = re.compile(r"(?P<a>[0-9]{1,2})(?P<sep>[-/.])(?P<b>[0-9]{1,2})(?P=sep)(?P<y>[0-9]{4}|[0-9]{2})"
+                      r"(?![0-9])(?:\s?(?P<g>г\.|года|году|г(?!\w)))?")
+    _ru_mixed = re.compile(r"(?P<d>[0-9]{1,2})-" + _RU_MON + r"-(?P<y>[0-9]{4}|[0-9]{2})(?![0-9])")
+    _en_md = re.compile(_EN_MON + r"(?:\.|(?![a-z]))[\s-]?(?P<d>[0-9]{1,2})(?:st|nd|rd|th)?(?![0-9])"
+                        r"(?:(?P<comma>,)?[\s-](?P<y>[0-9]{4})(?![0-9]))?", re.I)
+    _en_dm = re.compile(r"(?:the\s)?(?P<d>[0-9]{1,2})(?:st|nd|rd|th)?\s(?:of\s)?" + _EN_MON +
+                        r"(?:\.|(?![a-z]))(?:(?P<comma>,)?\s(?P<y>[0-9]{4})(?![0-9]))?", re.I)
+    _ru_dm = re.compile(r"(?P<d>[0-9]{1,2})\s" + _RU_MON + r"(?:\.|(?!\w))"
+                        r"(?:\s(?P<y>[0-9]{1,4})(?![0-9])(?:\s?(?P<g>г\.|года|году|г(?!\w)))?)?")
+    _decade = re.compile(r"(?P<apo>')?(?P<y>[0-9]{0,2}[0-9]0)\s?s(?!\w)")
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        end = _end(text, pos)
+        best: Token | None = None
+        ch = text[pos]
+        cands = []
+        if ch.isdigit():
+            cands = [self._iso, self._num, self._ru_dm, self._ru_mixed, self._en_dm, self._decade]
+        elif ch.isalpha():
+            cands = [self._en_md, self._en_dm]
+        elif ch == "'":
+            cands = [self._decade]
+        for rx in cands:
+            m = rx.match(text, pos, end)
+            if m and (best is None or m.end() > best.end):
+                tok = self._token(rx, m, text, pos, lang)
+                if tok:
+                    best = tok
+        return best
+
+    def _token(self, rx: re.Pattern[str], m: re.Match[str], text: str, pos: int, lang: str) -> Token | None:
+        g = m.groupdict()
+        f: dict[str, object] = {}
+        if rx is self._decade:
+            if lang != "en" or len(g["y"]) in (1, 3) or (len(g["y"]) == 2 and " " in m.group()):
+                return None
+            return Token("date", pos, m.end(), m.group(), {"decade": g["y"], "short": len(g["y"]) < 4})
+        if rx is self._iso:
+            f = {"d": int(g["d"]), "m": int(g["m"]), "y": g["y"]}
+        elif rx is self._num:
+            a, b = int(g["a"]), int(g["b"])
+            month_first = lang == "en" and a <= 12
+            f = {"d": b if month_first else a, "m": a if month_first else b, "y": g["y"], "g": g["g"] or "",
+                 "dm": lang == "en" and not month_first}
+        elif rx is self._ru_mixed:
+            f = {"d": int(g["d"]), "m": MONTH_BY_NAME[g["mon"].lower()], "y": g["y"]}
+        elif rx is self._ru_dm:
+            f = {"d": int(g["d"]), "m": MONTH_BY_NAME[g["mon"].lower()], "y": g["y"] or "", "g": g["g"] or "",
+                 "words": True}
+        else:
+            mon = EN_MONTH_BY_NAME.get(g["mon"].lower())
+            if mon is None:
+                return None
+            if rx is self._en_md and not text[pos].isupper() and g["mon"].lower() in ("may", "mar") \
+                    and lang != "en":
+                return None
+            f = {"d": int(g["d"]), "m": mon, "y": g["y"] or "", "dm": rx is self._en_dm,
+                 "comma": bool(g.get("comma"))}
+        if not (1 <= int(f["m"]) <= 12 and 1 <= int(f["d"]) <= 31):  # type: ignore[call-overload]
+            return None
+        return Token("date", pos, m.end(), m.group(), f)
+
+
+_EN_QUANT = r"(?:\s?(?P<q>thousand|million|billion|trillion|(?:K|M|B|T|b|k|bn|mln|mn|tn)(?![\w])))?"
+_EN_QUANT_WORD = r"(?:\s(?P<q>thousand|million|billion|trillion)(?![\w]))?"
+_RU_QUANT = r"(?:\s?(?P<q>тыс\.?|млн\.?|млрд\.?|трлн\.?)(?!\w))?"
+_CUR_SYM = r"(?P<sym>US\$|[$€£₽¥₩₹])"
+_RU_CUR = r"(?P<cur>руб\.|руб(?!\w)|р\.|долл\.(?:\s?США)?|USD|EUR|RUB|евро|[$€£₽¥])"
+_EN_CUR = r"(?P<cur>USD|EUR|GBP|dollars?|yuan|euros?)"
+_PER = r"(?:\s?/\s?(?P<per>mo|yr|wk|d|hr|h|day|month|year|week|hour))?(?![\w])"
+
+
+class MoneyPlugin:
+    """Amounts of money: ``$1.5M``, ``£1.20``, ``€5``, ``31 руб.``, ``6 руб. 35 коп.``, ``2,5 тыс руб.``."""
+
+    name, starts = "money", "dsa"
+    _pre_en = re.compile(_CUR_SYM + r"\s?(?P<num>" + EN_NUM + ")" + _EN_QUANT + _PER)
+    _pre_ru = re.compile(_CUR_SYM + r"\s?(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"(?!\w)")
+    _post_en = re.compile(r"(?P<num>" + EN_NUM + ")" + _EN_QUANT_WORD + r"\s?" + _EN_CUR + r"(?![\w])")
+    _post_ru = re.compile(r"(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"\s?" + _RU_CUR +
+                          r"(?:\s(?P<minor>[0-9]{1,2})\s?коп(?:\.|(?!\w)))?")
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        end = _end(text, pos)
+        if text[pos].isdigit():
+            rxs = (self._post_ru,) if lang == "ru" else (self._post_en,)
+        else:
+            rxs = (self._pre_ru,) if lang == "ru" else (self._pre_en,)
+        for rx in rxs:
+            m = rx.match(text, pos, end)
+            if m:
+                g = m.groupdict()
+                sym = g.get("sym") or g.get("cur") or ""
+                cur = CURRENCY_SYMBOLS.get(sym) or CURRENCY_WORDS.get(sym) or \
+                    ("USD" if sym.startswith(("US", "долл")) else CURRENCY_WORDS.get(sym.lower(), "USD"))
+                f = split_number(g["num"], lang)
+                f.update({"cur": cur, "q": g.get("q") or "", "per": g.get("per") or "",
+                          "minor": g.get("minor") or "", "us": sym == "US$"})
+                return Token("money", pos, m.end(), m.group(), f)
+        return None
+
+
+def _unit_alternation(units: dict[str, object]) -> str:
+    return "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
+
+
+class MeasurePlugin:
+    """A number (or number range) followed by a unit: ``12kg``, ``3 км/ч``, ``2-5lb``, ``4 1/2 lbs``."""
+
+    name, starts = "measure", "ds"
+    _en = re.compile(r"(?P<sign>-)?(?:(?P<lo>" + EN_NUM + r")\s?-\s?)?(?P<num>(?:[0-9]+\s)?[0-9]+/[0-9]+|" + EN_NUM + ")"
+                     + _EN_QUANT_WORD + r"\s?(?P<unit>" + _unit_alternation(EN_UNITS) + r")"
+                     r"(?:/(?P<per>" + _unit_alternation(EN_UNITS) + "))?", re.I)
+    _en_per = re.compile(r"(?P<num>" + EN_NUM + r")/(?P<per>" + _unit_alternation(EN_UNITS) + ")")
+    _ru = re.compile(r"(?P<sign>-)?(?:(?P<lo>" + RU_NUM + r")\s?[-–]\s?)?(?P<num>" + RU_NUM + ")" + _RU_QUANT
+                     + r"\s?(?P<unit>" + _unit_alternation(RU_UNITS) + r")(?:/(?P<per>" + _unit_alternation(RU_UNITS)
+                     + "))?")
+    _ru_per = re.compile(r"(?P<num>" + RU_NUM + r")/(?P<per>" + _unit_alternation(RU_UNITS) + ")")
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        if text[pos] == "-" and not _signed(text, pos):
+            return None
+        end = _end(text, pos)
+        units = RU_UNITS if lang == "ru" else EN_UNITS
+        for rx in (self._ru, self._ru_per) if lang == "ru" else (self._en, self._en_per):
+            m = rx.match(text, pos, end)
+            if not m:
+                continue
+            g = m.groupdict()
+            unit, per = g.get("unit"), g.get("per")
+            unit_key = self._key(unit, units, lang) if unit else ""
+            per_key = self._key(per, units, lang) if per else ""
+            stop = m.end()
+            if (unit and not unit_key) or (per and not per_key):
+                continue
+            if lang == "ru" and (unit in ("г", "гг") and text.startswith(".", stop)):
+                continue
+            last = per or unit or ""
+            if not last.endswith(".") and not _boundary(text, stop) and last[-1].isalnum():
+                continue
+            num = g["num"]
+            f: dict[str, object] = {"unit": unit_key, "per": per_key, "q": g.get("q") or "", "lo": g.get("lo") or "",
+                                    "sign": g.get("sign") or ""}
+            if "/" in num:
+                whole, _, frac = num.rpartition(" ")
+                n, d = (frac or num).split("/")
+                f.update({"int": whole.strip(), "fnum": n, "fden": d, "frac": "", "sep": ""})
+            else:
+                f.update(split_number(num, lang))
+            return Token("measure", pos, stop, text[pos:stop], f)
+        return None
+
+    @staticmethod
+    def _key(unit: str, units: dict[str, object], lang: str) -> str:
+        if unit in units:
+            return unit
+        if lang == "en" and unit.lower() in units and unit.lower() not in EN_CASE_SENSITIVE:
+            return unit.lower()
+        return ""
+
+
+class FractionPlugin:
+    """Fractions ``3/4``, mixed numbers ``2 1/2`` and vulgar fraction characters ``½``."""
+
+    name, starts = "fraction", "ds"
+    _re = re.compile(r"(?:(?P<whole>[0-9]+)\s)?(?P<num>[0-9]+)\s?/\s?(?P<den>[0-9]+)(?![0-9/])"
+                     r"(?:(?i:st|nd|rd|th)(?![\w]))?")
+    _vulgar = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅛": (1, 8)}
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        ch = text[pos]
+        if ch in self._vulgar:
+            n, d = self._vulgar[ch]
+            return Token("fraction", pos, pos + 1, ch, {"whole": "", "num": str(n), "den": str(d)})
+        m = self._re.match(text, pos, _end(text, pos))
+        if not m or len(m["num"]) > 15 or len(m["den"]) > 15:
+            return None
+        return Token("fraction", pos, m.end(), m.group(), {"whole": m["whole"] or "", "num": m["num"],
+                                                           "den": m["den"]})
+
+
+class DecimalPlugin:
+    """Signed decimals (``-0.1``, ``3,14``) and numbers with a scale word (``100 million``, ``1,23 млрд``)."""
+
+    name, starts = "decimal", "ds"
+    _en = re.compile(r"-?(?P<num>" + EN_NUM + ")" + _EN_QUANT_WORD)
+    _ru = re.compile(r"-?(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"(?!\w)")
+    _version = re.compile(r"[0-9]+(?:\.[0-9]+){2,3}(?![0-9.])")
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        if (text[pos] == "-" and not _signed(text, pos)) or (text[pos] == "." and pos and text[pos - 1] == "."):
+            return None
+        v = self._version.match(text, pos, _end(text, pos))
+        if v:
+            return Token("decimal", pos, v.end(), v.group(), {"version": True, "int": "", "frac": ""})
+        m = (self._ru if lang == "ru" else self._en).match(text, pos, _end(text, pos))
+        if not m:
+            return None
+        f = split_number(m["num"], lang)
+        if not f["frac"] and not m["q"]:
+            return None
+        if len(f["frac"]) > 12 or len(f["int"]) > 30:
+            return None
+        f.update({"sign": "-" if text[pos] == "-" else "", "q": m["q"] or ""})
+        return Token("decimal", pos, m.end(), m.group(), f)
+
+
+_EN_ORD = re.compile(r"(?P<num>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?P<suf>st|nd|rd|th)(?![\w])", re.I)
+_RU_ORD = re.compile(r"(?P<num>[0-9]+)-?(?P<suf>ый|ий|ой|ая|ья|ое|ье|ые|ьи|ых|ьих|ыми|ьими|ым|ьим|ого|ьего|ему|ому"
+                     r"|ую|ью|ей|ом|ем|го|му|ми|ти|й|я|е|х|м|ю|и)(?!\w)")
+
+
+def en_ordinal_suffix(n: int) -> str:
+    if 11 <= n % 100 <= 13:
+        return "th"
+    return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
+class OrdinalPlugin:
+    """Ordinals: ``1st``, ``23rd``, ``5-й``, ``8-го``, ``1990-е``, ``2-х``."""
+
+    name, starts = "ordinal", "d"
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        end = _end(text, pos)
+        m = _EN_ORD.match(text, pos, end)
+        if m and lang == "en":
+            n = int(m["num"].replace(",", ""))
+            if en_ordinal_suffix(n) != m["suf"].lower():
+                return None
+            return Token("ordinal", pos, m.end(), m.group(), {"int": m["num"].replace(",", ""), "suf": ""})
+        m = _RU_ORD.match(text, pos, end)
+        if m and (lang == "ru" or "-" in m.group()):
+            if "-" not in m.group() and len(m["suf"]) < 2:
+                return None
+            return Token("ordinal", pos, m.end(), m.group(), {"int": m["num"], "suf": m["suf"].lower()})
+        return None
+
+
+_ROMAN = re.compile(r"(?P<r>M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3}))(?![\w])")
+_ROMAN_VALUES = {"M": 1000, "D": 500, "C": 100, "L": 50, "X": 10, "V": 5, "I": 1}
+
+
+def roman_value(s: str) -> int:
+    total = 0
+    for a, b in zip(s, s[1:] + " ", strict=True):
+        v = _ROMAN_VALUES[a]
+        total += -v if b != " " and _ROMAN_VALUES[b] > v else v
+    return total
+
+
+class RomanPlugin:
+    """Roman numerals in a context that makes them numbers (``XX век``, ``Chapter IV``, ``Пётр I``).
+
+    Only the candidate is found here; the agreement stage decides cardinal vs ordinal and may demote an
+    unconvincing candidate back to a word.
+    """
+
+    name, starts = "roman", "a"
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        if text[pos] not in "IVXLCDM" or (pos and text[pos - 1].isalnum()):
+            return None
+        m = _ROMAN.match(text, pos, _end(text, pos))
+        if not m or not m["r"]:
+            return None
+        return Token("roman", pos, m.end(), m.group(), {"value": roman_value(m["r"])})
+
+
+class WhitelistPlugin:
+    """Abbreviations and fixed expansions from the built-in and user dictionaries."""
+
+    name, starts = "abbreviation", "asd"
+
+    def __init__(self, entries: dict[str, dict[str, str]]) -> None:
+        self._by_first: dict[str, list[tuple[str, str, str]]] = {}
+        for lang, table in entries.items():
+            for key, value in table.items():
+                if key:
+                    self._by_first.setdefault(key[0], []).append((key, value, lang))
+        for items in self._by_first.values():
+            items.sort(key=lambda kv: -len(kv[0]))
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        for key, value, klang in self._by_first.get(text[pos], ()):
+            if klang not in (lang, "any") or not text.startswith(key, pos):
+                continue
+            stop = pos + len(key)
+            if key[-1].isalnum() and not _boundary(text, stop):
+                continue
+            if key[-1] == "." and stop < len(text) and text[stop].isalpha():
+                continue
+            if key[0].isalnum() and pos and (text[pos - 1].isalnum() or text[pos - 1] == "_"):
+                continue
+            return Token("abbreviation", pos, stop, key, {"value": value})
+        return None
+
+
+class LettersPlugin:
+    """Dotted acronyms ``U.S.A.`` and all-capital letter sequences ``DNA``, ``НАТО``."""
+
+    name, starts = "letters", "a"
+    _dotted = re.compile(r"(?:[A-ZА-ЯЁ]\.\s?){2,6}(?![\w])")
+    _caps = re.compile(r"[A-ZА-ЯЁ]{2,12}(?![\w])")
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        if not text[pos].isupper() or (pos and text[pos - 1].isalnum()):
+            return None
+        end = _end(text, pos)
+        m = self._dotted.match(text, pos, end)
+        if m:
+            stop = m.end()
+            if text[stop - 1] == " ":
+                stop -= 1
+            # keep a sentence-final dot as punctuation
+            return Token("letters", pos, stop, text[pos:stop], {"letters": re.sub(r"[.\s]", "", m.group())})
+        m = self._caps.match(text, pos, end)
+        if m:
+            return Token("letters", pos, m.end(), m.group(), {"letters": m.group()})
+        return None
+
+
+class SerialPlugin:
+    """Alphanumeric codes mixing letters and digits: ``B2A23C``, ``t2000``, ``тест2``, ``30код``."""
+
+    name, starts = "serial", "ad"
+    _re = re.compile(r"(?:" + LETTER + r"+[0-9]|[0-9]+" + LETTER + r")[^\W_]*")
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        if pos and text[pos - 1].isalnum():
+            return None
+        m = self._re.match(text, pos, _end(text, pos))
+        if not m:
+            return None
+        parts = re.findall(r"[0-9]+|[^\W\d_]+", m.group())
+        return Token("serial", pos, m.end(), m.group(), {"parts": parts})
+
+
+class CardinalPlugin:
+    """Plain integers, optionally signed and digit-grouped (``-2``, ``13,000``, ``146 447 424``)."""
+
+    name, starts = "cardinal", "ds"
+    _en = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])|[0-9]{1,3}(?:\u202f[0-9]{3})+(?![0-9])|[0-9]+)")
+    _ru = re.compile(r"-?(?:[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|[0-9]{1,3}(?:\.[0-9]{3})+(?![0-9.,])|[0-9]+)")
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        if text[pos] == "-" and not _signed(text, pos):
+            return None
+        rx = self._ru if lang == "ru" else self._en
+        m = rx.match(text, pos)  # unbounded: a digit run is consumed in one linear step
+        if not m or m.group() == "-":
+            return None
+        s = m.group()
+        digits = re.sub(r"[^0-9]", "", s)
+        return Token("cardinal", pos, m.end(), s, {"int": digits, "sign": "-" if s[0] == "-" else "",
+                                                   "grouped": not s.lstrip("-").isdigit()})
+
+
+def default_plugins(dictionary: dict[str, dict[str, str]]) -> list[Plugin]:
+    """All classifier plugins in their default priority order."""
+    return [VerbatimPlugin(), ElectronicPlugin(), TelephonePlugin(), TimePlugin(), DatePlugin(), MoneyPlugin(),
+            MeasurePlugin(), FractionPlugin(), DecimalPlugin(), OrdinalPlugin(), WhitelistPlugin(dictionary),
+            RomanPlugin(), LettersPlugin(), SerialPlugin(), CardinalPlugin()]
+
+
+_WORD = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f]|\+(?=[аеёиоуыэюяАЕЁИОУЫЭЮЯaeiouyAEIOUY]))+"
+                   r"(?:['’\-](?:[^\W\d_]|[\u0300-\u036f])+)*")
+
+
+def match_word(text: str, pos: int) -> int:
+    """End of the plain word starting at ``pos`` (``pos`` itself when there is none)."""
+    m = _WORD.match(text, pos)
+    return m.end() if m else pos

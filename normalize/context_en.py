@@ -1,0 +1,107 @@
+"""Context decisions that are not Russian agreement: roman numerals, ranges, English abbreviations."""
+
+from __future__ import annotations
+
+from .ru_lexicon import analyze
+from .spans import Token
+
+_CHAPTER_WORDS = {"chapter", "part", "volume", "vol.", "book", "act", "phase", "section", "article", "level",
+                  "stage", "season", "episode", "grade", "class", "type", "war", "глава", "часть", "том",
+                  "раздел", "статья", "пункт", "главу", "главе", "главы", "части", "разделе", "пункте", "статье",
+                  "статьи", "тома", "томе"}
+_NUMERIC = {"cardinal", "decimal", "money", "measure", "time", "date", "ordinal", "fraction"}
+_DASHES = {"-", "–", "—"}
+_TITLES = {"doctor", "mister", "misses", "miss", "professor", "saint", "junior", "senior"}
+
+
+def _non_space(tokens: list[Token]) -> list[int]:
+    return [i for i, t in enumerate(tokens) if t.cls != "space"]
+
+
+def resolve_roman(tokens: list[Token]) -> None:
+    """Keep roman-numeral candidates only where the context makes them numbers; mark ordinals."""
+    idx = _non_space(tokens)
+    for k, i in enumerate(idx):
+        tok = tokens[i]
+        if tok.cls != "roman":
+            continue
+        prev = tokens[idx[k - 1]] if k else None
+        nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
+        value, single = tok.fields["value"], len(tok.text) == 1
+        prev_word = prev.text.lower() if prev is not None and prev.cls in ("word", "abbreviation", "letters") else ""
+        if prev_word in _CHAPTER_WORDS:
+            continue
+        if tok.lang == "ru" and nxt is not None and nxt.cls == "word" and analyze(nxt.text) and \
+                (not single or tok.text in "IVX"):
+            continue  # the agreement stage makes it an ordinal agreeing with the noun
+        named = prev is not None and prev.cls == "word" and prev.text[:1].isupper() and value <= 30
+        if named and (not single or (tok.text == "I" and tok.lang == "ru") or tok.text in "VX"):
+            tok.fields["ordinal"] = True
+            if tok.lang == "ru" and prev is not None and prev.text.endswith(("а", "я")):
+                tok.gender = "f"
+            continue
+        tok.cls, tok.out = "letters", tok.text
+
+
+class EnglishContext:
+    """English-side context: range dashes, year readings, dotted abbreviations (see module docstring)."""
+
+    def apply(self, tokens: list[Token]) -> None:
+        idx = _non_space(tokens)
+        for k, i in enumerate(idx):
+            tok = tokens[i]
+            prev = tokens[idx[k - 1]] if k else None
+            nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
+            if tok.cls == "punct" and tok.text in _DASHES and prev is not None and nxt is not None:
+                after = tokens[idx[k + 2]] if k + 2 < len(idx) else None
+                self._dash(tok, prev, nxt, tokens, i, after)
+            elif tok.lang == "en" and tok.cls == "punct" and tok.text == "/" and prev is not None and \
+                    not (prev.text == "and" and nxt is not None and nxt.text == "or"):
+                tok.out = " slash "
+            elif tok.lang != "en":
+                continue
+            elif tok.cls == "abbreviation":
+                self._abbreviation(tok, prev, nxt)
+            elif tok.cls == "cardinal" and nxt is not None and nxt.text.replace(".", "") in ("AD", "BC") \
+                    and tok.fields["int"].isdigit() and len(tok.fields["int"]) <= 4:
+                tok.fields["year"] = True
+
+    @staticmethod
+    def _dash(tok: Token, prev: Token, nxt: Token, tokens: list[Token], i: int, after: Token | None) -> None:
+        tight = tokens[i - 1] is prev and tokens[i + 1] is nxt
+        if tok.lang == "en" and tight and prev.text.lower() == "mid" and nxt.cls in _NUMERIC:
+            tok.out = " "
+            return
+        if after is not None and after.text == "=" and prev.cls in _NUMERIC:
+            tok.out = " minus "
+            return
+        if tok.lang == "ru":
+            if tight and (prev.cls in _NUMERIC) != (nxt.cls in _NUMERIC) and \
+                    {"word", "letters"} & {prev.cls, nxt.cls}:
+                tok.out = " "
+            elif prev.cls in _NUMERIC and nxt.cls in _NUMERIC:
+                tok.out = " - "
+            return
+        if prev.cls not in _NUMERIC or nxt.cls not in _NUMERIC:
+            return
+        yearish = all(t.cls == "cardinal" and len(t.fields["int"]) in (2, 4) for t in (prev, nxt)) and \
+            len(prev.fields["int"]) == 4
+        if yearish or {prev.cls, nxt.cls} <= {"money", "time", "date"}:
+            tok.out = " to "
+        else:
+            tok.out = " - "
+
+    @staticmethod
+    def _abbreviation(tok: Token, prev: Token | None, nxt: Token | None) -> None:
+        value = tok.fields["value"]
+        if value == "number" and (nxt is None or nxt.cls not in _NUMERIC):
+            tok.out = tok.text
+        elif value == "street" and nxt is not None and nxt.cls == "word" and nxt.text[:1].isupper() and \
+                not (prev is not None and prev.text[:1].isupper()):
+            tok.out = "saint"
+        else:
+            if value == "street" and prev is not None and prev.text[:1].isupper():
+                value = tok.out = "Street"
+            if tok.text.endswith(".") and not value.endswith(".") and value not in _TITLES and nxt is not None \
+                    and nxt.text[:1].isupper():
+                tok.out = value + "."

@@ -1,0 +1,202 @@
+"""The normalization pipeline: prepare -> classify -> language -> context -> verbalize -> join."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import verbalize_en, verbalize_ru
+from .agreement_ru import RussianAgreement
+from .classify import Plugin, default_plugins, match_word
+from .context_en import EnglishContext, resolve_roman
+from .language import sentence_languages, word_language
+from .prep import ZERO_WIDTH, prepare
+from .spans import NormalizationError, NormalizedText, Span, Token
+
+_DATA = Path(__file__).parent / "data"
+_CONFIG_KEYS = {"enabled", "default_language", "plugins", "disabled", "dictionary", "stress", "stress_plus",
+                "max_chars"}
+_STRESS_VOWELS = "аеёиоуыэюяАЕЁИОУЫЭЮЯaeiouyAEIOUY"
+_PLUS_STRESS = re.compile(r"\+(?=[" + _STRESS_VOWELS + "])")
+_SPACE = re.compile(r"[\s" + ZERO_WIDTH + "]+")
+_SPOKEN_EDGE = re.compile(r"\w")
+_PLAIN = {"word", "punct", "verbatim"}
+_OPENING = set("([{«<\"'`-/$‘“„#@+")
+
+
+def load_dictionary(path: str | Path) -> dict[str, dict[str, str]]:
+    """Read a pronunciation/abbreviation TOML file: tables ``en``, ``ru``, ``any`` of "written" = "spoken"."""
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise NormalizationError(f"cannot read dictionary {path}: {e}") from e
+    out: dict[str, dict[str, str]] = {}
+    for lang, table in raw.items():
+        if lang not in ("en", "ru", "any") or not isinstance(table, dict):
+            raise NormalizationError(f"dictionary {path}: unknown table [{lang}] (use en, ru or any)")
+        out[lang] = {str(k): str(v) for k, v in table.items()}
+    return out
+
+
+class Normalizer:
+    """Deterministic RU/EN text normalizer.  ``config`` is the ``[normalize]`` section (see package docs)."""
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        cfg = dict(config or {})
+        unknown = set(cfg) - _CONFIG_KEYS
+        if unknown:
+            raise NormalizationError(f"unknown [normalize] keys: {sorted(unknown)}")
+        self.enabled = bool(cfg.get("enabled", True))
+        self.default_language = cfg.get("default_language", "en")
+        if self.default_language not in ("en", "ru"):
+            raise NormalizationError("default_language must be 'en' or 'ru'")
+        self.stress = cfg.get("stress", "keep")
+        if self.stress not in ("keep", "strip", "acute"):
+            raise NormalizationError("stress must be 'keep', 'strip' or 'acute'")
+        self.stress_plus = bool(cfg.get("stress_plus", True))
+        self.max_chars = int(cfg.get("max_chars", 10_000_000))
+        dictionary = load_dictionary(_DATA / "abbreviations.toml")
+        paths = cfg.get("dictionary") or []
+        for path in [paths] if isinstance(paths, str) else paths:
+            for lang, table in load_dictionary(path).items():
+                dictionary.setdefault(lang, {}).update(table)
+        plugins = {p.name: p for p in default_plugins(dictionary)}
+        order = list(cfg.get("plugins") or plugins)
+        bad = [n for n in [*order, *cfg.get("disabled", [])] if n not in plugins]
+        if bad:
+            raise NormalizationError(f"unknown plugins {bad}; available: {sorted(plugins)}")
+        disabled = set(cfg.get("disabled", []))
+        self.plugins: list[Plugin] = [plugins[n] for n in order if n not in disabled]
+        self._by_start = {c: [p for p in self.plugins if c in p.starts] for c in "das'"}
+        self._word_plugins = [p for p in self._by_start["a"] if p.name in ("abbreviation", "letters", "roman", "date")]
+        self._agreement = RussianAgreement()
+        self._english = EnglishContext()
+
+    # -- stages ---------------------------------------------------------------------------------------
+    def tokenize(self, text: str, lang: str) -> list[Token]:
+        """Split prepared text into whitespace, classified spans, words and punctuation."""
+        fixed = lang if lang != "auto" else None
+        sentences = sentence_languages(text, self.default_language) if fixed is None else [(len(text), fixed)]
+        tokens: list[Token] = []
+        pos, n, s_idx = 0, len(text), 0
+        while pos < n:
+            while sentences[s_idx][0] <= pos and s_idx + 1 < len(sentences):
+                s_idx += 1
+            here = sentences[s_idx][1]
+            ch = text[pos]
+            if ch.isspace() or ch == ZERO_WIDTH:
+                m = _SPACE.match(text, pos)
+                end = m.end() if m else pos + 1
+                tokens.append(Token("space", pos, end, text[pos:end], lang=here))
+                pos = end
+                continue
+            best: Token | None = None
+            if ch.isalpha():
+                wend = match_word(text, pos)
+                plain = wend < n and text[wend] in " \n,;!?»)\"" or wend == n
+                candidates = self._word_plugins if plain else self._by_start["a"]
+            else:
+                candidates = self._by_start["d" if "0" <= ch <= "9" else "'" if ch == "'" else "s"]
+                wend = pos
+            for plugin in candidates:
+                try:
+                    tok = plugin.match(text, pos, here)
+                except Exception:  # noqa: BLE001 - a plugin bug must not abort the request; skip the plugin
+                    tok = None
+                if tok is not None and tok.end > pos and (best is None or tok.end > best.end):
+                    best = tok
+            if best is None or (wend > best.end):
+                if wend > pos:
+                    best = Token("word", pos, wend, text[pos:wend])
+                else:
+                    best = Token("punct", pos, pos + 1, ch)
+            best.lang = fixed or (word_language(best.text, here) if best.cls in ("word", "letters") else here)
+            tokens.append(best)
+            pos = best.end
+        return tokens
+
+    def _word(self, tok: Token) -> str:
+        text = tok.text
+        if self.stress == "keep":
+            return text
+        if self.stress_plus:
+            text = _PLUS_STRESS.sub("\u0301" if self.stress == "acute" else "", text)
+            if self.stress == "acute":
+                text = re.sub("\u0301([" + _STRESS_VOWELS + "])", "\\1\u0301", text)
+        return text.replace("\u0301", "") if self.stress == "strip" else text
+
+    def _verbalize(self, tok: Token) -> str:
+        if tok.out is not None:
+            return tok.out
+        if tok.cls in ("word", "punct", "verbatim"):
+            if tok.cls == "word" and tok.lang == "ru" and len(tok.text) == 1 and tok.text.isascii():
+                return verbalize_ru.latin_word(tok.text)
+            return self._word(tok) if tok.cls == "word" else tok.text
+        table: dict[str, Callable[[Token], str]] = (
+            verbalize_ru.VERBALIZERS if tok.lang == "ru" else verbalize_en.VERBALIZERS)
+        try:
+            return table[tok.cls](tok)
+        except Exception:  # noqa: BLE001 - a verbalizer bug must degrade to a plain reading, never a crash
+            digits = re.sub(r"[^0-9]", " ", tok.text).split()
+            speak = verbalize_ru.ru.digits if tok.lang == "ru" else verbalize_en.en.digits
+            return " ".join(speak(d) for d in digits) or tok.text
+
+    # -- public ---------------------------------------------------------------------------------------
+    def normalize(self, text: str, lang: str = "auto") -> NormalizedText:
+        """Normalize ``text``; ``lang`` is ``"auto"``, ``"ru"`` or ``"en"``."""
+        if not isinstance(text, str):
+            raise NormalizationError(f"text must be str, got {type(text).__name__}")
+        if lang not in ("auto", "ru", "en"):
+            raise NormalizationError(f"lang must be 'auto', 'ru' or 'en', got {lang!r}")
+        if len(text) > self.max_chars:
+            raise NormalizationError(f"input of {len(text)} characters exceeds max_chars={self.max_chars}")
+        prepared = prepare(text)
+        if not self.enabled:
+            return NormalizedText(prepared, [], text)
+        tokens = self.tokenize(prepared, lang)
+        resolve_roman(tokens)
+        self._agreement.apply(tokens)
+        self._english.apply(tokens)
+        return self._join(tokens, text)
+
+    @staticmethod
+    def _needs_space(prev: Token, tok: Token, out: str, last: str) -> bool:
+        """Whether two tokens written without a space between them need one once spoken."""
+        if prev.cls in _PLAIN and tok.cls in _PLAIN:
+            return prev.cls == "verbatim" and tok.cls == "verbatim"
+        if prev.cls == "verbatim" or tok.cls == "verbatim":
+            return True
+        if prev.cls == "punct" and prev.text not in _OPENING:
+            return True
+        return bool(_SPOKEN_EDGE.match(out[0]) and _SPOKEN_EDGE.match(last))
+
+    def _join(self, tokens: list[Token], original: str) -> NormalizedText:
+        buf: list[str] = []
+        spans: list[Span] = []
+        length, last = 0, ""
+        prev: Token | None = None
+        for tok in tokens:
+            if tok.cls == "space":
+                if last and last not in " \n":
+                    last = "\n" if "\n" in tok.text else " "
+                    buf.append(last)
+                    length += 1
+                prev = None
+                continue
+            out = self._verbalize(tok)
+            if last in ("", " ", "\n"):
+                out = out.lstrip(" ")
+            elif prev is not None and out and self._needs_space(prev, tok, out, last):
+                buf.append(" ")
+                length += 1
+            spans.append(Span(tok.cls, tok.start, tok.end, length, length + len(out.rstrip(" ")), tok.lang, tok.case))
+            if out:
+                buf.append(out)
+                length += len(out)
+                last = out[-1]
+            prev = tok
+        return NormalizedText("".join(buf).rstrip(), spans, original)

@@ -1,0 +1,252 @@
+"""English verbalizers: one function per semiotic class, ``(token) -> spoken text``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from . import en_numbers as en
+from .spans import Token
+from .units import CURRENCIES, EN_UNITS, QUANTITY_EN, SCALE_EN
+
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december"]
+_DIGIT_LIMIT = 36  # longer integers are read digit by digit
+
+
+def number(int_digits: str, use_and: bool = True) -> str:
+    """Integer string -> words, digit by digit when it is too long."""
+    if not int_digits:
+        return ""
+    if len(int_digits.lstrip("0")) > _DIGIT_LIMIT:
+        return en.digits(int_digits)
+    return en.cardinal(int(int_digits), use_and)
+
+
+def decimal_words(int_digits: str, frac: str, use_and: bool = True) -> str:
+    head = number(int_digits, use_and) if int_digits else ""
+    if not frac:
+        return head
+    return (head + " " if head else "") + "point " + en.digits(frac)
+
+
+def cardinal(tok: Token) -> str:
+    f = tok.fields
+    digits = f["int"]
+    sign = "minus " if f.get("sign") else ""
+    if f.get("digits") or (not f.get("grouped") and (len(digits) >= 5 or (digits.startswith("0") and len(digits) > 1))):
+        return sign + en.digits(digits)
+    n = int(digits) if len(digits) <= _DIGIT_LIMIT else None
+    if n is None:
+        return sign + en.digits(digits)
+    if f.get("year") or (not f.get("grouped") and not sign and len(digits) == 4 and 1000 <= n <= 2099
+                         and not f.get("plain")):
+        return en.year(n)
+    return sign + en.cardinal(n, not f.get("no_and"))
+
+
+def decimal(tok: Token) -> str:
+    f = tok.fields
+    if f.get("version"):
+        return " point ".join(number(p, False) for p in tok.text.split("."))
+    sign = "minus " if f.get("sign") else ""
+    q = f.get("q")
+    words = decimal_words(f["int"], f["frac"], not q)
+    if q:
+        words += " " + SCALE_EN[QUANTITY_EN[q]]
+    return sign + words
+
+
+def ordinal(tok: Token) -> str:
+    digits = tok.fields["int"]
+    if len(digits) > _DIGIT_LIMIT:
+        return en.digits(digits)
+    return en.ordinal(int(digits))
+
+
+def fraction(tok: Token) -> str:
+    f = tok.fields
+    whole = number(f["whole"], False) if f.get("whole") else ""
+    num, den = int(f["num"]), int(f["den"])
+    if den == 1:
+        body = en.cardinal(num) + " over one"
+    elif whole and num == 1 and den in (2, 4):
+        body = "a " + ("half" if den == 2 else "quarter")
+    else:
+        if den == 2:
+            dw = "half" if num == 1 else "halves"
+        elif den == 4:
+            dw = "quarter" if num == 1 else "quarters"
+        else:
+            dw = en.ordinal(den) + ("" if num == 1 else "s")
+        body = en.cardinal(num) + " " + dw
+    return (whole + " and " + body) if whole else body
+
+
+def _unit_words(key: str, plural: bool) -> str:
+    sing, plur = EN_UNITS[key]
+    return plur if plural else sing
+
+
+def _is_one(f: dict[str, object]) -> bool:
+    return f.get("int") == "1" and not f.get("frac") and not f.get("fnum") and not f.get("q")
+
+
+def measure(tok: Token) -> str:
+    f = tok.fields
+    if f.get("fnum"):
+        amount = fraction(Token("fraction", 0, 0, "", {"whole": f["int"], "num": f["fnum"], "den": f["fden"]}))
+    else:
+        q = f.get("q")
+        amount = decimal_words(f["int"], f["frac"], not q) + (" " + SCALE_EN[QUANTITY_EN[q]] if q else "")
+    if f.get("lo"):
+        lo = f["lo"]
+        whole, _, frac = lo.replace(",", "").partition(".")
+        amount = decimal_words(whole, frac) + " to " + amount
+    if f.get("sign"):
+        amount = "minus " + amount
+    parts = [amount]
+    if f.get("unit"):
+        parts.append(_unit_words(f["unit"], not _is_one(f)))
+    if f.get("per"):
+        parts.append("per " + _unit_words(f["per"], False))
+    return " ".join(parts)
+
+
+def money(tok: Token) -> str:
+    f = tok.fields
+    sing, plur, minor_s, minor_p = CURRENCIES[f["cur"]][:4]
+    if f.get("us"):
+        sing, plur = "us dollar", "us dollars"
+    q = f.get("q")
+    frac = f["frac"]
+    per = (" per " + _unit_words(f["per"], False)) if f.get("per") else ""
+    if q:
+        amount = decimal_words(f["int"], frac, False) + " " + SCALE_EN[QUANTITY_EN[q]]
+        return amount + " " + plur + per
+    trimmed = frac.rstrip("0")
+    int_part = f["int"] or "0"
+    if len(trimmed) > 2 or (trimmed and not minor_s):
+        return decimal_words(f["int"], frac) + " " + plur + per
+    cents = int(trimmed.ljust(2, "0")) if trimmed else 0
+    dollars = int(int_part) if len(int_part) <= _DIGIT_LIMIT else -1
+    parts = []
+    if dollars != 0 or not cents:
+        parts.append(number(int_part) + " " + (sing if dollars == 1 else plur))
+    if cents:
+        parts.append(en.cardinal(cents) + " " + (minor_s if cents == 1 else minor_p))
+    return " ".join(parts) + per
+
+
+def _clock(h: int, m: int) -> str:
+    if m == 0:
+        return en.cardinal(h)
+    return en.cardinal(h) + " " + (("oh " + en.cardinal(m)) if m < 10 else en.cardinal(m))
+
+
+def time(tok: Token) -> str:
+    f = tok.fields
+    h, m, s = f["h"], f["m"], f["s"]
+    if f["has_s"]:
+        words = (f"{en.cardinal(h)} hour{'s' if h != 1 else ''} {en.cardinal(m)} minute{'s' if m != 1 else ''}"
+                 f" and {en.cardinal(s)} second{'s' if s != 1 else ''}")
+    elif f["ap"]:
+        words = _clock(h, m)
+    else:
+        words = en.cardinal(h) + " o'clock" if m == 0 else _clock(h, m)
+    if f["ap"]:
+        words += " " + f["ap"]
+    if f["tz"]:
+        words += " " + f["tz"]
+    return words
+
+
+def _year_words(y: str) -> str:
+    if len(y) == 2:
+        return en.digits(y) if y.startswith("0") else en.cardinal(int(y))
+    return en.year(int(y))
+
+
+def date(tok: Token) -> str:
+    f = tok.fields
+    if "decade" in f:
+        y = f["decade"]
+        return en.pluralize_number(en.cardinal(int(y)) if f["short"] else en.year(int(y)))
+    month = _MONTHS[int(f["m"]) - 1]
+    day = en.ordinal(int(f["d"]))
+    words = f"the {day} of {month}" if f.get("dm") else f"{month} {day}"
+    if f.get("y"):
+        words += ("," if f.get("comma") else "") + " " + _year_words(f["y"])
+    return words
+
+
+def telephone(tok: Token) -> str:
+    f = tok.fields
+    if "ip" in f:
+        return " dot ".join(en.digits(g) for g in f["ip"])
+    parts = []
+    if f.get("plus"):
+        parts.append("plus " + en.digits(f["plus"].lstrip("+")))
+    parts.extend(en.digits(g) for g in f["groups"])
+    return ", ".join(parts)
+
+
+_E_SYMBOLS = {".": "dot", "@": "at", "/": "slash", ":": "colon", "-": "dash", "_": "underscore",
+              "&": "ampersand", "~": "tilde", "?": "question mark", "=": "equals", "#": "hash", "%": "percent",
+              "+": "plus"}
+_E_UPPER = {"www", "http", "https", "html", "pdf"}
+
+
+def electronic(tok: Token) -> str:
+    chunks = re.findall(r"[0-9]+|[^\W\d_]+|.", tok.text)
+    out = []
+    last_alpha = max((i for i, c in enumerate(chunks) if c.isalpha()), default=-1)
+    for i, c in enumerate(chunks):
+        if c.isdigit():
+            out.append(en.digits(c))
+        elif c.isalpha():
+            low = c.lower()
+            if low in _E_UPPER or (i == last_alpha and len(c) == 2 and i > 0 and chunks[i - 1] == "."):
+                out.append(c.upper())
+            elif low == "jpg":
+                out.append("jpeg")
+            else:
+                out.append(c)
+        elif c in _E_SYMBOLS:
+            out.append(_E_SYMBOLS[c])
+        elif not c.isspace():
+            out.append(c)
+    return " ".join(out)
+
+
+def roman(tok: Token) -> str:
+    value = tok.fields["value"]
+    return ("the " + en.ordinal(value)) if tok.fields.get("ordinal") else en.cardinal(value)
+
+
+def serial(tok: Token) -> str:
+    out = []
+    for p in tok.fields["parts"]:
+        if p.isdigit():
+            if p.startswith("0") or len(p) > 4 or (len(p) == 4 and int(p) % 1000):
+                out.append(en.digits(p))
+            else:
+                out.append(en.cardinal(int(p)))
+        else:
+            out.append(p)
+    return " ".join(out)
+
+
+def letters(tok: Token) -> str:
+    return tok.fields["letters"]
+
+
+def abbreviation(tok: Token) -> str:
+    return tok.fields["value"]
+
+
+VERBALIZERS: dict[str, Callable[[Token], str]] = {
+    "cardinal": cardinal, "decimal": decimal, "ordinal": ordinal, "fraction": fraction, "measure": measure,
+    "money": money, "time": time, "date": date, "telephone": telephone, "electronic": electronic,
+    "roman": roman, "serial": serial, "letters": letters, "abbreviation": abbreviation,
+}

@@ -1,0 +1,269 @@
+"""Russian verbalizers: render tokens using the case/gender chosen by :mod:`normalize.agreement_ru`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from . import ru_numbers as ru
+from .ru_lexicon import MONTHS_GEN, NOUNS
+from .spans import Token
+from .units import CURRENCIES, QUANTITY_RU, RU_UNITS, SCALE_RU
+
+_DIGIT_LIMIT = 36
+_DENOMINATORS = ["", "десят", "сот", "тысячн", "десятитысячн", "стотысячн", "миллионн", "десятимиллионн",
+                 "стомиллионн", "миллиардн"]
+LATIN_NAMES = {"a": "эй", "b": "би", "c": "си", "d": "ди", "e": "и", "f": "эф", "g": "джи", "h": "эйч",
+               "i": "ай", "j": "джей", "k": "кей", "l": "эл", "m": "эм", "n": "эн", "o": "оу", "p": "пи",
+               "q": "кью", "r": "ар", "s": "эс", "t": "ти", "u": "ю", "v": "ви", "w": "дабл ю", "x": "икс",
+               "y": "уай", "z": "зед"}
+_E_WORDS = {"gmail": "джи мейл", "hotmail": "хот мейл", "com": "ком", "ru": "ру", "org": "орг", "net": "нет",
+            "www": "дабл ю дабл ю дабл ю", "http": "эйч ти ти пи", "https": "эйч ти ти пи эс", "yandex": "яндекс",
+            "mail": "мейл", "yahoo": "яху", "outlook": "аутлук"}
+_E_SYMBOLS = {".": "точка", "@": "собака", "/": "слэш", ":": "двоеточие", "-": "тире", "_": "нижнее подчёркивание",
+              "&": "амперсанд", "?": "вопросительный знак", "=": "равно", "#": "решётка", "%": "процент",
+              "+": "плюс", "~": "тильда"}
+
+
+def integer(digits: str, case: str = "nom", gender: str = "m", animate: bool = False) -> str:
+    stripped = digits.lstrip("0") or "0"
+    if len(stripped) > _DIGIT_LIMIT:
+        return ru.digits(digits)
+    return ru.cardinal(int(stripped), case, gender, animate)
+
+
+def _agree_adj(stem: str, n: int, case: str) -> str:
+    """Feminine adjective ("целая", "десятая") counted by n in a phrase of case ``case``."""
+    if n % 10 == 1 and n % 100 != 11:
+        return ru.adjective(stem, case, "f")
+    return ru.adjective(stem, "gen" if case in ("nom", "acc") else case, "f", plural=True)
+
+
+def decimal_words(int_digits: str, frac: str, case: str) -> str:
+    """"одна целая две десятых" in any case."""
+    whole = int(int_digits.lstrip("0") or "0") if len(int_digits) <= _DIGIT_LIMIT else None
+    if whole is None or len(frac) >= len(_DENOMINATORS):
+        return integer(int_digits, case) + " запятая " + ru.digits(frac)
+    num = int(frac)
+    return " ".join([
+        ru.cardinal(whole, case, "f"), _agree_adj("цел", whole, case),
+        ru.cardinal(num, case, "f"), _agree_adj(_DENOMINATORS[len(frac)], num, case),
+    ])
+
+
+def _noun_phrase(lemma: str, n: int | None, case: str, adj: str = "") -> str:
+    """Form of a counted noun (with an optional adjective) after the number n (None: genitive singular)."""
+    noun = NOUNS[lemma]
+    if n is None:
+        ncase, plural = "gen", False
+    else:
+        ncase, plural = ru.noun_number(n, case)
+    words = noun.form(ncase, plural)
+    if adj:
+        if n is not None and case in ("nom", "acc") and ncase == "gen" and not plural:
+            a = ru.adjective(adj, "gen" if noun.gender != "f" else case, noun.gender, plural=True)
+        else:
+            a = ru.adjective(adj, ncase, noun.gender, plural)
+        words = a + " " + words
+    return words
+
+
+def _amount(f: dict[str, object], case: str, gender: str) -> tuple[str, int | None, bool]:
+    """Spoken amount, the integer that governs the noun (None for fractional amounts), and scale flag."""
+    q = str(f.get("q") or "")
+    int_digits, frac = str(f.get("int") or ""), str(f.get("frac") or "")
+    if f.get("fnum"):
+        return fraction_words(int_digits, str(f["fnum"]), str(f["fden"]), case), None, False
+    if q:
+        scale = SCALE_RU[QUANTITY_RU[q]]
+        gov = None if frac else int(int_digits or "0")
+        words = decimal_words(int_digits or "0", frac, case) if frac else integer(int_digits, case, NOUNS[scale].gender)
+        return words + " " + _noun_phrase(scale, gov, case), None, True
+    if frac:
+        return decimal_words(int_digits or "0", frac, case), None, False
+    n = int(int_digits.lstrip("0") or "0") if len(int_digits) <= _DIGIT_LIMIT else None
+    return integer(int_digits or "0", case, gender), n, False
+
+
+def fraction_words(whole: str, num: str, den: str, case: str) -> str:
+    n, d = int(num), int(den)
+    head = ""
+    if whole:
+        w = int(whole)
+        head = ru.cardinal(w, case, "f") + " " + _agree_adj("цел", w, case) + " "
+    if n % 10 == 1 and n % 100 != 11:
+        den_words = ru.ordinal(d, case, "f")
+    else:
+        den_words = ru.ordinal(d, "gen" if case in ("nom", "acc") else case, "f", plural=True)
+    return head + ru.cardinal(n, case, "f") + " " + den_words
+
+
+def cardinal(tok: Token) -> str:
+    f = tok.fields
+    sign = "минус " if f.get("sign") else ""
+    if f.get("ordinal"):
+        digits = f["int"].lstrip("0") or "0"
+        return sign + ru.ordinal(int(digits), tok.case or "nom", tok.gender or "m", tok.plural)
+    return sign + integer(f["int"], tok.case or "nom", tok.gender or "m", tok.animate)
+
+
+def decimal(tok: Token) -> str:
+    f = tok.fields
+    sign = "минус " if f.get("sign") else ""
+    if f.get("version"):
+        return sign + " точка ".join(integer(p) for p in tok.text.lstrip("-").split("."))
+    words, _, _ = _amount(f, tok.case or "nom", "f")
+    return sign + words
+
+
+def ordinal(tok: Token) -> str:
+    digits = tok.fields["int"]
+    if len(digits) > _DIGIT_LIMIT:
+        return ru.digits(digits)
+    n = int(digits)
+    if tok.fields.get("as_cardinal"):
+        return ru.cardinal(n, tok.case or "gen")
+    return ru.ordinal(n, tok.case or "nom", tok.gender or "m", tok.plural)
+
+
+def fraction(tok: Token) -> str:
+    f = tok.fields
+    return fraction_words(f["whole"], f["num"], f["den"], tok.case or "nom")
+
+
+def measure(tok: Token) -> str:
+    f = tok.fields
+    case = tok.case or "nom"
+    parts = []
+    adj, lemma, tail = RU_UNITS[f["unit"]] if f.get("unit") else ("", "", "")
+    gender = NOUNS[lemma].gender if lemma else "m"
+    if f.get("lo"):
+        lo = f["lo"]
+        lo_f = {"int": re.sub(r"[^0-9]", "", lo.split(",")[0]), "frac": lo.split(",")[1] if "," in lo else ""}
+        parts.append(_amount(lo_f, case, gender)[0] + " -")
+    words, n, scaled = _amount(f, case, gender)
+    parts.append(("минус " if f.get("sign") else "") + words)
+    if lemma:
+        parts.append(_noun_phrase(lemma, (5 if case in ("nom", "acc") else 2) if scaled else n, case, adj) + tail)
+    if f.get("per"):
+        _, per_lemma, _ = RU_UNITS[f["per"]]
+        parts.append("на " + NOUNS[per_lemma].form("acc", False))
+    return " ".join(parts)
+
+
+def money(tok: Token) -> str:
+    f = tok.fields
+    case = tok.case or "nom"
+    major, minor = CURRENCIES[f["cur"]][4:6]
+    major = major or "доллар"
+    gender = NOUNS[major].gender
+    frac = f["frac"]
+    if f.get("sep") == "." and minor and len(frac) == 2 and not f.get("q"):
+        f = dict(f, frac="", minor=frac.lstrip("0") or "")
+    words, n, scaled = _amount(f, case, gender)
+    parts = [words, _noun_phrase(major, (5 if case in ("nom", "acc") else 2) if scaled else n, case)]
+    if f.get("minor") and minor:
+        m = int(f["minor"])
+        parts += [ru.cardinal(m, case, NOUNS[minor].gender), _noun_phrase(minor, m, case)]
+    if tok.text.rstrip().endswith("США"):
+        parts.append("сэ шэ а")
+    return " ".join(parts)
+
+
+def time(tok: Token) -> str:
+    f = tok.fields
+    case = tok.case or "nom"
+    parts = [ru.cardinal(f["h"], case), _noun_phrase("час", f["h"], case)]
+    if f["m"] or f["s"]:
+        parts += [ru.cardinal(f["m"], case, "f"), _noun_phrase("минута", f["m"], case)]
+    if f["s"]:
+        parts += [ru.cardinal(f["s"], case, "f"), _noun_phrase("секунда", f["s"], case)]
+    return " ".join(parts)
+
+
+def _year(y: str, case: str) -> str:
+    n = int(y)
+    return ("ноль " if len(y) == 2 and y.startswith("0") else "") + ru.ordinal(n, case)
+
+
+def date(tok: Token) -> str:
+    f = tok.fields
+    if "decade" in f:
+        return integer(f["decade"])
+    case = tok.case or "nom"
+    parts = [ru.ordinal(int(f["d"]), case, "n"), MONTHS_GEN[int(f["m"]) - 1]]
+    if f.get("y"):
+        parts.append(_year(f["y"], "gen"))
+        g = f.get("g", "")
+        if g:
+            parts.append("году" if g == "году" else "года")
+    return " ".join(parts)
+
+
+def telephone(tok: Token) -> str:
+    f = tok.fields
+    if "ip" in f:
+        return " точка ".join(integer(g) if not g.startswith("0") or g == "0" else ru.digits(g) for g in f["ip"])
+    parts = []
+    if f.get("plus"):
+        plus = f["plus"]
+        parts.append(("плюс " if plus.startswith("+") else "") + integer(plus.lstrip("+")))
+    for g in f["groups"]:
+        parts.append(ru.digits(g) if g.startswith("0") else integer(g))
+    return " ".join(parts)
+
+
+def latin_word(word: str) -> str:
+    """Latin chunk inside Russian speech: known words, short chunks spelled, others left as they are."""
+    low = word.lower()
+    if low in _E_WORDS:
+        return _E_WORDS[low]
+    if len(low) <= 3 and low.isascii():
+        return " ".join(LATIN_NAMES.get(c, c) for c in low)
+    return word
+
+
+def electronic(tok: Token) -> str:
+    out = []
+    for c in re.findall(r"[0-9]+|[^\W\d_]+|.", tok.text):
+        if c.isdigit():
+            out.append(ru.digits(c))
+        elif c.isalpha():
+            out.append(latin_word(c) if c.isascii() else c)
+        elif c in _E_SYMBOLS:
+            out.append(_E_SYMBOLS[c])
+        elif not c.isspace():
+            out.append(c)
+    return " ".join(out)
+
+
+def roman(tok: Token) -> str:
+    value = tok.fields["value"]
+    if tok.fields.get("ordinal"):
+        return ru.ordinal(value, tok.case or "nom", tok.gender or "m", tok.plural)
+    return ru.cardinal(value, tok.case or "nom", tok.gender or "m")
+
+
+def serial(tok: Token) -> str:
+    out = []
+    for p in tok.fields["parts"]:
+        if p.isdigit():
+            out.append(ru.digits(p) if p.startswith("0") or len(p) > 4 else integer(p))
+        else:
+            out.append(latin_word(p) if p.isascii() and len(p) == 1 else p)
+    return " ".join(out)
+
+
+def letters(tok: Token) -> str:
+    return tok.fields["letters"]
+
+
+def abbreviation(tok: Token) -> str:
+    return tok.fields["value"]
+
+
+VERBALIZERS: dict[str, Callable[[Token], str]] = {
+    "cardinal": cardinal, "decimal": decimal, "ordinal": ordinal, "fraction": fraction, "measure": measure,
+    "money": money, "time": time, "date": date, "telephone": telephone, "electronic": electronic,
+    "roman": roman, "serial": serial, "letters": letters, "abbreviation": abbreviation,
+}

@@ -1,0 +1,81 @@
+"""Number-word generators: Russian case/gender agreement and English readings."""
+
+from __future__ import annotations
+
+import pytest
+
+from normalize import en_numbers as en
+from normalize import ru_numbers as ru
+
+
+@pytest.mark.parametrize(("n", "case", "gender", "animate", "expected"), [
+    (1, "nom", "f", False, "одна"),
+    (21, "acc", "f", False, "двадцать одну"),
+    (2, "acc", "m", True, "двух"),
+    (22, "acc", "m", True, "двадцать два"),
+    (3, "gen", "m", False, "трёх"),
+    (4, "ins", "m", False, "четырьмя"),
+    (8, "ins", "m", False, "восемью"),
+    (40, "gen", "m", False, "сорока"),
+    (90, "dat", "m", False, "девяноста"),
+    (100, "gen", "m", False, "ста"),
+    (300, "gen", "m", False, "трёхсот"),
+    (500, "ins", "m", False, "пятьюстами"),
+    (1000, "nom", "m", False, "тысяча"),
+    (2000, "gen", "m", False, "двух тысяч"),
+    (5000, "nom", "m", False, "пять тысяч"),
+    (1_000_000, "nom", "m", False, "один миллион"),
+    (2_000_003, "nom", "m", False, "два миллиона три"),
+    (146_447_424, "nom", "m", False,
+     "сто сорок шесть миллионов четыреста сорок семь тысяч четыреста двадцать четыре"),
+    (0, "gen", "m", False, "ноля"),
+])
+def test_ru_cardinal(n: int, case: str, gender: str, animate: bool, expected: str) -> None:
+    assert ru.cardinal(n, case, gender, animate) == expected
+
+
+@pytest.mark.parametrize(("n", "case", "gender", "plural", "expected"), [
+    (1, "nom", "n", False, "первое"),
+    (3, "gen", "m", False, "третьего"),
+    (3, "nom", "f", False, "третья"),
+    (40, "prep", "m", False, "сороковом"),
+    (1990, "gen", "m", False, "тысяча девятьсот девяностого"),
+    (2000, "nom", "m", False, "двухтысячный"),
+    (2024, "gen", "m", False, "две тысячи двадцать четвёртого"),
+    (1960, "gen", "m", True, "тысяча девятьсот шестидесятых"),
+    (300_000, "nom", "m", False, "трёхсоттысячный"),
+    (1_000_000, "nom", "m", False, "миллионный"),
+    (6, "nom", "m", False, "шестой"),
+])
+def test_ru_ordinal(n: int, case: str, gender: str, plural: bool, expected: str) -> None:
+    assert ru.ordinal(n, case, gender, plural) == expected
+
+
+def test_ru_noun_number() -> None:
+    assert ru.noun_number(1, "nom") == ("nom", False)
+    assert ru.noun_number(3, "nom") == ("gen", False)
+    assert ru.noun_number(12, "acc") == ("gen", True)
+    assert ru.noun_number(5, "dat") == ("dat", True)
+
+
+@pytest.mark.parametrize(("n", "use_and", "expected"), [
+    (123, True, "one hundred and twenty three"),
+    (123, False, "one hundred twenty three"),
+    (18_081, True, "eighteen thousand and eighty one"),
+    (123_000_012, True, "one hundred twenty three million twelve"),
+    (-2, False, "minus two"),
+])
+def test_en_cardinal(n: int, use_and: bool, expected: str) -> None:
+    assert en.cardinal(n, use_and) == expected
+
+
+@pytest.mark.parametrize(("n", "expected"), [(1506, "fifteen oh six"), (2006, "two thousand six"),
+                                             (2012, "twenty twelve"), (1900, "nineteen hundred"),
+                                             (2000, "two thousand")])
+def test_en_year(n: int, expected: str) -> None:
+    assert en.year(n) == expected
+
+
+def test_en_ordinal() -> None:
+    assert [en.ordinal(n) for n in (1, 2, 3, 5, 12, 20, 21, 100)] == [
+        "first", "second", "third", "fifth", "twelfth", "twentieth", "twenty first", "one hundredth"]
