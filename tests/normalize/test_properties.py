@@ -53,11 +53,13 @@ def test_linear_time(chunk: str) -> None:
     chunk += " "
     small, large = chunk * 200, chunk * 1600
 
-    def cost(text: str) -> float:
-        start = time.perf_counter()
-        NORM.normalize(text)
-        return time.perf_counter() - start
+    def cost(text: str) -> float:  # best of 3: robust to a loaded machine
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            NORM.normalize(text)
+            runs.append(time.perf_counter() - start)
+        return min(runs)
 
-    cost(small)
     ratio = cost(large) / max(cost(small), 1e-4)
-    assert ratio < 8 * 3, ratio  # 8x the input; generous slack for timer noise
+    assert ratio < 8 * 4, ratio  # 8x the input: quadratic behaviour would give ~64x
