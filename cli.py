@@ -15,7 +15,6 @@ from typing import Annotated
 import typer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Qwen3-TTS runtime (ONNX Runtime, no torch).")
-_state: dict[str, str] = {"log_format": "text", "log_level": "warning"}
 
 
 @app.callback()

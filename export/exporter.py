@@ -14,6 +14,7 @@ from export.graphs.code_predictor import build_code_predictor
 from export.graphs.codec_decoder import build_codec_decoder
 from export.graphs.embed import build_embed
 from export.graphs.talker import build_talker
+from runtime.errors import EngineError
 from runtime.manifest import MANIFEST, read_manifest, write_manifest
 from runtime.version import ENGINE_FORMAT, exporter_fingerprint
 
@@ -32,7 +33,7 @@ def is_current(engine_dir: Path, source_hashes: dict[str, str], profile: str) ->
     """True when ``engine_dir`` was exported by this code from exactly these files."""
     try:
         m = read_manifest(engine_dir).data
-    except Exception:
+    except EngineError:
         return False
     return (
         m.get("engine_format") == ENGINE_FORMAT
@@ -100,9 +101,4 @@ def export_engine(
         shutil.rmtree(out)
     tmp.rename(out)
     return out
-
-
-def engine_summary(engine_dir: Path) -> dict:
-    m = read_manifest(engine_dir).data
-    return {k: m[k] for k in ("profile", "model_type", "graphs", "created")} | {"source": m["source"].get("location")}
 

@@ -83,7 +83,6 @@ class Engine:
         lm = self.config.talker.lm
         self.hidden_size = lm.hidden_size
         self.kv_shape = (lm.num_layers, lm.num_kv_heads, lm.head_dim)
-        self.samples_per_frame = 1920
         self.sample_rate = 24000
 
     @property

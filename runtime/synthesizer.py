@@ -67,7 +67,6 @@ class Synthesizer:
     def __init__(self, engine: Engine, *, default_max_frames: int = DEFAULT_MAX_FRAMES):
         self.engine = engine
         self.default_max_frames = default_max_frames
-        self._pad_vec: np.ndarray | None = None
 
     @classmethod
     def from_engines(cls, engine_dir: str | Path, *, provider: str = "cpu", threads: int | None = None, **kw: Any) -> Synthesizer:
