@@ -7,6 +7,7 @@ prints one line ``error: ...`` on stderr and exits with status 1; unimplemented 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -150,17 +151,23 @@ def _read_text(text: str | None, text_file: Path | None) -> str:
     return text
 
 
+def pcm16(pcm):
+    """float PCM in [-1, 1] -> little-endian int16 (the one quantizer for every output format)."""
+    import numpy as np
+
+    return np.round(np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2")
+
+
 def write_audio(pcm, sample_rate: int, out: str, fmt: str | None) -> None:
     """Write float PCM to ``out`` ('-' = stdout) as wav | flac | raw (s16le)."""
-    import numpy as np
     import soundfile as sf
 
     fmt = (fmt or (Path(out).suffix.lstrip(".") if out != "-" else "raw") or "wav").lower()
     if fmt not in ("wav", "flac", "raw"):
         _fail(f"unknown audio format {fmt!r} (wav, flac or raw)")
-    pcm16 = np.round(np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2")  # one quantizer for every format
+    data16 = pcm16(pcm)
     if fmt == "raw":
-        data = pcm16.tobytes()
+        data = data16.tobytes()
         if out == "-":
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
@@ -168,39 +175,64 @@ def write_audio(pcm, sample_rate: int, out: str, fmt: str | None) -> None:
             Path(out).write_bytes(data)
         return
     target = sys.stdout.buffer if out == "-" else out
-    sf.write(target, pcm16, sample_rate, format=fmt.upper(), subtype="PCM_16")
+    sf.write(target, data16, sample_rate, format=fmt.upper(), subtype="PCM_16")
+
+
+# Options shared by `synth` and `stream`.
+TextArg = Annotated[str | None, typer.Argument(help="Text to speak ('-' or omitted: stdin).")]
+TextFile = Annotated[Path | None, typer.Option(help="Read the text from a UTF-8 file.")]
+Engines = Annotated[Path | None, typer.Option(help="Engine directory.")]
+Speaker = Annotated[str | None, typer.Option(help="CustomVoice speaker (see `tts-run voices`).")]
+Language = Annotated[str | None, typer.Option(help="Language name or auto.")]
+Instruct = Annotated[str | None, typer.Option(help="Style instruction (1.7B CustomVoice) / voice description (VoiceDesign).")]
+StreamingText = Annotated[bool, typer.Option(help="Use the streaming text geometry (non_streaming_mode=False).")]
+Seed = Annotated[int | None, typer.Option(help="RNG seed: same seed, engine and provider -> identical audio.")]
+Greedy = Annotated[bool, typer.Option(help="Argmax decoding for talker and code predictor.")]
+MaxFrames = Annotated[int | None, typer.Option(help="Upper bound on 80 ms frames for the whole text.")]
+Provider = Annotated[str | None, typer.Option(help="cpu | cuda | tensorrt | auto")]
+Normalize = Annotated[bool, typer.Option("--normalize/--no-normalize", help="Verbalize numbers, dates, units... (RU/EN).")]
+Split = Annotated[bool, typer.Option("--split/--no-split", help="Synthesize long text sentence by sentence, joined with pauses.")]
+FadeMs = Annotated[float, typer.Option(help="Ramp at segment joins and at the end, in ms (0: none).")]
+RefChunking = Annotated[bool, typer.Option(help="Decode with the official 300/25-frame restarts instead of full context.")]
+
+
+def _prepare(engines, provider, threads, temperature, top_k, top_p, repetition_penalty, greedy, max_frames):
+    """(synthesizer, settings, sampling params, frame limit) from the shared CLI options."""
+    synthesizer, settings = _synthesizer(engines, provider, threads)
+    overrides = dict(settings.sampling) | {"temperature": temperature, "top_k": top_k, "top_p": top_p, "repetition_penalty": repetition_penalty}
+    params = _guard(lambda: synthesizer.default_sampling(**overrides))
+    return synthesizer, (params.greedy() if greedy else params), max_frames or settings.runtime.max_frames
 
 
 @app.command()
 def synth(
-    text: Annotated[str | None, typer.Argument(help="Text to speak ('-' or omitted: stdin).")] = None,
-    text_file: Annotated[Path | None, typer.Option(help="Read the text from a UTF-8 file.")] = None,
+    text: TextArg = None,
+    text_file: TextFile = None,
     output: Annotated[str, typer.Option("-o", "--output", help="Output file (.wav/.flac/.raw) or '-' for stdout.")] = "out.wav",
     fmt: Annotated[str | None, typer.Option("--format", help="wav | flac | raw (s16le); default from the suffix.")] = None,
-    engines: Annotated[Path | None, typer.Option(help="Engine directory.")] = None,
-    speaker: Annotated[str | None, typer.Option(help="CustomVoice speaker (see `tts-run voices`).")] = None,
-    language: Annotated[str | None, typer.Option(help="Language name or auto.")] = None,
-    instruct: Annotated[str | None, typer.Option(help="Style instruction (1.7B CustomVoice) / voice description (VoiceDesign).")] = None,
-    streaming_text: Annotated[bool, typer.Option(help="Use the streaming text geometry (non_streaming_mode=False).")] = False,
-    seed: Annotated[int | None, typer.Option(help="RNG seed: same seed, engine and provider -> identical audio.")] = None,
-    greedy: Annotated[bool, typer.Option(help="Argmax decoding for talker and code predictor.")] = False,
+    engines: Engines = None,
+    speaker: Speaker = None,
+    language: Language = None,
+    instruct: Instruct = None,
+    streaming_text: StreamingText = False,
+    seed: Seed = None,
+    greedy: Greedy = False,
     temperature: float | None = None,
     top_k: int | None = None,
     top_p: float | None = None,
     repetition_penalty: float | None = None,
-    max_frames: Annotated[int | None, typer.Option(help="Upper bound on 80 ms frames.")] = None,
-    provider: Annotated[str | None, typer.Option(help="cpu | cuda | tensorrt | auto")] = None,
+    max_frames: MaxFrames = None,
+    normalize: Normalize = True,
+    split: Split = True,
+    fade_ms: FadeMs = 5.0,
+    reference_chunking: RefChunking = False,
+    provider: Provider = None,
     threads: int | None = None,
     quiet: bool = False,
 ) -> None:
     """Synthesize text to a WAV/FLAC/raw file or stdout."""
     content = _read_text(text, text_file)
-    synthesizer, settings = _synthesizer(engines, provider, threads)
-    overrides = dict(settings.sampling) | {"temperature": temperature, "top_k": top_k, "top_p": top_p, "repetition_penalty": repetition_penalty}
-    params = _guard(lambda: synthesizer.default_sampling(**overrides))
-    if greedy:
-        params = params.greedy()
-    limit = max_frames or settings.runtime.max_frames
+    synthesizer, params, limit = _prepare(engines, provider, threads, temperature, top_k, top_p, repetition_penalty, greedy, max_frames)
     with _progress("synthesizing frames", limit, enabled=not quiet and sys.stderr.isatty()) as advance:
         audio = _guard(
             lambda: synthesizer.synthesize(
@@ -212,6 +244,10 @@ def synth(
                 sampling=params,
                 seed=seed,
                 max_frames=limit,
+                normalize=normalize,
+                split=split,
+                fade_ms=fade_ms,
+                reference_chunking=reference_chunking,
                 on_frame=lambda k, _codes: advance(k + 1),
             )
         )
@@ -219,10 +255,118 @@ def synth(
     if not quiet:
         t = audio.timings
         typer.echo(
-            f"{audio.duration:.2f} s of audio, {len(audio.codes)} frames, finish={audio.finish_reason}, seed={audio.seed}; "
-            f"time to first audio {t['time_to_first_audio_s'] * 1000:.0f} ms, RTF {t['rtf']:.3f}" + (f" -> {output}" if output != "-" else ""),
+            f"{audio.duration:.2f} s of audio, {len(audio.codes)} frames in {len(audio.segments)} segment(s), finish={audio.finish_reason}, "
+            f"seed={audio.seed}; RTF {t['rtf']:.3f}" + (f" -> {output}" if output != "-" else ""),
             err=True,
         )
+
+
+@app.command()
+def stream(
+    text: TextArg = None,
+    text_file: TextFile = None,
+    chunk_ms: Annotated[float, typer.Option(help="PCM chunk length in ms (20-1000; 20 ms = 480 samples).")] = 40,
+    decode_frames: Annotated[int, typer.Option(help="Frames per codec call after the first frame.")] = 1,
+    engines: Engines = None,
+    speaker: Speaker = None,
+    language: Language = None,
+    instruct: Instruct = None,
+    streaming_text: StreamingText = False,
+    seed: Seed = None,
+    greedy: Greedy = False,
+    temperature: float | None = None,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    repetition_penalty: float | None = None,
+    max_frames: MaxFrames = None,
+    normalize: Normalize = True,
+    split: Split = True,
+    fade_ms: FadeMs = 5.0,
+    reference_chunking: RefChunking = False,
+    provider: Provider = None,
+    threads: int | None = None,
+    quiet: bool = False,
+) -> None:
+    """Stream raw s16le mono 24 kHz PCM to stdout as it is produced (pipe into aplay/ffplay)."""
+    content = _read_text(text, text_file)
+    synthesizer, params, limit = _prepare(engines, provider, threads, temperature, top_k, top_p, repetition_penalty, greedy, max_frames)
+    audio = _guard(
+        lambda: synthesizer.stream(
+            content,
+            chunk_ms=chunk_ms,
+            decode_frames=decode_frames,
+            speaker=speaker,
+            language=language,
+            instruct=instruct,
+            non_streaming_mode=False if streaming_text else None,
+            sampling=params,
+            seed=seed,
+            max_frames=limit,
+            normalize=normalize,
+            split=split,
+            fade_ms=fade_ms,
+            reference_chunking=reference_chunking,
+        )
+    )
+    out = sys.stdout.buffer
+    with audio:
+        try:
+            for chunk in audio:
+                out.write(pcm16(chunk).tobytes())
+                out.flush()
+        except BrokenPipeError:  # the player went away: stop generating (close() on leaving `with`)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            return
+    if not quiet:
+        st = audio.stats
+        typer.echo(
+            f"{st.samples / synthesizer.sample_rate:.2f} s streamed in {len(st.chunk_times)} chunks, {st.frames} frames, "
+            f"finish={st.finish_reason}, seed={st.info.get('seed')}; time to first audio {(st.time_to_first_audio or 0) * 1000:.0f} ms",
+            err=True,
+        )
+
+
+@app.command("codec-decode")
+def codec_decode(
+    codes: Annotated[Path, typer.Option(help="int64 [frames, 16] codes (.npy).")],
+    out: Annotated[Path, typer.Option(help="float32 PCM output (.npy).")],
+    engines: Engines = None,
+    chunk_frames: Annotated[int | None, typer.Option(help="Frames per decoder call.")] = None,
+    chunk_ms: Annotated[float | None, typer.Option(help="Output re-cut into chunks of this many ms (frames decoded one by one).")] = None,
+    random_chunks: Annotated[int | None, typer.Option(help="Seed: random frames per call, 1..25.")] = None,
+    reference_chunking: RefChunking = False,
+    threads: int | None = None,
+) -> None:
+    """Decode a code file through the streaming codec decoder (how the codec is checked from outside)."""
+    import numpy as np
+
+    from runtime.codec import CodecStream
+    from runtime.stream import Chunker
+
+    if sum(x is not None for x in (chunk_frames, chunk_ms, random_chunks)) > 1:
+        _fail("give at most one of --chunk-frames, --chunk-ms, --random-chunks")
+    try:
+        frames = np.load(codes)
+    except (OSError, ValueError) as e:
+        _fail(f"cannot read {codes}: {e}")
+    if frames.ndim != 2 or frames.shape[1] != 16 or not np.issubdtype(frames.dtype, np.integer):
+        _fail(f"{codes}: expected integer codes [frames, 16], got {frames.dtype} {frames.shape}")
+    if len(frames) and (frames.min() < 0 or frames.max() >= 2048):
+        _fail(f"{codes}: codes must be in [0, 2048)")
+    synthesizer, _ = _synthesizer(engines, None, threads)
+    stream = CodecStream(synthesizer.engine.sessions["codec_decoder"], reference_chunking=reference_chunking)
+    rng = np.random.default_rng(random_chunks)
+    pieces, at = [], 0
+    while at < len(frames):
+        n = chunk_frames or (int(rng.integers(1, 26)) if random_chunks is not None else 1 if chunk_ms else len(frames))
+        pieces.append(stream.push(frames[at : at + n]))
+        at += n
+    if chunk_ms is not None:
+        chunker = Chunker(round(chunk_ms * synthesizer.sample_rate / 1000))
+        pieces = [c for p in pieces for c in chunker.push(p)] + chunker.flush()
+    pcm = np.concatenate([np.zeros(0, np.float32), *pieces])
+    np.save(out, pcm)
+    typer.echo(f"{len(frames)} frames -> {len(pcm)} samples in {len(pieces)} pieces -> {out}", err=True)
 
 
 # ---------------------------------------------------------------------------------------- inspect
@@ -296,12 +440,6 @@ def conformance(
 def _not_yet(what: str) -> None:
     typer.echo(f"error: `tts-run {what}` is not implemented yet", err=True)
     raise typer.Exit(2)
-
-
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def stream() -> None:
-    """(not implemented yet) Stream raw s16le PCM chunks to stdout as they are produced."""
-    _not_yet("stream")
 
 
 @app.command()

@@ -76,7 +76,7 @@ class GraphBuilder:
 
     # ------------------------------------------------------------------ constants / weights
     def _add_initializer(self, name: str, arr: np.ndarray) -> str:
-        arr = np.ascontiguousarray(arr)
+        arr = np.require(arr, requirements="C")  # keeps 0-d scalars 0-d (ascontiguousarray makes them [1])
         if arr.size <= self._SMALL:
             self.initializers.append(numpy_helper.from_array(arr, name))
             return name

@@ -1,11 +1,14 @@
-"""Codec decode around an onnxruntime session of the ``codec_decoder`` graph (numpy only).
+"""Codec decode around an onnxruntime session of the stateful ``codec_decoder`` graph (numpy only).
 
-The graph maps ``codes`` int64 [B, T, 16] -> ``pcm`` float32 [B, T * samples_per_frame] (24 kHz,
-1920 samples per frame for the released codec), one fresh decoder state per call (spec §7.7).
+The graph decodes N new frames (``codes`` int64 [B, N, 16]) into N * samples_per_frame samples of
+24 kHz PCM and carries the decoder state explicitly (export/graphs/codec_decoder.py). A
+:class:`CodecStream` owns one such state: pushing frames in any chunking gives the same signal as
+one full decode (to float rounding, well under 1 LSB of 16-bit PCM).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,54 +16,130 @@ import numpy as np
 if TYPE_CHECKING:
     import onnxruntime as ort
 
+REFERENCE_CHUNK = 300  # frames per fresh-state decode in the official chunked_decode (spec §7.7)
+REFERENCE_CONTEXT = 25  # frames of re-decoded left context per official chunk
 
-def _prepare(codes: np.ndarray) -> tuple[np.ndarray, int]:
-    """codes [T, Q] -> (codes with negatives clamped to 0 as int64, valid frames = #(codes[:, 0] > -1))."""
+
+@dataclass
+class DecoderState:
+    """One stream's decoder state (batch 1): conv histories, sliding-window KV, frames decoded."""
+
+    conv: np.ndarray  # float32 [1, S]
+    key: np.ndarray  # float32 [L, 1, H, window - 1, hd]
+    value: np.ndarray  # float32 [L, 1, H, window - 1, hd]
+    frames: int = 0
+
+    @classmethod
+    def fresh(cls, session: ort.InferenceSession) -> DecoderState:
+        """Zero state sized from the graph's declared inputs."""
+        shapes = {i.name: i.shape for i in session.get_inputs()}
+        kv = [1 if isinstance(d, str) else d for d in shapes["past_key"]]
+        return cls(np.zeros((1, shapes["state"][1]), np.float32), np.zeros(kv, np.float32), np.zeros(kv, np.float32))
+
+    def copy(self) -> DecoderState:
+        return DecoderState(self.conv.copy(), self.key.copy(), self.value.copy(), self.frames)
+
+    @property
+    def nbytes(self) -> int:
+        return self.conv.nbytes + self.key.nbytes + self.value.nbytes
+
+
+def _check_codes(codes: np.ndarray) -> np.ndarray:
     codes = np.asarray(codes)
     if codes.ndim != 2 or not np.issubdtype(codes.dtype, np.integer):
         raise ValueError(f"codes must be an integer array [T, Q], got {codes.dtype} {codes.shape}")
-    valid = int((codes[:, 0] > -1).sum())
-    return np.maximum(codes, 0).astype(np.int64), valid
+    return codes.astype(np.int64, copy=False)
 
 
-def _run(session: ort.InferenceSession, codes: np.ndarray) -> np.ndarray:
-    """One fresh-state decode: codes int64 [T, Q] (T >= 1) -> float32 [T * samples_per_frame]."""
-    (pcm,) = session.run(["pcm"], {"codes": codes[None]})
-    return pcm[0]
+class CodecStream:
+    """Incremental decoder: ``push(codes [N, 16]) -> pcm float32 [N * samples_per_frame]``.
+
+    ``reference_chunking`` reproduces the official ``chunked_decode`` (spec §7.7) instead of the exact
+    full-context stream: at every ``chunk``-frame boundary (300) the state restarts from zeros and is
+    primed with the previous ``context`` frames (25; their audio discarded), which is exactly that
+    chunk's fresh decode. ``prime(codes)`` decodes frames whose audio is not wanted (ICL reference).
+    """
+
+    def __init__(
+        self,
+        session: ort.InferenceSession,
+        *,
+        reference_chunking: bool = False,
+        chunk: int = REFERENCE_CHUNK,
+        context: int = REFERENCE_CONTEXT,
+    ):
+        if not 0 <= context < chunk:
+            raise ValueError("reference chunking needs 0 <= context < chunk")
+        self.session = session
+        self.reference_chunking = reference_chunking
+        self.chunk, self.context = chunk, context
+        self.state = DecoderState.fresh(session)
+        self.frames = 0  # frames pushed (the state's own count restarts on reference boundaries)
+        self._recent = np.zeros((0, 16), np.int64)  # the last ``context`` frames pushed
+
+    def copy(self) -> CodecStream:
+        """An independent stream continuing from this one's state (e.g. a primed voice)."""
+        other = CodecStream(self.session, reference_chunking=self.reference_chunking, chunk=self.chunk, context=self.context)
+        other.state, other.frames, other._recent = self.state.copy(), self.frames, self._recent.copy()
+        return other
+
+    def prime(self, codes: np.ndarray) -> None:
+        """Decode frames and drop their audio (the reference frames of an ICL voice, spec §6.3)."""
+        self.push(codes)
+
+    def _run(self, codes: np.ndarray) -> np.ndarray:
+        st = self.state
+        pcm, st.conv, st.key, st.value = self.session.run(
+            None,
+            {
+                "codes": codes[None],
+                "state": st.conv,
+                "past_key": st.key,
+                "past_value": st.value,
+                "offset": np.array([st.frames], np.int64),
+            },
+        )
+        st.frames += len(codes)
+        return pcm[0]
+
+    def push(self, codes: np.ndarray) -> np.ndarray:
+        """Decode the next frames: codes int [N, Q] (N >= 0, no -1 padding) -> pcm [N * spf]."""
+        codes = _check_codes(codes)
+        if len(codes) == 0:
+            return np.zeros(0, np.float32)
+        if not self.reference_chunking:
+            self.frames += len(codes)
+            return self._run(codes)
+        parts = []
+        while len(codes):
+            if self.frames and self.frames % self.chunk == 0:
+                self.state = DecoderState.fresh(self.session)
+                if self.context:
+                    self._run(self._recent)
+            room = self.chunk - self.frames % self.chunk
+            head, codes = codes[:room], codes[room:]
+            parts.append(self._run(head))
+            self.frames += len(head)
+            self._recent = np.concatenate([self._recent, head])[len(self._recent) + len(head) - self.context :]
+        return np.concatenate(parts)
 
 
-def decode(session: ort.InferenceSession, codes: np.ndarray) -> np.ndarray:
-    """Decode all frames in one pass: codes [T, Q] -> pcm float32 [valid * samples_per_frame] in [-1, 1].
+def _valid_frames(codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """codes [T, Q] -> (negatives clamped to 0, valid = #(codes[:, 0] > -1)): the official padding rule."""
+    codes = _check_codes(codes)
+    return np.maximum(codes, 0), int((codes[:, 0] > -1).sum())
+
+
+def decode(session: ort.InferenceSession, codes: np.ndarray, *, reference_chunking: bool = False) -> np.ndarray:
+    """Decode all frames at once: codes [T, Q] -> pcm float32 [valid * samples_per_frame] in [-1, 1].
 
     Frames are right-padded with -1 the official way: valid = #(codes[:, 0] > -1), negatives are
-    clamped to 0 before decoding and the output is cut to the valid frames.
+    clamped to 0 before decoding and the output is cut to the valid frames. With
+    ``reference_chunking`` this is the official ``chunked_decode(300, 25)``; without, one
+    full-context decode (they are equal for T <= 300).
     """
-    codes, valid = _prepare(codes)
+    codes, valid = _valid_frames(codes)
     if len(codes) == 0:
         return np.zeros(0, np.float32)
-    pcm = _run(session, codes)
-    return pcm[: valid * (len(pcm) // len(codes))]
-
-
-def decode_reference_chunked(
-    session: ort.InferenceSession, codes: np.ndarray, chunk: int = 300, left_context: int = 25
-) -> np.ndarray:
-    """The official ``chunked_decode`` (spec §7.7): codes [T, Q] -> pcm float32 [valid * samples_per_frame].
-
-    For start = 0, chunk, 2*chunk, ...: ctx = left_context if start - left_context > 0 else start; decode
-    codes[start - ctx : start + chunk] from a fresh state, drop its first ctx frames of samples, concatenate.
-    Padding (-1) is handled as in :func:`decode`. Equals :func:`decode` for T <= chunk.
-    """
-    codes, valid = _prepare(codes)
-    parts: list[np.ndarray] = []
-    start = 0
-    while start < len(codes):
-        end = min(start + chunk, len(codes))
-        ctx = left_context if start - left_context > 0 else start
-        pcm = _run(session, codes[start - ctx : end])
-        parts.append(pcm[ctx * (len(pcm) // (end - start + ctx)) :])
-        start = end
-    if not parts:
-        return np.zeros(0, np.float32)
-    pcm = np.concatenate(parts)
+    pcm = CodecStream(session, reference_chunking=reference_chunking).push(codes)
     return pcm[: valid * (len(pcm) // len(codes))]

@@ -20,6 +20,7 @@ from runtime.sampling import SamplingParams
 from runtime.synthesizer import Synthesizer
 
 PCM_TOL = 1e-4
+OFFICIAL = {"normalize": False, "split": False, "fade_ms": 0.0, "reference_chunking": True}  # the reference pipeline
 LOGIT_TOL = 1e-4
 _MODE_TO_TYPE = {"custom_voice": "custom_voice", "voice_design": "voice_design", "voice_clone": "base"}
 # official generate() kwarg -> SamplingParams field
@@ -70,6 +71,7 @@ def run_case(synth: Synthesizer, case: dict[str, Any], out: Path, golden: Path |
         "sampling": case_sampling(synth, case),
         "seed": case.get("seed", 0),
         "max_frames": case_max_frames(synth, case),
+        **OFFICIAL,
     }
     audio = synth.synthesize(case["text"], **kw)
     out.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 if TYPE_CHECKING:
+    from runtime.stream import StreamStats
     from runtime.synthesizer import Audio
 
 REGISTRY = CollectorRegistry()
@@ -36,6 +37,26 @@ def observe_request(audio: Audio, model_type: str) -> None:
     TTFA.labels(model_type).observe(audio.timings["time_to_first_audio_s"])
     if audio.duration > 0:
         RTF.labels(model_type).observe(audio.timings["rtf"])
+
+
+CHUNK_GAP = Histogram(
+    "qtts_stream_chunk_gap_seconds",
+    "Time between consecutive PCM chunks handed to a streaming consumer",
+    ["model_type"],
+    buckets=(0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.5, 1, 2),
+    registry=REGISTRY,
+)
+
+
+def observe_stream(stats: StreamStats, model_type: str, sample_rate: int) -> None:
+    """A finished stream: request count, frames, audio seconds, time to first chunk, chunk gaps."""
+    REQUESTS.labels(model_type, stats.finish_reason).inc()
+    FRAMES.labels(model_type).inc(stats.frames)
+    AUDIO_SECONDS.labels(model_type).inc(stats.samples / sample_rate)
+    if stats.time_to_first_audio is not None:
+        TTFA.labels(model_type).observe(stats.time_to_first_audio)
+    for a, b in zip(stats.chunk_times, stats.chunk_times[1:], strict=False):
+        CHUNK_GAP.labels(model_type).observe(b - a)
 
 
 def exposition() -> bytes:

@@ -1,6 +1,9 @@
-"""Library API: ``Synthesizer.from_engines(dir).synthesize(text, ...) -> Audio``.
+"""Library API: ``Synthesizer.from_engines(dir)``, then ``synthesize(text) -> Audio`` or
+``stream(text) -> AudioStream`` (PCM chunks as frames are generated).
 
-Data flows one way: text -> prompt layout (ids) -> prompt vectors -> frames (codes) -> PCM.
+Data flows one way: text -> normalized text -> segments -> prompt layout (ids) -> prompt vectors ->
+frames (codes) -> PCM (stateful codec stream) -> joined, chunked PCM. ``synthesize`` is the
+concatenation of ``stream``: the same pipeline, decoded per segment instead of per frame.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,15 +21,21 @@ from typing import Any
 import numpy as np
 
 from runtime import metrics
-from runtime.codec import decode_reference_chunked
+from runtime.codec import CodecStream, decode
 from runtime.engine import Engine
 from runtime.errors import InputError
-from runtime.generate import generate_frames
+from runtime.generate import Generation
 from runtime.prompt import SPEAKER, PromptLayout, RefFrame, build_prompt, supported_languages
 from runtime.sampling import SamplingParams
+from runtime.stream import AudioStream, Chunker, SegmentJoiner, StreamStats
 
 log = logging.getLogger("qtts.synth")
 DEFAULT_MAX_FRAMES = 2048  # 163.8 s; the official default (8192) lets a runaway generation run 11 min
+# Per-segment frame budget when text is split: BUDGET_BASE + BUDGET_PER_TOKEN * text tokens frames.
+# Speech runs ~2-3 frames per text token (RU/EN); 8 leaves 3x headroom for slow speech, while a
+# generation that never emits EOS (~0.3-0.5% of them, a known model failure) stops early.
+BUDGET_BASE, BUDGET_PER_TOKEN = 25, 8
+NORMALIZE_LANGS = {"russian": "ru", "english": "en", "auto": "auto"}
 
 
 @dataclass
@@ -35,12 +44,13 @@ class Audio:
 
     pcm: np.ndarray
     sample_rate: int
-    codes: np.ndarray  # int64 [frames, 16]
-    finish_reason: str  # eos | max_frames | cancelled
+    codes: np.ndarray  # int64 [frames, 16], all segments
+    finish_reason: str  # eos | max_frames | frame_budget | cancelled (first non-eos segment)
     seed: int
     timings: dict[str, float] = field(default_factory=dict)  # seconds; rtf dimensionless
     request_id: str = ""
     capture: dict[str, list[np.ndarray]] | None = None  # raw logits when synthesize(capture=True)
+    segments: list[dict[str, Any]] = field(default_factory=list)  # text, frames, finish_reason each
 
     @property
     def duration(self) -> float:
@@ -49,7 +59,13 @@ class Audio:
 
 @dataclass
 class Request:
-    """Everything that defines one utterance (besides the engine)."""
+    """Everything that defines one utterance (besides the engine).
+
+    ``normalize`` verbalizes numbers, dates, ... (RU/EN); ``split`` cuts long text into sentences and
+    clauses, synthesized in order with pauses; ``fade_ms`` is the join ramp (module runtime.stream);
+    ``reference_chunking`` decodes with the official 300/25-frame restarts. All four off = exactly
+    the official pipeline (what conformance runs).
+    """
 
     text: str
     speaker: str | None = None
@@ -59,6 +75,19 @@ class Request:
     sampling: SamplingParams | None = None
     seed: int | None = None
     max_frames: int | None = None
+    normalize: bool = True
+    split: bool = True
+    fade_ms: float = 5.0
+    reference_chunking: bool = False
+    max_segment_chars: int = 200
+
+
+@dataclass
+class _Segment:
+    text: str
+    layout: PromptLayout
+    budget: int | None  # frames allowed for this segment (runaway guard); None: only max_frames
+    pause: int  # samples of silence after it
 
 
 class Synthesizer:
@@ -93,18 +122,57 @@ class Synthesizer:
         return SamplingParams.from_generation_config(self.engine.generation_config, **overrides)
 
     # ------------------------------------------------------------------ pipeline stages
-    def layout(self, req: Request) -> PromptLayout:
+    def request(self, text: str, **options: Any) -> Request:
+        """A validated :class:`Request` (options: its fields)."""
+        req = Request(text, **options)
+        if req.max_frames is not None and req.max_frames < 1:
+            raise InputError("max_frames must be >= 1")
+        if not 0 <= req.fade_ms <= 50:
+            raise InputError("fade_ms must be in [0, 50]")
+        if req.max_segment_chars < 20:
+            raise InputError("max_segment_chars must be >= 20")
+        return req
+
+    def layout(self, req: Request, text: str | None = None) -> PromptLayout:
         if self.model_type == "base":
             raise InputError("voice cloning (Base checkpoints) is not implemented yet: it needs a reference voice")
         return build_prompt(
             self.engine.config,
             self.engine.tokenizer,
-            req.text,
+            req.text if text is None else text,
             language=req.language,
             speaker=req.speaker,
             instruct=req.instruct,
             non_streaming_mode=req.non_streaming_mode,
         )
+
+    def plan(self, req: Request) -> list[_Segment]:
+        """Normalize, split and lay out every segment up front, so bad input fails before any audio."""
+        if not req.text.strip():
+            raise InputError("text is empty")
+        text = req.text
+        lang = NORMALIZE_LANGS.get((req.language or "auto").lower())
+        if req.normalize and lang is not None:
+            from normalize import NormalizationError, normalize_text
+
+            try:
+                text = normalize_text(text, lang)
+            except NormalizationError as e:
+                raise InputError(f"text normalization failed: {e}") from None
+        if not req.split:
+            return [_Segment(text, self.layout(req, text), None, 0)]
+        from normalize.segment import split_segments
+
+        pieces = split_segments(text, max_chars=req.max_segment_chars, language=lang if lang != "auto" else None)
+        plan = []
+        for i, piece in enumerate(pieces):
+            layout = self.layout(req, piece.text)
+            budget = BUDGET_BASE + BUDGET_PER_TOKEN * len(self.engine.tokenizer.target_ids(piece.text))
+            pause = 0 if i == len(pieces) - 1 else int(piece.pause_ms * self.sample_rate / 1000)
+            plan.append(_Segment(piece.text, layout, budget, pause))
+        if not plan:
+            raise InputError("text has nothing to speak")
+        return plan
 
     def prompt_vectors(
         self, layout: PromptLayout, speaker_vec: np.ndarray | None = None, ref_codes: np.ndarray | None = None
@@ -133,90 +201,164 @@ class Synthesizer:
         n_trail = len(layout.trailing_text_ids)
         return out, t[ti : ti + n_trail], t[-1]
 
+    def _pcm(
+        self,
+        req: Request,
+        plan: list[_Segment],
+        stats: StreamStats,
+        *,
+        cancel: threading.Event | None,
+        first_frames: int,
+        every: int | None,
+        seed: int,
+        forced_codes: np.ndarray | None = None,
+        capture: bool = False,
+        on_frame: Callable[[int, np.ndarray], None] | None = None,
+    ) -> Iterator[np.ndarray]:
+        """The pipeline: PCM pieces float32, in order. The codec decodes the first ``first_frames``
+        frames of each segment as soon as they exist, then every ``every`` frames (None: at the
+        segment's end). ``stats`` receives per-segment codes and finish reasons."""
+        params = req.sampling or self.default_sampling()
+        rng = np.random.default_rng(seed)
+        joiner = SegmentJoiner(int(req.fade_ms * self.sample_rate / 1000))
+        session = self.engine.sessions["codec_decoder"]
+        limit = req.max_frames or self.default_max_frames  # for the whole request
+        frame_no = 0
+        for seg in plan:
+            remaining = limit - frame_no
+            if remaining <= 0:
+                stats.finish_reasons.append("max_frames")
+                return
+            guarded = seg.budget is not None and seg.budget < remaining
+            prompt, trailing, pad = self.prompt_vectors(seg.layout)
+            gen = Generation(
+                self.engine, prompt, trailing, pad, params,
+                max_frames=seg.budget if guarded else remaining, rng=rng, forced_codes=forced_codes, capture=capture, cancel=cancel,
+            )
+            codec = CodecStream(session, reference_chunking=req.reference_chunking)
+            joiner.begin()
+            pending: list[np.ndarray] = []
+            for frame in gen:
+                if on_frame is not None:
+                    on_frame(frame_no, frame)
+                frame_no += 1
+                pending.append(frame)
+                n = len(gen.frames)
+                if n <= first_frames or (every is not None and len(pending) >= every):
+                    yield joiner.push(codec.push(np.stack(pending)))
+                    pending = []
+            if pending:
+                yield joiner.push(codec.push(np.stack(pending)))
+            reason = "frame_budget" if guarded and gen.finish_reason == "max_frames" else gen.finish_reason
+            stats.finish_reasons.append(reason)
+            stats.codes.append(gen.codes)
+            stats.frames += len(gen.frames)
+            if capture:
+                stats.info["capture"] = {"talker_logits": gen.talker_logits, "cp_logits": gen.cp_logits}
+            if reason == "cancelled":
+                return
+            tail = joiner.end(seg.pause)
+            if len(tail):
+                yield tail
+
+    @staticmethod
+    def _seed(seed: int | None) -> int:
+        return int.from_bytes(os.urandom(4), "little") if seed is None else int(seed)
+
     # ------------------------------------------------------------------ synthesis
     def synthesize(
         self,
         text: str,
         *,
-        speaker: str | None = None,
-        language: str | None = None,
-        instruct: str | None = None,
-        non_streaming_mode: bool | None = None,
-        sampling: SamplingParams | None = None,
-        seed: int | None = None,
-        max_frames: int | None = None,
         cancel: threading.Event | None = None,
         on_frame: Callable[[int, np.ndarray], None] | None = None,
         forced_codes: np.ndarray | None = None,
         capture: bool = False,
+        **options: Any,
     ) -> Audio:
-        """Synthesize one utterance. ``seed`` (default: random, reported in ``Audio.seed``) makes
-        sampled output reproducible on the same engine and provider."""
-        req = Request(text, speaker, language, instruct, non_streaming_mode, sampling, seed, max_frames)
+        """Synthesize a whole text (options: the fields of :class:`Request`). ``seed`` (default:
+        random, reported in ``Audio.seed``) makes sampled output reproducible on the same engine and
+        provider. ``forced_codes``/``capture`` (teacher forcing, logits) need a single segment."""
+        req = self.request(text, **options)
         rid = uuid.uuid4().hex[:12]
-        t0 = time.perf_counter()
-        layout = self.layout(req)
-        prompt, trailing, pad = self.prompt_vectors(layout)
-        params = sampling or self.default_sampling()
-        seed = int.from_bytes(os.urandom(4), "little") if seed is None else int(seed)
-        limit = max_frames or self.default_max_frames
-        if limit < 1:
-            raise InputError("max_frames must be >= 1")
-        t1 = time.perf_counter()
-        gen = generate_frames(
-            self.engine,
-            prompt,
-            trailing,
-            pad,
-            params,
-            max_frames=limit,
-            rng=np.random.default_rng(seed),
-            forced_codes=forced_codes,
-            capture=capture,
-            cancel=cancel,
-            on_frame=on_frame,
+        stats = StreamStats()
+        plan = self.plan(req)
+        if (forced_codes is not None or capture) and len(plan) > 1:
+            raise InputError("forced_codes/capture need a single segment (split=False)")
+        seed = self._seed(req.seed)
+        pieces = self._pcm(
+            req, plan, stats, cancel=cancel, first_frames=0, every=None, seed=seed,
+            forced_codes=forced_codes, capture=capture, on_frame=on_frame,
         )
-        t2 = time.perf_counter()
-        pcm = self.decode(gen.codes)
-        t3 = time.perf_counter()
+        pcm = np.concatenate([np.zeros(0, np.float32), *pieces])
+        total = time.perf_counter() - stats.started
         audio = Audio(
             pcm=pcm,
             sample_rate=self.sample_rate,
-            codes=gen.codes,
-            finish_reason=gen.finish_reason,
+            codes=np.concatenate([np.zeros((0, 16), np.int64), *stats.codes]),
+            finish_reason=stats.finish_reason,
             seed=seed,
             request_id=rid,
             timings={
-                "prompt_s": t1 - t0,
-                "generate_s": t2 - t1,
-                "decode_s": t3 - t2,
-                "total_s": t3 - t0,
-                "time_to_first_audio_s": t3 - t0,  # whole-utterance decode: first sample = last sample
-                "frames": float(len(gen.codes)),
-                "rtf": (t3 - t0) / max(len(pcm) / self.sample_rate, 1e-9),
+                "total_s": total,
+                "time_to_first_audio_s": total,  # whole-utterance call: first sample = last sample
+                "frames": float(stats.frames),
+                "rtf": total / max(len(pcm) / self.sample_rate, 1e-9),
             },
+            capture=stats.info.get("capture"),
+            segments=[
+                {"text": seg.text, "frames": len(c), "finish_reason": r}
+                for seg, c, r in zip(plan, stats.codes, stats.finish_reasons, strict=False)
+            ],
         )
-        if capture:
-            audio.capture = {"talker_logits": gen.talker_logits, "cp_logits": gen.cp_logits}
         metrics.observe_request(audio, self.model_type)
         log.info(
             "synthesized",
-            extra={"request_id": rid, "frames": len(gen.codes), "finish_reason": gen.finish_reason, "seconds": round(t3 - t0, 4), "rtf": round(audio.timings["rtf"], 4)},
+            extra={"request_id": rid, "frames": stats.frames, "segments": len(plan), "finish_reason": audio.finish_reason, "seconds": round(total, 4), "rtf": round(audio.timings["rtf"], 4)},
         )
         return audio
 
-    def decode(self, codes: np.ndarray) -> np.ndarray:
-        """codes int64 [frames, 16] -> float32 PCM [frames * 1920] (official 300/25 chunking)."""
-        if len(codes) == 0:
-            return np.zeros(0, np.float32)
-        return decode_reference_chunked(self.engine.sessions["codec_decoder"], codes)
-
-    def iter_chunks(self, text: str, *, chunk_ms: int = 80, **kw: Any) -> Iterator[np.ndarray]:
-        """PCM float32 chunks of ``chunk_ms`` (last one shorter). Whole-utterance for now: the
-        stateful streaming decoder replaces this with frame-by-frame output."""
+    def stream(
+        self,
+        text: str,
+        *,
+        chunk_ms: float = 40,
+        decode_frames: int = 1,
+        max_buffered: int = 8,
+        on_frame: Callable[[int, np.ndarray], None] | None = None,
+        **options: Any,
+    ) -> AudioStream:
+        """Start synthesizing and return an :class:`AudioStream` of PCM chunks of ``chunk_ms`` (the
+        last one shorter). The first frame is decoded alone; later frames in groups of
+        ``decode_frames``. At most ``max_buffered`` chunks wait for the consumer (back-pressure).
+        Bad input raises here, before the stream starts. Concatenated chunks equal ``synthesize``.
+        ``on_frame(k, codes16)`` runs in the producer thread after each generated frame."""
         if not 20 <= chunk_ms <= 1000:
             raise InputError("chunk_ms must be in [20, 1000]")
-        audio = self.synthesize(text, **kw)
-        step = self.sample_rate * chunk_ms // 1000
-        for i in range(0, len(audio.pcm), step):
-            yield audio.pcm[i : i + step]
+        if decode_frames < 1:
+            raise InputError("decode_frames must be >= 1")
+        req = self.request(text, **options)
+        plan = self.plan(req)
+        seed = self._seed(req.seed)
+        chunk = round(chunk_ms * self.sample_rate / 1000)
+        rid = uuid.uuid4().hex[:12]
+
+        def make(cancel: threading.Event, stats: StreamStats) -> Generator[np.ndarray, None, None]:
+            stats.info.update(seed=seed, request_id=rid, segments=[seg.text for seg in plan])
+            chunker = Chunker(chunk)
+            for piece in self._pcm(req, plan, stats, cancel=cancel, first_frames=1, every=decode_frames, seed=seed, on_frame=on_frame):
+                yield from chunker.push(piece)
+            yield from chunker.flush()
+
+        def finished(stats: StreamStats) -> None:
+            metrics.observe_stream(stats, self.model_type, self.sample_rate)
+            log.info(
+                "streamed",
+                extra={"request_id": rid, "frames": stats.frames, "finish_reason": stats.finish_reason, "ttfa_s": stats.time_to_first_audio},
+            )
+
+        return AudioStream(make, max_buffered=max_buffered, on_finish=finished)
+
+    def decode(self, codes: np.ndarray, *, reference_chunking: bool = False) -> np.ndarray:
+        """codes int64 [frames, 16] -> float32 PCM [frames * 1920] (full context, or the official 300/25)."""
+        return decode(self.engine.sessions["codec_decoder"], codes, reference_chunking=reference_chunking)

@@ -11,12 +11,13 @@ import pytest
 from export.config import CodecConfig
 from export.graphs.codec_decoder import build_codec_decoder
 from export.safetensors_io import SafetensorsFile
-from runtime.codec import decode, decode_reference_chunked
+from runtime.codec import CodecStream, DecoderState, decode
 from tests.golden_sets import SHARED_CKPT, golden_dirs
 
 ort = pytest.importorskip("onnxruntime")
 
 TOL = 1e-4
+LSB = 1 / 32768  # one step of 16-bit PCM: the bound for "same signal" under different call chunkings
 
 
 @pytest.fixture(scope="module", params=sorted(golden_dirs()))
@@ -70,7 +71,7 @@ def test_decode_T40(graphs: dict[str, Path], golden_dir: Path) -> None:
 
 def test_decode_T330_chunked(graphs: dict[str, Path], golden_dir: Path) -> None:
     codes = np.load(golden_dir / "codes_T330.npy")
-    pcm = decode_reference_chunked(_session(graphs["plain"]), codes)
+    pcm = decode(_session(graphs["plain"]), codes, reference_chunking=True)
     assert _err(pcm, np.load(golden_dir / "pcm_T330.npy")) <= TOL
 
 
@@ -78,10 +79,12 @@ def test_intermediates_T40(graphs: dict[str, Path], golden_dir: Path) -> None:
     # ORT's EliminateIdentity pass breaks graphs with several intermediate outputs: keep it off here.
     sess = _session(graphs["debug"], disabled_optimizers=["EliminateIdentity"])
     codes = np.load(golden_dir / "codes_T40.npy")
-    outs = sess.run(None, {"codes": codes[None]})
+    st = DecoderState.fresh(sess)
+    feeds = {"state": st.conv, "past_key": st.key, "past_value": st.value, "offset": np.zeros(1, np.int64)}
+    outs = sess.run(None, {"codes": codes[None], **feeds})
     names = [o.name for o in sess.get_outputs()]
     for name, value in zip(names, outs, strict=True):
-        if name != "pcm":
+        if name not in ("pcm", "new_state", "new_key", "new_value"):
             assert _err(value[0], np.load(golden_dir / f"T40_{name}.npy")) <= TOL, name
 
 
@@ -93,12 +96,64 @@ def test_padding_and_chunking(graphs: dict[str, Path]) -> None:
     spf = len(full) // len(codes)
     padded = np.concatenate([codes, -np.ones((5, codes.shape[1]), np.int64)])
     np.testing.assert_array_equal(decode(sess, padded), full)
-    np.testing.assert_array_equal(decode_reference_chunked(sess, padded), full)
-    chunked = decode_reference_chunked(sess, codes, chunk=16, left_context=4)
-    ref = [
-        decode(sess, codes[:16]),
-        decode(sess, codes[12:32])[4 * spf :],
-        decode(sess, codes[28:40])[4 * spf :],
-    ]
-    np.testing.assert_array_equal(chunked, np.concatenate(ref))
+    assert _err(decode(sess, padded, reference_chunking=True), full) <= LSB
+    stream = CodecStream(sess, reference_chunking=True, chunk=16, context=4)
+    chunked = np.concatenate([stream.push(codes[i : i + 7]) for i in range(0, 40, 7)])
+    ref = [decode(sess, codes[:16]), decode(sess, codes[12:32])[4 * spf :], decode(sess, codes[28:40])[4 * spf :]]
+    assert _err(chunked, np.concatenate(ref)) <= LSB
     assert decode(sess, codes[:0]).shape == (0,)
+
+
+def _random_chunks(rng: np.random.Generator, n: int, lo: int = 1, hi: int = 25) -> list[int]:
+    sizes = []
+    while sum(sizes) < n:
+        sizes.append(int(rng.integers(lo, hi + 1)))
+    sizes[-1] -= sum(sizes) - n
+    return sizes
+
+
+@pytest.mark.parametrize("frames", [1, 7, 73, 150, 400])
+def test_stream_equals_full_decode(graphs: dict[str, Path], frames: int) -> None:
+    """Any chunking of a stream (1..25 frames per push) gives the full decode to <= 1 LSB of s16 PCM."""
+    sess = _session(graphs["plain"])
+    rng = np.random.default_rng(frames)
+    codes = rng.integers(0, 2048, size=(frames, 16), dtype=np.int64)
+    full = decode(sess, codes)
+    for trial in range(2):
+        stream = CodecStream(sess)
+        sizes = _random_chunks(rng, frames) if trial else [1] * frames
+        pieces, at = [], 0
+        for n in sizes:
+            pieces.append(stream.push(codes[at : at + n]))
+            at += n
+        got = np.concatenate(pieces)
+        assert got.shape == full.shape
+        assert _err(got, full) <= LSB, f"chunks {sizes[:8]}...: max error {_err(got, full):.3g}"
+
+
+def test_reference_chunking_stream_any_chunking(graphs: dict[str, Path]) -> None:
+    """Reference chunking is a property of frame positions, not of how frames are pushed."""
+    sess = _session(graphs["plain"])
+    rng = np.random.default_rng(1)
+    codes = rng.integers(0, 2048, size=(700, 16), dtype=np.int64)
+    whole = decode(sess, codes, reference_chunking=True)
+    stream, pieces, at = CodecStream(sess, reference_chunking=True), [], 0
+    for n in _random_chunks(rng, len(codes)):
+        pieces.append(stream.push(codes[at : at + n]))
+        at += n
+    assert _err(np.concatenate(pieces), whole) <= LSB
+    # and it is not the full-context decode beyond 300 frames (the reference differs there)
+    assert _err(whole, decode(sess, codes)) > LSB
+
+
+def test_prime_and_copy(graphs: dict[str, Path]) -> None:
+    """Priming with reference frames = decoding ref ++ new jointly and dropping the ref audio."""
+    sess = _session(graphs["plain"])
+    codes = np.random.default_rng(2).integers(0, 2048, size=(30, 16), dtype=np.int64)
+    joint = decode(sess, codes)
+    primed = CodecStream(sess)
+    primed.prime(codes[:12])
+    spf = len(joint) // 30
+    for stream in (primed.copy(), primed.copy()):  # copies are independent
+        assert _err(stream.push(codes[12:]), joint[12 * spf :]) <= LSB
+    assert primed.frames == 12

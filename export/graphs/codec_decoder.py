@@ -1,12 +1,17 @@
-"""The 12 Hz codec decoder (Qwen3-TTS-Tokenizer-12Hz) as one ONNX graph (spec §7.2-7.5).
+"""The 12 Hz codec decoder (Qwen3-TTS-Tokenizer-12Hz) as one stateful ONNX graph (spec §7.2-7.5, §8.4).
 
-``codes`` int64 [B, T, Q] -> ``pcm`` float32 [B, T * samples_per_frame], clamped to [-1, 1]; one call
-is one decode from a fresh state (transformer positions start at 0, conv history is zeros).
+One call decodes N >= 1 new frames and carries the decoder state explicitly, so a stream of calls
+equals one full decode (every module is causal):
 
-Convolutional parts run channel-first [B, C, T] (ONNX Conv), the transformer [B, T, C]. Every causal
-op gets its left context from a :class:`LeftContext`: this graph pads zeros; a streaming graph can
-pass a subclass that concatenates history inputs instead (and exposes the new tails as outputs)
-while reusing the layer functions below unchanged.
+- ``codes`` int64 [B, N, Q] -> ``pcm`` float32 [B, N * samples_per_frame], clamped to [-1, 1];
+- ``state`` float32 [B, S] -> ``new_state``: the left histories of every causal (transposed) conv,
+  flattened and concatenated (S is fixed by the checkpoint; zeros = fresh decoder);
+- ``past_key`` / ``past_value`` float32 [L, B, heads, window - 1, head_dim] -> ``new_key`` /
+  ``new_value``: the pre-transformer's sliding-window KV of the last window - 1 frames (keys after RoPE);
+- ``offset`` int64 [1]: frames decoded before this call (transformer positions continue from it;
+  history entries at negative positions are masked, so zero state + offset 0 is a fresh decode).
+
+Convolutional parts run channel-first [B, C, T] (ONNX Conv), the transformer [B, T, C].
 """
 
 from __future__ import annotations
@@ -39,36 +44,52 @@ class _Weights:
         return np.asarray(self._w[key], dtype=np.float32)
 
 
-class LeftContext:
-    """Left context of causal ops along time (last axis of [B, C, T]): zeros, i.e. a fresh state."""
+class ConvHistory:
+    """Left context of causal ops along time (last axis of [B, C, T]), read from and written to the
+    flat ``state`` input/output: each op owns C*n consecutive columns, in graph-build order."""
 
     def __init__(self, g: GraphBuilder):
         self.g = g
+        self.state = g.input("state", FLOAT, ["batch", "state_size"])
+        self._declared = g.inputs[-1]
+        self.size = 0  # S, columns used so far
+        self.tails: list[str] = []  # [B, C*n] per op, concatenated into ``new_state``
 
-    def prepend(self, x: str, n: int, name: str) -> str:
-        """x [B, C, T] -> [B, C, n + T] with ``n`` history frames of op ``name`` in front (here zeros)."""
+    def prepend(self, x: str, channels: int, n: int) -> str:
+        """x [B, C, T] -> [B, C, n + T]: the op's ``n`` history frames in front; records the new tail."""
         if n == 0:
             return x
-        return self.g.op("Pad", x, self.g.ints(0, 0, n, 0, 0, 0))
+        g = self.g
+        hist = g.op("Slice", self.state, g.ints(self.size), g.ints(self.size + channels * n), g.ints(1))
+        self.size += channels * n
+        full = g.op("Concat", g.op("Reshape", hist, g.ints(0, channels, n)), x, axis=2)
+        tail = g.op("Slice", full, g.ints(-n), g.ints(np.iinfo(np.int64).max), g.ints(2))
+        self.tails.append(g.op("Reshape", tail, g.ints(0, channels * n)))
+        return full
+
+    def new_state(self) -> str:
+        """Concatenated tails [B, S]; also fixes S in the ``state`` input's declared shape."""
+        self._declared.type.tensor_type.shape.dim[1].dim_value = self.size
+        return self.g.op("Concat", *self.tails, axis=1)
 
 
 # ---------------------------------------------------------------------------------------- layers
 def causal_conv(
-    g: GraphBuilder, ctx: LeftContext, x: str, W: _Weights, name: str, dilation: int = 1, groups: int = 1
+    g: GraphBuilder, ctx: ConvHistory, x: str, W: _Weights, name: str, dilation: int = 1, groups: int = 1
 ) -> str:
     """Stride-1 causal Conv1d (left context (k-1)*dilation): [B, Cin, T] -> [B, Cout, T]."""
     w = W(name + ".weight")
-    x = ctx.prepend(x, (w.shape[-1] - 1) * dilation, name)
+    x = ctx.prepend(x, w.shape[1] * groups, (w.shape[-1] - 1) * dilation)
     return g.conv1d(x, w, W(name + ".bias"), "decoder." + name, dilation=dilation, groups=groups)
 
 
 def causal_conv_transpose(
-    g: GraphBuilder, ctx: LeftContext, x: str, W: _Weights, name: str, stride: int
+    g: GraphBuilder, ctx: ConvHistory, x: str, W: _Weights, name: str, stride: int
 ) -> str:
     """Causal ConvTranspose1d (k, s): [B, Cin, T] -> [B, Cout, T*s].
 
     Equals the reference (plain ConvTranspose, last k-s samples dropped): ceil((k-s)/s) context frames
-    are prepended and their s samples each dropped again, so a streaming history slots in unchanged.
+    of history are prepended and their s samples each dropped again.
     """
     w = W(name + ".weight")
     k = w.shape[-1]
@@ -77,7 +98,7 @@ def causal_conv_transpose(
     if k == stride:
         return g.conv_transpose1d(x, w, W(name + ".bias"), stride, "decoder." + name)
     m = -(-(k - stride) // stride)
-    y = g.conv_transpose1d(ctx.prepend(x, m, name), w, W(name + ".bias"), stride, "decoder." + name)
+    y = g.conv_transpose1d(ctx.prepend(x, w.shape[0], m), w, W(name + ".bias"), stride, "decoder." + name)
     return g.op("Slice", y, g.ints(m * stride), g.ints(stride - k), g.ints(2))
 
 
@@ -89,7 +110,7 @@ def snake_beta(g: GraphBuilder, x: str, W: _Weights, name: str) -> str:
     return g.op("Add", x, g.op("Mul", g.weight(f"decoder.{name}.inv_beta", inv_beta), g.op("Mul", s, s)))
 
 
-def convnext(g: GraphBuilder, ctx: LeftContext, x: str, W: _Weights, name: str) -> str:
+def convnext(g: GraphBuilder, ctx: ConvHistory, x: str, W: _Weights, name: str) -> str:
     """x + γ ⊙ PW2(GELU(PW1(LayerNorm_C(causal depthwise conv k7 (x))))) on [B, C, T]."""
     channels = W(name + ".dwconv.conv.weight").shape[0]
     h = causal_conv(g, ctx, x, W, name + ".dwconv.conv", groups=channels)
@@ -105,7 +126,7 @@ def convnext(g: GraphBuilder, ctx: LeftContext, x: str, W: _Weights, name: str) 
     return g.op("Add", x, g.op("Transpose", h, perm=[0, 2, 1]))
 
 
-def residual_unit(g: GraphBuilder, ctx: LeftContext, x: str, W: _Weights, name: str, dilation: int) -> str:
+def residual_unit(g: GraphBuilder, ctx: ConvHistory, x: str, W: _Weights, name: str, dilation: int) -> str:
     """x + conv_k1(snake2(causal conv_k7,dil(snake1(x)))) on [B, C, T]."""
     h = causal_conv(g, ctx, snake_beta(g, x, W, name + ".act1"), W, name + ".conv1.conv", dilation=dilation)
     h = causal_conv(g, ctx, snake_beta(g, h, W, name + ".act2"), W, name + ".conv2.conv")
@@ -138,19 +159,32 @@ def dequantize(g: GraphBuilder, codes: str, W: _Weights, cfg: CodecDecoderConfig
 
 
 def sliding_window_mask(g: GraphBuilder, q_pos: str, k_pos: str, window: int) -> str:
-    """Additive mask [Tq, Tk]: 0 where q-window < k <= q, else -inf (positions int64 [Tq], [Tk])."""
+    """Additive mask [Tq, Tk]: 0 where 0 <= k and q-window < k <= q, else -inf (positions int64 [Tq], [Tk])."""
     d = g.op("Sub", g.op("Unsqueeze", q_pos, g.ints(1)), g.op("Unsqueeze", k_pos, g.ints(0)))
     ok = g.op(
         "And", g.op("GreaterOrEqual", d, g.const(np.int64(0))), g.op("Less", d, g.const(np.int64(window)))
     )
+    ok = g.op("And", ok, g.op("GreaterOrEqual", g.op("Unsqueeze", k_pos, g.ints(0)), g.const(np.int64(0))))
     return g.op("Where", ok, g.const(np.float32(0.0)), g.const(np.float32(-np.inf)))
 
 
 def transformer_layer(
-    g: GraphBuilder, x: str, W: _Weights, name: str, cfg: CodecDecoderConfig, cos: str, sin: str, mask: str
-) -> str:
-    """Pre-norm layer with LayerScale (spec §7.5): x [B, T, hidden] -> [B, T, hidden]."""
+    g: GraphBuilder,
+    x: str,
+    W: _Weights,
+    name: str,
+    cfg: CodecDecoderConfig,
+    rope: tuple[str, str],
+    mask: str,
+    past: tuple[str, str],
+) -> tuple[str, str, str]:
+    """Pre-norm layer with LayerScale (spec §7.5): x [B, T, hidden] -> (x', keys, values).
+
+    ``past`` = (keys, values) [B, H, window-1, hd] of the previous frames; the returned keys/values
+    [B, H, window-1+T, hd] are past ++ this call's (keys after RoPE); ``mask`` is [T, window-1+T].
+    """
     H, hd, eps = cfg.num_heads, cfg.head_dim, cfg.rms_norm_eps
+    cos, sin = rope
     p = "decoder." + name
     h = g.rms_norm(x, W(name + ".input_layernorm.weight"), eps, p + ".input_layernorm")
 
@@ -162,8 +196,8 @@ def transformer_layer(
         return g.op("Add", x, g.op("Mul", y, g.weight(f"{p}.{scale}.scale", W(f"{name}.{scale}.scale"))))
 
     q = g.apply_rope(heads("q_proj"), cos, sin, hd)
-    k = g.apply_rope(heads("k_proj"), cos, sin, hd)
-    v = heads("v_proj")
+    k = g.op("Concat", past[0], g.apply_rope(heads("k_proj"), cos, sin, hd), axis=2)
+    v = g.op("Concat", past[1], heads("v_proj"), axis=2)
     scores = g.op(
         "Mul", g.op("MatMul", q, g.op("Transpose", k, perm=[0, 1, 3, 2])), g.const(np.float32(hd**-0.5))
     )
@@ -174,30 +208,33 @@ def transformer_layer(
     h = g.rms_norm(x, W(name + ".post_attention_layernorm.weight"), eps, p + ".post_attention_layernorm")
     mlp = [W(f"{name}.mlp.{n}_proj.weight") for n in ("gate", "up", "down")]
     m = g.swiglu_mlp(h, *mlp, p + ".mlp")
-    return residual(x, m, "mlp_layer_scale")
+    return residual(x, m, "mlp_layer_scale"), k, v
 
 
 # ---------------------------------------------------------------------------------------- graph
 def build_codec_decoder(
     weights: Mapping[str, np.ndarray], cfg: CodecDecoderConfig, out_path: Path, debug: bool = False
 ) -> None:
-    """Write the decoder graph to ``out_path`` (+ ``out_path.data``).
+    """Write the stateful decoder graph (module docstring) to ``out_path`` (+ ``out_path.data``).
 
-    Input ``codes`` int64 [B, T, num_quantizers] (each in [0, codebook_size)); output ``pcm`` float32
-    [B, T * prod(upsampling_ratios) * prod(upsample_rates)]. With ``debug`` the intermediates of the
-    reference dump are extra outputs: ``quantized``, ``pre_conv`` [B, C, T], ``pre_transformer``
-    [B, T, C], ``upsample{i}_{j}`` and ``decoder{k}`` [B, C, T'] (open such a graph with ORT's
-    ``EliminateIdentity`` optimizer disabled: ORT 1.32 breaks it when several intermediates are outputs).
+    With ``debug`` the intermediates of the reference dump are extra outputs: ``quantized``,
+    ``pre_conv`` [B, C, T], ``pre_transformer`` [B, T, C], ``upsample{i}_{j}`` and ``decoder{k}``
+    [B, C, T'] (open such a graph with ORT's ``EliminateIdentity`` optimizer disabled: ORT 1.32
+    breaks it when several intermediates are outputs).
     """
     if cfg.num_heads != cfg.num_kv_heads:
         raise UnsupportedModelError("codec decoder: grouped-query attention is not supported (expected MHA)")
     out_path = Path(out_path)
     W = _Weights(weights)
     g = GraphBuilder("codec_decoder", out_path.with_name(out_path.name + ".data"))
-    ctx = LeftContext(g)
     taps: list[tuple[str, str]] = []
+    L, H, hd, past_len = cfg.num_layers, cfg.num_heads, cfg.head_dim, cfg.sliding_window - 1
 
     codes = g.input("codes", INT64, ["batch", "frames", cfg.num_quantizers])
+    ctx = ConvHistory(g)
+    past_key = g.input("past_key", FLOAT, [L, "batch", H, past_len, hd])
+    past_value = g.input("past_value", FLOAT, [L, "batch", H, past_len, hd])
+    offset = g.op("Squeeze", g.input("offset", INT64, [1]), g.ints(0))
     with g.scope("quantizer"):
         x = g.op("Transpose", dequantize(g, codes, W, cfg), perm=[0, 2, 1])  # [B, D, T]
     taps.append(("quantized", x))
@@ -213,17 +250,19 @@ def build_codec_decoder(
             W("pre_transformer.input_proj.bias"),
             "decoder.pre_transformer.input_proj",
         )
-        pos = g.op(
-            "Range",
-            g.const(np.int64(0)),
-            g.op("Gather", g.op("Shape", codes), g.const(np.int64(1)), axis=0),
-            g.const(np.int64(1)),
-        )
-        cos, sin = g.rope_cos_sin(pos, cfg.head_dim, cfg.rope_theta)
-        mask = sliding_window_mask(g, pos, pos, cfg.sliding_window)
-        for i in range(cfg.num_layers):
+        n_new = g.op("Gather", g.op("Shape", codes), g.const(np.int64(1)), axis=0)
+        pos = g.op("Range", offset, g.op("Add", offset, n_new), g.const(np.int64(1)))
+        k_pos = g.op("Range", g.op("Sub", offset, g.const(np.int64(past_len))), g.op("Add", offset, n_new), g.const(np.int64(1)))
+        rope = g.rope_cos_sin(pos, cfg.head_dim, cfg.rope_theta)
+        mask = sliding_window_mask(g, pos, k_pos, cfg.sliding_window)
+        new_k, new_v = [], []
+        for i in range(L):
             with g.scope(f"layer{i}"):
-                x = transformer_layer(g, x, W, f"pre_transformer.layers.{i}", cfg, cos, sin, mask)
+                past = tuple(g.op("Gather", t, g.const(np.int64(i)), axis=0) for t in (past_key, past_value))
+                x, k, v = transformer_layer(g, x, W, f"pre_transformer.layers.{i}", cfg, rope, mask, past)
+                for t, out in ((k, new_k), (v, new_v)):  # keep the last window-1 positions
+                    last = g.op("Slice", t, g.ints(-past_len), g.ints(np.iinfo(np.int64).max), g.ints(2))
+                    out.append(g.op("Unsqueeze", last, g.ints(0)))
         x = g.rms_norm(x, W("pre_transformer.norm.weight"), cfg.rms_norm_eps, "decoder.pre_transformer.norm")
         x = g.linear(
             x,
@@ -260,7 +299,10 @@ def build_codec_decoder(
         pcm = g.op("Squeeze", g.op("Clip", x, g.const(np.float32(-1.0)), g.const(np.float32(1.0))), g.ints(1))
 
     g.output(pcm, "pcm", FLOAT, ["batch", "samples"])
+    g.output(ctx.new_state(), "new_state", FLOAT, ["batch", ctx.size])
+    g.output(g.op("Concat", *new_k, axis=0), "new_key", FLOAT, [L, "batch", H, past_len, hd])
+    g.output(g.op("Concat", *new_v, axis=0), "new_value", FLOAT, [L, "batch", H, past_len, hd])
     if debug:
         for tap_name, value in taps:
             g.output(value, tap_name, FLOAT, [None, None, None])
-    g.save(out_path, doc="Qwen3-TTS-Tokenizer-12Hz decoder: codes [B,T,16] int64 -> pcm [B,T*1920] float32")
+    g.save(out_path, doc="Qwen3-TTS-Tokenizer-12Hz stateful decoder: codes [B,N,16] int64 + state -> pcm [B,N*1920] float32 + state")

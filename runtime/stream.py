@@ -1,0 +1,214 @@
+"""Streaming plumbing: segment joins, fixed-size chunking, and a back-pressured chunk iterator.
+
+Data flow of one stream: decoded PCM pieces (any length) -> :class:`SegmentJoiner` (fade-in of
+later segments, a ramp to zero plus a pause after each segment) -> :class:`Chunker` (exactly
+``chunk`` samples per chunk, the last one shorter) -> :class:`AudioStream` (a producer thread and a
+bounded queue; the consumer iterates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+def fade_in(n: int) -> np.ndarray:
+    """Rising half-Hann window float32 [n], strictly inside (0, 1): 0.5 - 0.5 cos(pi (i+1)/(n+1))."""
+    return (0.5 - 0.5 * np.cos(np.pi * np.arange(1, n + 1) / (n + 1))).astype(np.float32)
+
+
+class SegmentJoiner:
+    """Joins the PCM of consecutive segments into one click-free signal.
+
+    Segment k > 0 has its first ``fade`` samples multiplied by a rising half-Hann; every segment is
+    followed by ``fade`` samples ramping from its last sample to zero (half-cosine) and by its pause
+    of silence. So a stream of S segments has sum(decoded) + S * fade + sum(pauses) samples, and the
+    first segment's samples are the decoder's own.
+    """
+
+    def __init__(self, fade: int):
+        self.fade = fade
+        self._segments = 0
+        self._faded = 0  # samples of the current segment that went through the fade-in
+        self._last = np.float32(0.0)
+
+    def begin(self) -> None:
+        self._segments += 1
+        self._faded = 0 if self._segments > 1 else self.fade
+
+    def push(self, pcm: np.ndarray) -> np.ndarray:
+        n = min(self.fade - self._faded, len(pcm))
+        if n > 0:
+            pcm = pcm.copy()
+            pcm[:n] *= fade_in(self.fade)[self._faded : self._faded + n]
+            self._faded += n
+        if len(pcm):
+            self._last = pcm[-1]
+        return pcm
+
+    def end(self, pause: int) -> np.ndarray:
+        """The ramp to zero after the current segment, then ``pause`` samples of silence."""
+        ramp = self._last * fade_in(self.fade)[::-1]
+        self._last = np.float32(0.0)
+        return np.concatenate([ramp, np.zeros(pause, np.float32)]).astype(np.float32)
+
+
+class Chunker:
+    """Re-cuts PCM pieces into chunks of exactly ``size`` samples (``flush`` returns the remainder)."""
+
+    def __init__(self, size: int):
+        if size < 1:
+            raise ValueError("chunk size must be >= 1 sample")
+        self.size = size
+        self._buf = np.zeros(0, np.float32)
+
+    def push(self, pcm: np.ndarray) -> list[np.ndarray]:
+        buf = np.concatenate([self._buf, pcm]) if len(self._buf) else pcm
+        n = len(buf) // self.size * self.size
+        self._buf = buf[n:].copy()
+        return [buf[i : i + self.size] for i in range(0, n, self.size)]
+
+    def flush(self) -> list[np.ndarray]:
+        out, self._buf = ([self._buf] if len(self._buf) else []), np.zeros(0, np.float32)
+        return out
+
+
+@dataclass
+class StreamStats:
+    """What one stream did; filled while it runs (times in seconds from the request start)."""
+
+    started: float = field(default_factory=time.perf_counter)
+    chunk_times: list[float] = field(default_factory=list)  # when each chunk reached the consumer
+    samples: int = 0
+    frames: int = 0
+    finish_reasons: list[str] = field(default_factory=list)  # one per segment
+    codes: list[np.ndarray] = field(default_factory=list)  # int64 [frames, 16] per segment
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def time_to_first_audio(self) -> float | None:
+        return self.chunk_times[0] if self.chunk_times else None
+
+    @property
+    def finish_reason(self) -> str:
+        """The first segment's reason that is not ``eos``, else ``eos`` (``cancelled`` if none ran)."""
+        return next((r for r in self.finish_reasons if r != "eos"), "eos" if self.finish_reasons else "cancelled")
+
+
+_END = object()
+
+
+def _produce(pieces: Generator[np.ndarray, None, None], q: queue.Queue, cancel: threading.Event) -> None:
+    """Producer thread: put every piece, then ``_END`` (or the exception); stop when cancelled."""
+    item: Any = _END
+    try:
+        for piece in pieces:
+            while not cancel.is_set():
+                try:
+                    q.put(piece, timeout=0.05)
+                    break
+                except queue.Full:
+                    continue
+            if cancel.is_set():
+                break
+    except BaseException as e:  # handed to the consumer, raised there
+        item = e
+    finally:
+        pieces.close()
+    while not cancel.is_set():
+        try:
+            q.put(item, timeout=0.05)
+            return
+        except queue.Full:
+            continue
+
+
+class AudioStream:
+    """Iterator (and async iterator) over PCM chunks float32 [n] made by a producer thread.
+
+    The queue holds at most ``max_buffered`` chunks: a slow consumer pauses the producer. ``close()``
+    (also on ``with`` exit, on garbage collection, and on a ``break`` out of ``async for``) cancels
+    generation, which stops within one frame, and waits for the producer, releasing its state.
+    """
+
+    def __init__(
+        self,
+        make_pieces: Callable[[threading.Event, StreamStats], Generator[np.ndarray, None, None]],
+        *,
+        max_buffered: int = 8,
+        on_finish: Callable[[StreamStats], None] | None = None,
+    ):
+        self.stats = StreamStats()
+        self._on_finish = on_finish
+        self.cancel_event = threading.Event()
+        self._q: queue.Queue = queue.Queue(maxsize=max(1, max_buffered))
+        pieces = make_pieces(self.cancel_event, self.stats)
+        self._thread = threading.Thread(
+            target=_produce, args=(pieces, self._q, self.cancel_event), name="tts-stream", daemon=True
+        )
+        self._done = False
+        self._thread.start()
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return self
+
+    def __next__(self) -> np.ndarray:
+        if self._done:
+            raise StopIteration
+        item = self._q.get()
+        if item is _END or isinstance(item, BaseException):
+            self._finish()
+            if isinstance(item, BaseException):
+                raise item
+            raise StopIteration
+        self.stats.chunk_times.append(time.perf_counter() - self.stats.started)
+        self.stats.samples += len(item)
+        return item
+
+    def close(self) -> None:
+        """Cancel (if still running) and wait for the producer to finish."""
+        if self._done:
+            return
+        self.cancel_event.set()
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self._q.get(timeout=0.05)
+        self._finish()
+
+    def _finish(self) -> None:
+        self._done = True
+        self._thread.join()
+        if self._on_finish is not None:
+            self._on_finish(self.stats)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def __enter__(self) -> AudioStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.cancel_event.set()
+
+    async def __aiter__(self) -> AsyncIterator[np.ndarray]:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                chunk = await loop.run_in_executor(None, next, self, None)
+                if chunk is None:
+                    return
+                yield chunk
+        finally:
+            self.close()
