@@ -8,7 +8,7 @@ reads ``[:P]`` and returns the new positions, which are written in place.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -21,7 +21,8 @@ MIN_FRAMES = 2  # EOS is blocked for the first two code-0 samples
 class Generation:
     """One utterance's autoregressive decoding; iterating yields each frame (int64 [16]) as it is made.
 
-    prompt f32 [L, H]; trailing f32 [R, H] (text vectors for decode steps 0..R-1); pad f32 [H].
+    prompt f32 [L, H]; ``text_at(k)`` -> f32 [H] is the text vector added at decode step k (the
+    trailing text R[k], then tts_pad, spec §3.6; it may block until streamed text arrives).
     ``forced_codes`` [F, 16] teacher-forces every frame (logit capture against a golden run).
     ``cancel`` is checked before every frame. After iteration: ``finish_reason`` (eos | max_frames |
     cancelled), ``codes`` int64 [frames, 16], and with ``capture`` the raw logits. The KV buffers live
@@ -32,8 +33,7 @@ class Generation:
         self,
         engine: Engine,
         prompt: np.ndarray,
-        trailing: np.ndarray,
-        pad: np.ndarray,
+        text_at: Callable[[int], np.ndarray],
         params: SamplingParams,
         *,
         max_frames: int,
@@ -42,7 +42,7 @@ class Generation:
         capture: bool = False,
         cancel: threading.Event | None = None,
     ):
-        self.engine, self.prompt, self.trailing, self.pad, self.params = engine, prompt, trailing, pad, params
+        self.engine, self.prompt, self.text_at, self.params = engine, prompt, text_at, params
         self.max_frames = min(max_frames, len(forced_codes)) if forced_codes is not None else max_frames
         self.rng, self.forced_codes, self.capture, self.cancel = rng, forced_codes, capture, cancel
         self.finish_reason = "max_frames"
@@ -123,5 +123,5 @@ class Generation:
             yield frame
             if k + 1 == self.max_frames:
                 return
-            x = frame_embed + (self.trailing[k] if k < len(self.trailing) else self.pad)
+            x = frame_embed + self.text_at(k)
             logits, hidden = step(x, length + k)

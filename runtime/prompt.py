@@ -61,6 +61,7 @@ def build_prompt(
     x_vector_only_mode: bool = False,
     ref_text: str | None = None,
     ref_frames: int = 0,
+    body_ids: list[int] | None = None,
 ) -> PromptLayout:
     """Prefill layout for one utterance; the mode follows ``cfg.model_type``.
 
@@ -72,6 +73,7 @@ def build_prompt(
 
     ``language``: ``auto`` (default) or a supported name, case-insensitive. ``non_streaming_mode``
     defaults to the wrapper's: True for custom_voice/voice_design, False for voice clone.
+    ``body_ids`` replaces the tokenized ``text`` (text-in streaming: the ids known so far).
     """
     mt = cfg.model_type
     clone = mt == "base"
@@ -103,6 +105,8 @@ def build_prompt(
         spk = SPEAKER
 
     target = tokenizer.target_ids(text)
+    if body_ids is not None:
+        target = target._replace(body=body_ids)
     ref_body = tokenizer.ref_ids(ref_text) if icl else []
     if icl and ref_frames < 1:
         raise InputError("ICL voice clone needs at least one reference codec frame (ref_frames >= 1)")

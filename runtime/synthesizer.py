@@ -13,7 +13,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from runtime.generate import Generation
 from runtime.prompt import SPEAKER, PromptLayout, RefFrame, build_prompt, supported_languages
 from runtime.sampling import SamplingParams
 from runtime.stream import AudioStream, Chunker, SegmentJoiner, StreamStats
+from runtime.textfeed import TextFeed
 
 log = logging.getLogger("qtts.synth")
 DEFAULT_MAX_FRAMES = 2048  # 163.8 s; the official default (8192) lets a runaway generation run 11 min
@@ -133,7 +134,7 @@ class Synthesizer:
             raise InputError("max_segment_chars must be >= 20")
         return req
 
-    def layout(self, req: Request, text: str | None = None) -> PromptLayout:
+    def layout(self, req: Request, text: str | None = None, body_ids: list[int] | None = None) -> PromptLayout:
         if self.model_type == "base":
             raise InputError("voice cloning (Base checkpoints) is not implemented yet: it needs a reference voice")
         return build_prompt(
@@ -144,6 +145,7 @@ class Synthesizer:
             speaker=req.speaker,
             instruct=req.instruct,
             non_streaming_mode=req.non_streaming_mode,
+            body_ids=body_ids,
         )
 
     def plan(self, req: Request) -> list[_Segment]:
@@ -214,6 +216,7 @@ class Synthesizer:
         forced_codes: np.ndarray | None = None,
         capture: bool = False,
         on_frame: Callable[[int, np.ndarray], None] | None = None,
+        text_at: Callable[[int], np.ndarray] | None = None,
     ) -> Iterator[np.ndarray]:
         """The pipeline: PCM pieces float32, in order. The codec decodes the first ``first_frames``
         frames of each segment as soon as they exist, then every ``every`` frames (None: at the
@@ -231,8 +234,9 @@ class Synthesizer:
                 return
             guarded = seg.budget is not None and seg.budget < remaining
             prompt, trailing, pad = self.prompt_vectors(seg.layout)
+            at = text_at or (lambda k, trailing=trailing, pad=pad: trailing[k] if k < len(trailing) else pad)
             gen = Generation(
-                self.engine, prompt, trailing, pad, params,
+                self.engine, prompt, at, params,
                 max_frames=seg.budget if guarded else remaining, rng=rng, forced_codes=forced_codes, capture=capture, cancel=cancel,
             )
             codec = CodecStream(session, reference_chunking=req.reference_chunking)
@@ -358,6 +362,71 @@ class Synthesizer:
             )
 
         return AudioStream(make, max_buffered=max_buffered, on_finish=finished)
+
+    def stream_text(
+        self,
+        pieces: Iterable[str],
+        *,
+        chunk_ms: float = 40,
+        decode_frames: int = 1,
+        max_buffered: int = 8,
+        on_frame: Callable[[int, np.ndarray], None] | None = None,
+        **options: Any,
+    ) -> AudioStream:
+        """Text-in streaming: like :meth:`stream`, but the text arrives as an iterator of pieces (e.g.
+        an LLM's tokens), pulled lazily. Uses the official streaming text geometry (one text token
+        per frame, spec §3.5-3.6): generation starts once the first token is stable and waits when
+        it needs a token that has not arrived. Not split into segments; normalization works per clause.
+        """
+        if not 20 <= chunk_ms <= 1000:
+            raise InputError("chunk_ms must be in [20, 1000]")
+        req = self.request("(streamed text)", **options, non_streaming_mode=False, split=False)
+        self.layout(req, "a")  # speaker / language / instruct errors surface now, not mid-stream
+        seed = self._seed(req.seed)
+        lang = NORMALIZE_LANGS.get((req.language or "auto").lower())
+        normalize = None
+        if req.normalize and lang is not None:
+            from normalize import normalize_text
+
+            normalize = lambda text: normalize_text(text, lang)  # noqa: E731
+        chunk = round(chunk_ms * self.sample_rate / 1000)
+        text_iter = iter(pieces)
+
+        def make(cancel: threading.Event, stats: StreamStats) -> Generator[np.ndarray, None, None]:
+            feed = TextFeed(self.engine.tokenizer, normalize)
+            ids: list[int] = []
+            while not ids and not feed.finished:  # the prefill needs the first stable token
+                piece = next(text_iter, None)
+                ids += feed.finish() if piece is None else feed.push(piece)
+            if not ids:
+                raise InputError("streamed text was empty")
+            layout = self.layout(req, feed.text, body_ids=ids[:1])
+            prompt, _, pad = self.prompt_vectors(layout)
+            eos, = self.engine.embed(np.array([self.engine.config.token_ids["tts_eos"]], np.int64), np.zeros(0, np.int64))[:1]
+            vectors = [*self._text_vectors(ids[1:])]
+
+            def text_at(k: int) -> np.ndarray:
+                while k >= len(vectors) and not feed.finished and not cancel.is_set():
+                    piece = next(text_iter, None)
+                    vectors.extend(self._text_vectors(feed.finish() if piece is None else feed.push(piece)))
+                if k < len(vectors):
+                    return vectors[k]
+                return eos[0] if k == len(vectors) else pad
+
+            stats.info.update(seed=seed)
+            plan = [_Segment(feed.text, layout, None, 0)]
+            chunker = Chunker(chunk)
+            for piece in self._pcm(req, plan, stats, cancel=cancel, first_frames=1, every=decode_frames, seed=seed, on_frame=on_frame, text_at=text_at):
+                yield from chunker.push(piece)
+            yield from chunker.flush()
+
+        return AudioStream(make, max_buffered=max_buffered)
+
+    def _text_vectors(self, ids: list[int]) -> list[np.ndarray]:
+        if not ids:
+            return []
+        t, _, _ = self.engine.embed(np.array(ids, np.int64), np.zeros(0, np.int64))
+        return list(t)
 
     def decode(self, codes: np.ndarray, *, reference_chunking: bool = False) -> np.ndarray:
         """codes int64 [frames, 16] -> float32 PCM [frames * 1920] (full context, or the official 300/25)."""

@@ -10,10 +10,17 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from export.random_checkpoint import TOKENIZER_ASSETS
 from runtime.errors import InputError
 from runtime.stream import AudioStream, Chunker, SegmentJoiner
 from runtime.synthesizer import Synthesizer
+from runtime.textfeed import TextFeed
+from runtime.tokenizer import TextTokenizer
+
+TOKENIZER = TextTokenizer.from_dir(TOKENIZER_ASSETS)
 
 TEXT = "Привет, мир! Hello, world."
 LSB = 1 / 32768
@@ -163,3 +170,68 @@ def test_segment_joins_have_no_discontinuity() -> None:
     assert abs(pcm[-1]) < 1e-3  # ends at silence
     hard = np.concatenate([a, np.zeros(pause, np.float32), b])
     assert join_ratio(hard, 4800, 4800 + pause, ctx) > 10  # the metric does see a click
+
+
+# ------------------------------------------------------------------ text-in streaming
+TEXTS = [
+    TEXT,
+    "В 1990-х годах  цены  выросли на 3,5 %... Don't stop!\nNew line\n\n  indented  text ",
+    "Hello!\n\nWorld x/y z/ w",
+    "emoji 😀 here 你好 世界 ё",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(TEXTS) | st.text(alphabet=" \t\nab,.!'1Щщ-😀", min_size=1, max_size=40), st.lists(st.integers(1, 7), min_size=1))
+def test_text_feed_equals_whole_text_tokenization(text: str, sizes: list[int]) -> None:
+    """However the text is cut into pieces, the released ids are the official ids of the whole text."""
+    if not text.strip():
+        return
+    feed, ids, at, i = TextFeed(TOKENIZER), [], 0, 0
+    while at < len(text):
+        n = sizes[i % len(sizes)]
+        ids += feed.push(text[at : at + n])
+        at, i = at + n, i + 1
+    ids += feed.finish()
+    assert ids == TOKENIZER.target_ids(text).body
+
+
+def test_text_feed_releases_before_the_end() -> None:
+    feed = TextFeed(TOKENIZER)
+    assert feed.push("Hello") == []  # the word may still grow
+    early = feed.push(" wor")
+    assert early == TOKENIZER.encode("Hello")
+    assert early + feed.push("ld") + feed.finish() == TOKENIZER.target_ids("Hello world").body
+
+
+def test_stream_text_equals_streaming_geometry(cv_synth: Synthesizer) -> None:
+    """Text pieces in -> the same audio as the whole text with non_streaming_mode=False."""
+    text = "Привет, мир! Hello, world. Это тест."
+    kw = {"speaker": "ryan", "seed": 3, "max_frames": 30, "normalize": False}
+    whole = np.concatenate(list(cv_synth.stream(text, non_streaming_mode=False, split=False, **kw)))
+    pieces = (text[i : i + 3] for i in range(0, len(text), 3))
+    streamed = cv_synth.stream_text(pieces, **kw)
+    got = np.concatenate(list(streamed))
+    assert np.array_equal(got, whole)
+    assert streamed.stats.frames == 30
+
+
+def test_stream_text_waits_for_late_text(cv_synth: Synthesizer) -> None:
+    """Generation blocks while the next needed token has not arrived (it does not feed padding)."""
+    pulled: list[float] = []
+    gate = threading.Event()
+
+    def pieces():
+        yield "Hello world, this"
+        pulled.append(time.perf_counter())
+        gate.wait(5)
+        yield " is late text."
+
+    frames: list[int] = []
+    stream = cv_synth.stream_text(pieces(), speaker="ryan", seed=1, max_frames=40, normalize=False, on_frame=lambda k, _c: frames.append(k))
+    time.sleep(0.5)
+    stuck = len(frames)
+    assert stuck < 40 and stream.running
+    gate.set()
+    list(stream)
+    assert stream.stats.frames == 40
