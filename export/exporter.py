@@ -1,5 +1,5 @@
-"""Checkpoint -> engine directory: validate, build the four graphs, copy the model facts, write
-the manifest (``engines/<name>/``)."""
+"""Checkpoint -> engine directory: validate, build the four graphs (plus the speaker and codec
+encoders for Base models), copy the model facts, write the manifest (``engines/<name>/``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from export.checkpoint import Checkpoint
 from export.errors import ExportError
 from export.graphs.code_predictor import build_code_predictor
 from export.graphs.codec_decoder import build_codec_decoder
+from export.graphs.codec_encoder import build_codec_encoder
 from export.graphs.embed import build_embed
+from export.graphs.speaker_encoder import build_speaker_encoder
 from export.graphs.talker import build_talker
 from runtime.errors import EngineError
 from runtime.manifest import MANIFEST, read_manifest, write_manifest
@@ -20,6 +22,7 @@ from runtime.version import ENGINE_FORMAT, exporter_fingerprint
 
 PROFILES = ("fp32",)
 GRAPHS = ("embed", "talker", "code_predictor", "codec_decoder")
+VOICE_GRAPHS = ("speaker_encoder", "codec_encoder")  # Base models only: voice-clone encoders
 COPIED = ("config.json", "generation_config.json", "vocab.json", "merges.txt", "tokenizer_config.json")
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -80,18 +83,21 @@ def export_engine(
         "talker": lambda p: build_talker(ckpt.model_tensor, cfg.talker, p),
         "code_predictor": lambda p: build_code_predictor(ckpt.model_tensor, cfg.talker, p),
         "codec_decoder": lambda p: build_codec_decoder(ckpt.codec_file, ckpt.codec_config.decoder, p),
+        "speaker_encoder": lambda p: build_speaker_encoder(ckpt.model_tensor, cfg.speaker_encoder, p),
+        "codec_encoder": lambda p: build_codec_encoder(ckpt.codec_file, ckpt.codec_config, p),
     }
-    for i, name in enumerate(GRAPHS):
-        report(f"graph {name}", i, len(GRAPHS))
+    graphs = GRAPHS + VOICE_GRAPHS if cfg.speaker_encoder is not None else GRAPHS
+    for i, name in enumerate(graphs):
+        report(f"graph {name}", i, len(graphs))
         builders[name](tmp / f"{name}.onnx")
-    report("graphs", len(GRAPHS), len(GRAPHS))
+    report("graphs", len(graphs), len(graphs))
     for f in COPIED:
         shutil.copyfile(ckpt.root / f, tmp / f)
     write_manifest(
         tmp,
         profile=profile,
         model_type=cfg.model_type,
-        graphs=list(GRAPHS),
+        graphs=list(graphs),
         source={"location": str(source), "files": hashes, "export_seconds": round(time.perf_counter() - t0, 2)},
     )
     if out.exists():

@@ -2,7 +2,8 @@
 
 Directory layout (written by ``export``): ``manifest.json``, ``config.json``,
 ``generation_config.json``, tokenizer files, ``embed.onnx``, ``talker.onnx``,
-``code_predictor.onnx``, ``codec_decoder.onnx`` (each with a ``.onnx.data`` weight file).
+``code_predictor.onnx``, ``codec_decoder.onnx`` (each with a ``.onnx.data`` weight file); Base
+engines also hold ``speaker_encoder.onnx`` and ``codec_encoder.onnx`` (voice cloning, ``runtime.voice``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from runtime.manifest import Manifest, check
 from runtime.tokenizer import TextTokenizer
 
 GRAPHS = ("embed", "talker", "code_predictor", "codec_decoder")
+OPTIONAL_GRAPHS = ("speaker_encoder", "codec_encoder")  # loaded when the manifest lists them (Base)
 _PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider"}
 
 
@@ -72,7 +74,8 @@ class Engine:
         opts.intra_op_num_threads = threads or int(os.environ.get("QTTS_THREADS", 0)) or 0
         opts.inter_op_num_threads = 1
         self.sessions: dict[str, ort.InferenceSession] = {}
-        for name in GRAPHS:
+        optional = [g for g in OPTIONAL_GRAPHS if g in self.manifest.graphs]
+        for name in (*GRAPHS, *optional):
             path = self.dir / f"{name}.onnx"
             if name not in self.manifest.graphs or not path.is_file():
                 raise EngineError(f"{self.dir}: graph {name}.onnx is missing")
