@@ -1,8 +1,15 @@
-"""Benchmark: time-to-first-audio, RTF, frames/s, peak RSS, cold and warm, per engine -> JSON.
+"""Benchmark: time-to-first-audio, RTF, frames/s, peak RSS, cold and warm, whole-utterance and
+streaming, per engine -> JSON.
 
 Each engine is measured in a fresh subprocess (``python -m runtime.bench ENGINE ...``) so the
 cold numbers include session creation and peak RSS belongs to that engine alone. Random-weight
-models never emit EOS, so every request runs exactly ``frames`` frames.
+models never emit EOS, so every request runs exactly ``frames`` frames. Requests use the official
+pipeline (no normalization or splitting) so the numbers compare with the reference's.
+
+Streaming: time to first audio = request start to the first PCM chunk handed to the caller, over
+``ttfa_requests`` requests (each cancelled after its first chunk); full streams measure the gaps
+between chunks and the underruns of a simulated real-time player (starts playing at the first
+chunk; a chunk that arrives after its play time is an underrun, and playback waits for it).
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from typing import Any
 import numpy as np
 
 TEXT = "Привет! Это проверка синтеза речи, and this is an English sentence."
+CHUNK_MS = 40
+OFFICIAL = {"normalize": False, "split": False, "fade_ms": 0.0}
 
 
 def _percentiles(xs: list[float]) -> dict[str, float]:
@@ -34,20 +43,61 @@ def _request_kwargs(synth: Any) -> dict[str, Any]:
     raise ValueError(f"bench does not cover {synth.model_type} engines yet")
 
 
-def measure_engine(engine_dir: Path, *, frames: int, warm_runs: int, provider: str, threads: int | None) -> dict[str, Any]:
-    """Run in the current process: one cold request (load + first synth) then ``warm_runs`` warm ones."""
+def underruns(chunk_times: list[float], chunk_samples: list[int], sample_rate: int) -> tuple[int, float]:
+    """(underrun count, total stall seconds) of a player that starts at the first chunk's arrival
+    and plays in real time, waiting (rebuffering) whenever the next chunk is late."""
+    clock = chunk_times[0]  # when the next chunk is due to start playing
+    count, stalled = 0, 0.0
+    for t, n in zip(chunk_times, chunk_samples, strict=True):
+        if t > clock + 1e-9:
+            count, stalled = count + 1, stalled + t - clock
+            clock = t
+        clock += n / sample_rate
+    return count, stalled
+
+
+def measure_stream(synth: Any, kw: dict[str, Any], *, ttfa_requests: int, runs: int) -> dict[str, Any]:
+    """Streaming numbers (module docstring)."""
+    ttfa = []
+    for _ in range(ttfa_requests):
+        with synth.stream(TEXT, chunk_ms=CHUNK_MS, **kw) as s:
+            next(s)
+        ttfa.append(s.stats.time_to_first_audio)
+    gaps, rtf, under, stall = [], [], [], []
+    for _ in range(runs):
+        s = synth.stream(TEXT, chunk_ms=CHUNK_MS, **kw)
+        sizes = [len(c) for c in s]
+        times = s.stats.chunk_times
+        gaps += list(np.diff(times))
+        rtf.append(times[-1] / (sum(sizes) / synth.sample_rate))
+        n, t = underruns(times, sizes, synth.sample_rate)
+        under.append(n)
+        stall.append(t)
+    return {
+        "chunk_ms": CHUNK_MS,
+        "time_to_first_audio_s": _percentiles(ttfa) | {"n": len(ttfa)},
+        "chunk_gap_s": _percentiles(gaps) | {"max": float(max(gaps))},
+        "rtf": _percentiles(rtf),
+        "realtime_player": {"runs": runs, "underruns_per_run": _percentiles(under), "stall_s_per_run": _percentiles(stall)},
+    }
+
+
+def measure_engine(
+    engine_dir: Path, *, frames: int, warm_runs: int, provider: str, threads: int | None, ttfa_requests: int = 20
+) -> dict[str, Any]:
+    """Run in the current process: one cold request (load + first synth), ``warm_runs`` warm ones,
+    then the streaming measurements."""
     from runtime.synthesizer import Synthesizer
 
     t0 = time.perf_counter()
     synth = Synthesizer.from_engines(engine_dir, provider=provider, threads=threads)
     load_s = time.perf_counter() - t0
-    kw = _request_kwargs(synth) | {"seed": 0, "max_frames": frames}
+    kw = _request_kwargs(synth) | {"seed": 0, "max_frames": frames} | OFFICIAL
     first = synth.synthesize(TEXT, **kw)
     cold_s = time.perf_counter() - t0
     warm = [synth.synthesize(TEXT, **kw) for _ in range(warm_runs)]
     ttfa = [a.timings["time_to_first_audio_s"] for a in warm]
     rtf = [a.timings["rtf"] for a in warm]
-    gen = [a.timings["generate_s"] for a in warm]
     manifest = synth.engine.manifest.data
     return {
         "engine": str(engine_dir),
@@ -62,9 +112,9 @@ def measure_engine(engine_dir: Path, *, frames: int, warm_runs: int, provider: s
             "runs": warm_runs,
             "time_to_first_audio_s": _percentiles(ttfa),
             "rtf": _percentiles(rtf),
-            "frames_per_s": len(first.codes) / float(np.median(gen)),
-            "decode_s": _percentiles([a.timings["decode_s"] for a in warm]),
+            "frames_per_s": len(first.codes) / float(np.median([a.timings["total_s"] for a in warm])),
         },
+        "stream": measure_stream(synth, kw, ttfa_requests=ttfa_requests, runs=warm_runs),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -101,8 +151,12 @@ def summarize(report: dict[str, Any]) -> list[dict[str, Any]]:
         row = {
             "engine": Path(r["engine"]).name,
             "frames": r["frames"],
-            "ttfa_p50_ms": round(r["warm"]["time_to_first_audio_s"]["p50"] * 1000, 1),
-            "ttfa_p95_ms": round(r["warm"]["time_to_first_audio_s"]["p95"] * 1000, 1),
+            "stream_ttfa_p50_ms": round(r["stream"]["time_to_first_audio_s"]["p50"] * 1000, 1),
+            "stream_ttfa_p95_ms": round(r["stream"]["time_to_first_audio_s"]["p95"] * 1000, 1),
+            "stream_rtf_p50": round(r["stream"]["rtf"]["p50"], 4),
+            "stream_gap_p95_ms": round(r["stream"]["chunk_gap_s"]["p95"] * 1000, 1),
+            "underruns_per_run_p50": r["stream"]["realtime_player"]["underruns_per_run"]["p50"],
+            "whole_ttfa_p50_ms": round(r["warm"]["time_to_first_audio_s"]["p50"] * 1000, 1),
             "rtf_p50": round(r["warm"]["rtf"]["p50"], 4),
             "frames_per_s": round(r["warm"]["frames_per_s"], 2),
             "cold_s": round(r["cold"]["load_plus_first_request_s"], 3),

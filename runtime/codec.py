@@ -83,9 +83,10 @@ class CodecStream:
         other.state, other.frames, other._recent = self.state.copy(), self.frames, self._recent.copy()
         return other
 
-    def prime(self, codes: np.ndarray) -> None:
-        """Decode frames and drop their audio (the reference frames of an ICL voice, spec §6.3)."""
-        self.push(codes)
+    def prime(self, codes: np.ndarray) -> np.ndarray:
+        """Decode frames whose audio is not played (the reference frames of an ICL voice, spec §6.3);
+        returns that audio."""
+        return self.push(codes)
 
     def _run(self, codes: np.ndarray) -> np.ndarray:
         st = self.state

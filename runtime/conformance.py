@@ -18,6 +18,7 @@ import numpy as np
 from runtime.errors import InputError
 from runtime.sampling import SamplingParams
 from runtime.synthesizer import Synthesizer
+from runtime.voice import VoicePrompt, encode_reference
 
 PCM_TOL = 1e-4
 OFFICIAL = {"normalize": False, "split": False, "fade_ms": 0.0, "reference_chunking": True}  # the reference pipeline
@@ -53,9 +54,32 @@ def skip_reason(synth: Synthesizer, case: dict[str, Any]) -> str | None:
         return f"unknown mode {case.get('mode')!r}"
     if want != synth.model_type:
         return f"mode {case['mode']} needs a {want} engine; this engine is {synth.model_type}"
-    if want == "base":
-        return "voice clone is not implemented yet"
     return None
+
+
+def synthetic_audio(seconds: float, sr: int = 24000, seed: int = 0, f0: float = 140.0) -> np.ndarray:
+    """The reference harness's deterministic speech-like test signal (its voice-clone reference):
+    harmonic tone with vibrato, amplitude modulation and a little noise; float32 [seconds * sr]."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    phase = 2 * np.pi * np.cumsum(f0 * (1.0 + 0.05 * np.sin(2 * np.pi * 3.0 * t))) / sr
+    sig = sum((0.6 / k) * np.sin(k * phase + 0.3 * k) for k in range(1, 9))
+    env = 0.5 * (1 - np.cos(2 * np.pi * np.minimum(t / 0.05, 1) / 2)) * (0.6 + 0.4 * np.sin(2 * np.pi * 2.5 * t) ** 2)
+    return (0.25 * sig * env + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+def case_voice(synth: Synthesizer, case: dict[str, Any], golden_case: Path | None) -> VoicePrompt | None:
+    """The cloned voice of a voice_clone case: the golden's reference audio if present, else the
+    harness's synthetic signal (same seed), encoded by this engine."""
+    if case.get("mode") != "voice_clone":
+        return None
+    path = golden_case / "ref_audio.npy" if golden_case is not None else None
+    if path is not None and path.is_file():
+        ref = np.load(path)
+    else:
+        ref = synthetic_audio(case.get("ref_seconds", 2.0), seed=case.get("ref_seed", 7))
+    xvec = bool(case.get("x_vector_only_mode", False))
+    return encode_reference(synth.engine, ref, 24000, ref_text=case.get("ref_text"), x_vector_only=xvec)
 
 
 def _rel_err(got: np.ndarray, want: np.ndarray) -> float:
@@ -71,6 +95,7 @@ def run_case(synth: Synthesizer, case: dict[str, Any], out: Path, golden: Path |
         "sampling": case_sampling(synth, case),
         "seed": case.get("seed", 0),
         "max_frames": case_max_frames(synth, case),
+        "voice": case_voice(synth, case, golden / case["name"] if golden is not None else None),
         **OFFICIAL,
     }
     audio = synth.synthesize(case["text"], **kw)

@@ -29,6 +29,7 @@ from runtime.prompt import SPEAKER, PromptLayout, RefFrame, build_prompt, suppor
 from runtime.sampling import SamplingParams
 from runtime.stream import AudioStream, Chunker, SegmentJoiner, StreamStats
 from runtime.textfeed import TextFeed
+from runtime.voice import VoicePrompt
 
 log = logging.getLogger("qtts.synth")
 DEFAULT_MAX_FRAMES = 2048  # 163.8 s; the official default (8192) lets a runaway generation run 11 min
@@ -81,6 +82,13 @@ class Request:
     fade_ms: float = 5.0
     reference_chunking: bool = False
     max_segment_chars: int = 200
+    voice: VoicePrompt | None = None  # Base (voice clone) engines: the cloned voice
+
+
+def _icl_extra(m: int, g: int, spf: int = 1920) -> int:
+    """Reference-audio samples the official ICL trim keeps: it cuts int(M / (M + G) * n) samples of
+    the joint decode of n = (M + G) * spf (float64, spec §6.3), which can be one short of M * spf."""
+    return m * spf - int(m / (m + g) * ((m + g) * spf))
 
 
 @dataclass
@@ -135,8 +143,14 @@ class Synthesizer:
         return req
 
     def layout(self, req: Request, text: str | None = None, body_ids: list[int] | None = None) -> PromptLayout:
+        voice = req.voice
+        clone: dict[str, Any] = {}
         if self.model_type == "base":
-            raise InputError("voice cloning (Base checkpoints) is not implemented yet: it needs a reference voice")
+            if voice is None:
+                raise InputError("a Base model clones a voice: give a reference (ref audio + text) or a saved voice")
+            clone = {"x_vector_only_mode": not voice.icl, "ref_text": voice.ref_text, "ref_frames": len(voice.ref_codes) if voice.icl else 0}
+        elif voice is not None:
+            raise InputError(f"voice cloning needs a Base model (this model is {self.model_type})")
         return build_prompt(
             self.engine.config,
             self.engine.tokenizer,
@@ -146,6 +160,7 @@ class Synthesizer:
             instruct=req.instruct,
             non_streaming_mode=req.non_streaming_mode,
             body_ids=body_ids,
+            **clone,
         )
 
     def plan(self, req: Request) -> list[_Segment]:
@@ -224,7 +239,9 @@ class Synthesizer:
         params = req.sampling or self.default_sampling()
         rng = np.random.default_rng(seed)
         joiner = SegmentJoiner(int(req.fade_ms * self.sample_rate / 1000))
-        session = self.engine.sessions["codec_decoder"]
+        voice = req.voice
+        codec0 = CodecStream(self.engine.sessions["codec_decoder"], reference_chunking=req.reference_chunking)
+        ref_tail = codec0.prime(voice.ref_codes) if voice is not None and voice.icl else None  # spec §6.3
         limit = req.max_frames or self.default_max_frames  # for the whole request
         frame_no = 0
         for seg in plan:
@@ -233,13 +250,17 @@ class Synthesizer:
                 stats.finish_reasons.append("max_frames")
                 return
             guarded = seg.budget is not None and seg.budget < remaining
-            prompt, trailing, pad = self.prompt_vectors(seg.layout)
+            prompt, trailing, pad = self.prompt_vectors(
+                seg.layout,
+                voice.speaker_embedding if voice is not None else None,
+                voice.ref_codes if ref_tail is not None else None,
+            )
             at = text_at or (lambda k, trailing=trailing, pad=pad: trailing[k] if k < len(trailing) else pad)
             gen = Generation(
                 self.engine, prompt, at, params,
                 max_frames=seg.budget if guarded else remaining, rng=rng, forced_codes=forced_codes, capture=capture, cancel=cancel,
             )
-            codec = CodecStream(session, reference_chunking=req.reference_chunking)
+            codec = codec0.copy()
             joiner.begin()
             pending: list[np.ndarray] = []
             for frame in gen:
@@ -252,7 +273,10 @@ class Synthesizer:
                     yield joiner.push(codec.push(np.stack(pending)))
                     pending = []
             if pending:
-                yield joiner.push(codec.push(np.stack(pending)))
+                pcm = codec.push(np.stack(pending))
+                if ref_tail is not None and req.reference_chunking and len(pending) == len(gen.frames):
+                    pcm = np.concatenate([ref_tail[len(ref_tail) - _icl_extra(len(voice.ref_codes), len(pending)) :], pcm])
+                yield joiner.push(pcm)
             reason = "frame_budget" if guarded and gen.finish_reason == "max_frames" else gen.finish_reason
             stats.finish_reasons.append(reason)
             stats.codes.append(gen.codes)

@@ -123,15 +123,19 @@ def test_base_engine_encodes_reference_like_the_golden(tiny_engines: dict[str, P
     engine = Engine(tiny_engines["base"], threads=2)
     assert {"speaker_encoder", "codec_encoder"} <= set(engine.manifest.graphs) <= set(engine.sessions)
     case = PROJECT / "vc_icl_mixed_greedy"
-    prompt = encode_reference(engine, np.load(case / "ref_audio.npy"), SR)
+    prompt = encode_reference(engine, np.load(case / "ref_audio.npy"), SR, ref_text="что сказано")
+    assert prompt.icl and prompt.ref_text == "что сказано"
     assert prompt.speaker_embedding.dtype == np.float32 and prompt.speaker_embedding.shape == (engine.hidden_size,)
     assert _rel(prompt.speaker_embedding, np.load(case / "speaker_embedding.npy")) <= EMB_TOL
     np.testing.assert_array_equal(prompt.ref_codes, np.load(case / "ref_codes.npy"))
     # a 16 kHz stereo reference: channel mean, then one resample to 24 kHz for both encoders
     x16 = resample(np.load(case / "ref_audio.npy"), SR, 16000)
-    p16 = encode_reference(engine, x16, 16000)
+    p16 = encode_reference(engine, x16, 16000, x_vector_only=True)
+    assert not p16.icl
+    with pytest.raises(InputError, match="transcript"):
+        encode_reference(engine, x16, 16000, ref_text="  ")
     assert p16.ref_codes.shape == (25, 16)
-    stereo = encode_reference(engine, np.stack([1.5 * x16, 0.5 * x16], axis=1), 16000)
+    stereo = encode_reference(engine, np.stack([1.5 * x16, 0.5 * x16], axis=1), 16000, x_vector_only=True)
     np.testing.assert_array_equal(stereo.ref_codes, p16.ref_codes)
     np.testing.assert_allclose(stereo.speaker_embedding, p16.speaker_embedding, rtol=0, atol=1e-6)
 
@@ -141,7 +145,7 @@ def test_other_engines_have_no_encoders(tiny_engines: dict[str, Path]) -> None:
         engine = Engine(tiny_engines[variant], threads=1)
         assert not {"speaker_encoder", "codec_encoder"} & (set(engine.manifest.graphs) | set(engine.sessions))
         with pytest.raises(InputError, match="cannot clone"):
-            encode_reference(engine, np.full(SR * 2, 0.1, np.float32), SR)
+            encode_reference(engine, np.full(SR * 2, 0.1, np.float32), SR, x_vector_only=True)
 
 
 # ---------------------------------------------------------------------------------------- audio
