@@ -9,7 +9,7 @@ PROFILE ?= fp32
 FRAMES ?= 40
 SHARED ?= ../shared
 
-.PHONY: setup test demo export bench bench-reference golden refvenv conformance-shared lint clean
+.PHONY: setup test demo export bench bench-reference soak golden refvenv conformance-shared lint clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -47,6 +47,12 @@ bench: setup checkpoints/tiny-custom_voice/config.json checkpoints/0.6b-custom_v
 	$(TTS) export checkpoints/0.6b-custom_voice --out engines/0.6b-custom_voice
 	$(TTS) bench --engines engines/tiny-custom_voice --engines engines/0.6b-custom_voice --frames $(FRAMES) \
 	    $(if $(wildcard bench_reference.json),--reference bench_reference.json) --out bench.json
+
+# One long stream on the tiny model (MINUTES of audio): memory growth, underruns, sample accounting -> soak.json
+MINUTES ?= 10
+soak: setup checkpoints/tiny-custom_voice/config.json
+	$(TTS) export checkpoints/tiny-custom_voice --out engines/tiny-custom_voice
+	$(TTS) soak --engines engines/tiny-custom_voice --minutes $(MINUTES) --out soak.json
 
 # The official implementation on the same checkpoints (needs the reference venv: make refvenv)
 bench-reference: checkpoints/tiny-custom_voice/config.json checkpoints/0.6b-custom_voice/config.json

@@ -182,7 +182,7 @@ def write_audio(pcm, sample_rate: int, out: str, fmt: str | None) -> None:
 TextArg = Annotated[str | None, typer.Argument(help="Text to speak ('-' or omitted: stdin).")]
 TextFile = Annotated[Path | None, typer.Option(help="Read the text from a UTF-8 file.")]
 Engines = Annotated[Path | None, typer.Option(help="Engine directory.")]
-Speaker = Annotated[str | None, typer.Option(help="CustomVoice speaker (see `tts-run voices`).")]
+Speaker = Annotated[str | None, typer.Option(help="CustomVoice speaker (see `tts-run voices list`).")]
 Language = Annotated[str | None, typer.Option(help="Language name or auto.")]
 Instruct = Annotated[str | None, typer.Option(help="Style instruction (1.7B CustomVoice) / voice description (VoiceDesign).")]
 StreamingText = Annotated[bool, typer.Option(help="Use the streaming text geometry (non_streaming_mode=False).")]
@@ -194,6 +194,49 @@ Normalize = Annotated[bool, typer.Option("--normalize/--no-normalize", help="Ver
 Split = Annotated[bool, typer.Option("--split/--no-split", help="Synthesize long text sentence by sentence, joined with pauses.")]
 FadeMs = Annotated[float, typer.Option(help="Ramp at segment joins and at the end, in ms (0: none).")]
 RefChunking = Annotated[bool, typer.Option(help="Decode with the official 300/25-frame restarts instead of full context.")]
+RefAudio = Annotated[Path | None, typer.Option(help="Base models: reference audio of the voice to clone (wav/flac/ogg; 1-30 s).")]
+RefText = Annotated[str | None, typer.Option(help="Transcript of --ref-audio (ICL cloning, the default).")]
+XVectorOnly = Annotated[bool, typer.Option(help="Clone from the speaker embedding alone (no --ref-text).")]
+VoiceName = Annotated[str | None, typer.Option("--voice", help="A saved voice (`tts-run voices add`), instead of --ref-audio.")]
+VoicesDir = Annotated[Path | None, typer.Option(help="Saved-voices directory (default: runtime.toml voices_dir).")]
+
+
+def _registry(voices_dir: Path | None):
+    """The saved-voices registry: --voices-dir, else runtime.toml's voices_dir."""
+    from runtime.voices import VoiceRegistry
+
+    return VoiceRegistry(voices_dir or _runtime_settings(None, None, None).runtime.voices_dir)
+
+
+def _load_reference(ref_audio: Path, ref_text: str | None, x_vector_only: bool):
+    """(mono float32 pcm, sample rate) of --ref-audio, after checking the clone-mode flags."""
+    from runtime.audio import load_audio
+
+    if x_vector_only and ref_text is not None:
+        _fail("--x-vector-only clones from the speaker embedding alone: drop --ref-text, or drop --x-vector-only for ICL")
+    if not x_vector_only and not (ref_text or "").strip():
+        _fail("ICL voice cloning needs --ref-text, the transcript of the reference audio (or use --x-vector-only)")
+    return _guard(lambda: load_audio(ref_audio))
+
+
+def _clone_voice(synthesizer, ref_audio: Path | None, ref_text: str | None, x_vector_only: bool, voice: str | None, voices_dir: Path | None):
+    """The VoicePrompt the clone flags ask for: a saved voice, a reference encoded now, or None."""
+    from runtime.voice import encode_reference
+
+    if voice is not None:
+        if ref_audio is not None:
+            _fail("give either --voice (a saved voice) or --ref-audio, not both")
+        if ref_text is not None or x_vector_only:
+            _fail("--ref-text/--x-vector-only go with --ref-audio; a saved voice already has its mode")
+        return _guard(lambda: _registry(voices_dir).load(voice, synthesizer.engine))
+    if ref_audio is None:
+        if ref_text is not None or x_vector_only:
+            _fail("--ref-text/--x-vector-only need --ref-audio (the voice to clone)")
+        if synthesizer.model_type == "base":
+            _fail("a Base model clones a voice: give --ref-audio with --ref-text (or --x-vector-only), or --voice NAME")
+        return None
+    pcm, sr = _load_reference(ref_audio, ref_text, x_vector_only)
+    return _guard(lambda: encode_reference(synthesizer.engine, pcm, sr, ref_text=ref_text, x_vector_only=x_vector_only))
 
 
 def _prepare(engines, provider, threads, temperature, top_k, top_p, repetition_penalty, greedy, max_frames):
@@ -226,6 +269,11 @@ def synth(
     split: Split = True,
     fade_ms: FadeMs = 5.0,
     reference_chunking: RefChunking = False,
+    ref_audio: RefAudio = None,
+    ref_text: RefText = None,
+    x_vector_only: XVectorOnly = False,
+    voice: VoiceName = None,
+    voices_dir: VoicesDir = None,
     provider: Provider = None,
     threads: int | None = None,
     quiet: bool = False,
@@ -233,6 +281,7 @@ def synth(
     """Synthesize text to a WAV/FLAC/raw file or stdout."""
     content = _read_text(text, text_file)
     synthesizer, params, limit = _prepare(engines, provider, threads, temperature, top_k, top_p, repetition_penalty, greedy, max_frames)
+    clone = _clone_voice(synthesizer, ref_audio, ref_text, x_vector_only, voice, voices_dir)
     with _progress("synthesizing frames", limit, enabled=not quiet and sys.stderr.isatty()) as advance:
         audio = _guard(
             lambda: synthesizer.synthesize(
@@ -248,6 +297,7 @@ def synth(
                 split=split,
                 fade_ms=fade_ms,
                 reference_chunking=reference_chunking,
+                voice=clone,
                 on_frame=lambda k, _codes: advance(k + 1),
             )
         )
@@ -267,6 +317,7 @@ def stream(
     text_file: TextFile = None,
     chunk_ms: Annotated[float, typer.Option(help="PCM chunk length in ms (20-1000; 20 ms = 480 samples).")] = 40,
     decode_frames: Annotated[int, typer.Option(help="Frames per codec call after the first frame.")] = 1,
+    text_stdin_stream: Annotated[bool, typer.Option(help="Text-in streaming: speak stdin as it arrives (e.g. piped from an LLM).")] = False,
     engines: Engines = None,
     speaker: Speaker = None,
     language: Language = None,
@@ -283,31 +334,31 @@ def stream(
     split: Split = True,
     fade_ms: FadeMs = 5.0,
     reference_chunking: RefChunking = False,
+    ref_audio: RefAudio = None,
+    ref_text: RefText = None,
+    x_vector_only: XVectorOnly = False,
+    voice: VoiceName = None,
+    voices_dir: VoicesDir = None,
     provider: Provider = None,
     threads: int | None = None,
     quiet: bool = False,
 ) -> None:
     """Stream raw s16le mono 24 kHz PCM to stdout as it is produced (pipe into aplay/ffplay)."""
-    content = _read_text(text, text_file)
+    if text_stdin_stream and (text is not None or text_file is not None):
+        _fail("--text-stdin-stream reads the text from stdin; do not also give it as an argument or file")
+    content = None if text_stdin_stream else _read_text(text, text_file)
     synthesizer, params, limit = _prepare(engines, provider, threads, temperature, top_k, top_p, repetition_penalty, greedy, max_frames)
-    audio = _guard(
-        lambda: synthesizer.stream(
-            content,
-            chunk_ms=chunk_ms,
-            decode_frames=decode_frames,
-            speaker=speaker,
-            language=language,
-            instruct=instruct,
-            non_streaming_mode=False if streaming_text else None,
-            sampling=params,
-            seed=seed,
-            max_frames=limit,
-            normalize=normalize,
-            split=split,
-            fade_ms=fade_ms,
-            reference_chunking=reference_chunking,
-        )
-    )
+    clone = _clone_voice(synthesizer, ref_audio, ref_text, x_vector_only, voice, voices_dir)
+    options = {
+        "chunk_ms": chunk_ms, "decode_frames": decode_frames, "speaker": speaker, "language": language, "instruct": instruct,
+        "sampling": params, "seed": seed, "max_frames": limit, "normalize": normalize, "fade_ms": fade_ms,
+        "reference_chunking": reference_chunking, "voice": clone,
+    }
+    if content is None:
+        audio = _guard(lambda: synthesizer.stream_text(_stdin_pieces(), **options))
+    else:
+        mode = False if streaming_text else None
+        audio = _guard(lambda: synthesizer.stream(content, non_streaming_mode=mode, split=split, **options))
     out = sys.stdout.buffer
     with audio:
         try:
@@ -324,6 +375,16 @@ def stream(
             f"finish={st.finish_reason}, seed={st.info.get('seed')}; time to first audio {(st.time_to_first_audio or 0) * 1000:.0f} ms",
             err=True,
         )
+
+
+def _stdin_pieces():
+    """stdin as text pieces, each as soon as it is readable (UTF-8 decoded incrementally)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while data := os.read(sys.stdin.fileno(), 4096):
+        yield decoder.decode(data)
+    yield decoder.decode(b"", final=True)
 
 
 @app.command("codec-decode")
@@ -391,11 +452,55 @@ def info(
     typer.echo(json.dumps(out, indent=1, ensure_ascii=False))
 
 
-@app.command()
-def voices(engines: Annotated[Path | None, typer.Option(help="Engine directory.")] = None) -> None:
-    """List the speakers and languages an engine serves."""
-    synthesizer, _ = _synthesizer(engines, None, None)
-    typer.echo(json.dumps({"model_type": synthesizer.model_type, "speakers": synthesizer.speakers, "languages": synthesizer.languages}, indent=1))
+voices_app = typer.Typer(no_args_is_help=True, help="Saved (cloned) voices and an engine's built-in speakers.")
+app.add_typer(voices_app, name="voices")
+
+
+@voices_app.command("list")
+def voices_list(engines: Engines = None, voices_dir: VoicesDir = None) -> None:
+    """The engine's speakers and languages, and the saved voices (name, mode, reference seconds, created)."""
+    from export.config import ModelConfig
+    from runtime.manifest import check
+    from runtime.prompt import supported_languages
+
+    target = Path(_runtime_settings(engines, None, None).runtime.engines)
+
+    def facts() -> dict:
+        check(target)
+        cfg = ModelConfig.load(target / "config.json")
+        return {"engine": str(target), "model_type": cfg.model_type, "speakers": sorted(cfg.talker.speakers), "languages": supported_languages(cfg)}
+
+    registry = _registry(voices_dir)
+    out = _guard(facts) | {"voices_dir": str(registry.dir), "voices": registry.list()}
+    typer.echo(json.dumps(out, indent=1, ensure_ascii=False))
+
+
+@voices_app.command("add")
+def voices_add(
+    name: Annotated[str, typer.Argument(help="Voice name: letters, digits, '_' or '-'.")],
+    ref_audio: Annotated[Path, typer.Option(help="Reference audio of the voice (wav/flac/ogg; 1-30 s).")],
+    ref_text: RefText = None,
+    x_vector_only: XVectorOnly = False,
+    engines: Engines = None,
+    voices_dir: VoicesDir = None,
+    force: Annotated[bool, typer.Option(help="Replace a saved voice of the same name.")] = False,
+    threads: int | None = None,
+) -> None:
+    """Encode a reference once (Base engine) and save it as a voice for `--voice NAME`."""
+    registry = _registry(voices_dir)
+    pcm, sr = _load_reference(ref_audio, ref_text, x_vector_only)
+    synthesizer, _ = _synthesizer(engines, None, threads)
+    v = _guard(lambda: registry.add(name, synthesizer.engine, pcm, sr, ref_text=ref_text, x_vector_only=x_vector_only, overwrite=force))
+    mode = "icl" if v.icl else "x-vector only"
+    typer.echo(f"saved voice {name!r} ({mode}, {len(pcm) / sr:.2f} s reference, {len(v.ref_codes)} frames) -> {registry.path(name)}")
+
+
+@voices_app.command("remove")
+def voices_remove(name: Annotated[str, typer.Argument(help="Saved voice to delete.")], voices_dir: VoicesDir = None) -> None:
+    """Delete a saved voice."""
+    registry = _registry(voices_dir)
+    _guard(lambda: registry.remove(name))
+    typer.echo(f"removed voice {name!r} from {registry.dir}")
 
 
 # ---------------------------------------------------------------------------------------- bench / conformance
@@ -417,6 +522,23 @@ def bench(
     report = _guard(lambda: run_bench(dirs, frames=frames, warm_runs=warm_runs, provider=s.provider, threads=s.threads or None, reference=reference))
     out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     typer.echo(json.dumps(report["summary"], indent=1))
+
+
+@app.command()
+def soak(
+    engines: Engines = None,
+    minutes: Annotated[float, typer.Option(help="Minutes of audio to stream.")] = 10.0,
+    chunk_ms: Annotated[float, typer.Option(help="PCM chunk length in ms.")] = 40,
+    out: Annotated[Path, typer.Option(help="JSON report path.")] = Path("soak.json"),
+    threads: int | None = None,
+) -> None:
+    """One long stream: memory growth, underruns of a real-time player, sample accounting -> JSON."""
+    from runtime.soak import soak as run_soak
+
+    s = _runtime_settings(engines, None, threads).runtime
+    report = _guard(lambda: run_soak(Path(s.engines), minutes=minutes, chunk_ms=chunk_ms, provider=s.provider, threads=s.threads or None))
+    out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    typer.echo(json.dumps(report, indent=1))
 
 
 @app.command()

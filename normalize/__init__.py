@@ -8,6 +8,9 @@ longest match wins) -> language (per span; Cyrillic/Latin majority of the senten
 agreement from the governing preposition and counted noun; English ranges/abbreviations) -> verbalize
 (per-language functions) -> join (with an original-to-normalized offset map).
 
+Long text: :func:`split_segments` (module :mod:`normalize.segment`) cuts it into sentence/clause segments
+with character offsets and a natural pause after each.
+
 Configuration: the ``[normalize]`` section of ``configs/model.toml``, passed as a dict to
 :class:`Normalizer` (or the whole parsed file to :func:`from_config`).  Keys, all optional:
 
@@ -37,10 +40,11 @@ from typing import Any
 
 from .cli import cli_main
 from .pipeline import Normalizer, load_dictionary
+from .segment import Segment, pause_after, split_segments
 from .spans import NormalizationError, NormalizedText, Span
 
-__all__ = ["NormalizationError", "NormalizedText", "Normalizer", "Span", "cli_main", "from_config",
-           "load_dictionary", "normalize_text"]
+__all__ = ["NormalizationError", "NormalizedText", "Normalizer", "Segment", "Span", "cli_main", "from_config",
+           "load_dictionary", "normalize_text", "pause_after", "split_segments"]
 
 _default: Normalizer | None = None
 

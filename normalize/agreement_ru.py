@@ -8,7 +8,7 @@ allows (``21 книгу`` -> accusative feminine); otherwise the preposition's m
 
 from __future__ import annotations
 
-from .ru_lexicon import NOUNS, PREPOSITIONS, Noun, analyze
+from .ru_lexicon import MONTHS_GEN, NOUNS, PREPOSITIONS, Noun, analyze
 from .ru_numbers import noun_number
 from .spans import Token
 
@@ -131,7 +131,8 @@ class RussianAgreement:
             tok.case, tok.gender = (allowed[0] if allowed else "nom"), "n"
             return
         if cls == "ordinal":
-            self._ordinal(tok, readings, allowed)
+            day = noun_tok is not None and not across and noun_tok.text.lower() in MONTHS_GEN
+            self._ordinal(tok, readings, allowed, day)
             return
         n = _count(tok)
         count_case = self._count_case(n, readings, allowed, noun_tok) if readings and not across else None
@@ -202,7 +203,9 @@ class RussianAgreement:
                     return
         tok.case = allowed[0] if allowed else readings[0][1] if readings else "nom"
 
-    def _ordinal(self, tok: Token, readings: list[tuple[Noun, str, bool]], allowed: tuple[str, ...] | None) -> None:
+    def _ordinal(self, tok: Token, readings: list[tuple[Noun, str, bool]], allowed: tuple[str, ...] | None,
+                 day: bool = False) -> None:
+        """``day``: the ordinal is a day of the month (``3-е сентября``), a neuter singular."""
         suf = tok.fields["suf"]
         n = int(tok.fields["int"]) if len(tok.fields["int"]) <= 36 else 0
         small = n % 100 not in (12, 13, 14)
@@ -212,6 +215,8 @@ class RussianAgreement:
             tok.case = allowed[0] if allowed and allowed[0] != "acc" else "gen"
             return
         opts = _SUFFIX.get(suf, [("nom", "m", False)])
+        if day:
+            opts = [(c, "n", False) for c, _, plural in opts if not plural] or opts
         chosen = None
         for case, gender, plural in opts:
             if allowed and case not in allowed:

@@ -29,7 +29,7 @@ LETTER = r"[^\W\d_]"
 EN_NUM = r"(?:[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])|[0-9]{1,3}(?:\u202f[0-9]{3})+(?![0-9])|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+"
 RU_NUM = (r"(?:[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|[0-9]{1,3}(?:\.[0-9]{3})+(?![0-9.,])|[0-9]+)"
           r"(?:[.,][0-9]+)?")
-_SIGN_OK = " \n([{\"'«/=<>"
+_SIGN_OK = " \n([{\"'«/=<>?!"
 
 
 class Plugin(Protocol):
@@ -70,14 +70,22 @@ def _boundary(text: str, end: int) -> bool:
 
 
 class VerbatimPlugin:
-    """Markup passed through untouched: ``<tag ...>`` and ``[phonetic transcription]``."""
+    """Markup passed through untouched: ``<tag ...>`` and ``[phonetic transcription]`` (IPA, or ARPAbet such
+    as ``[HH AH0 L OW1]``); other bracketed text (``[0.4]``) is normalized like any text."""
 
     name, starts = "verbatim", "s"
     _re = re.compile(r"<[^<>\n]{1,200}>|\[[^\[\]\n]{1,250}\]")
+    _arpabet = re.compile(r"[A-Z]{1,3}[0-2]?(?: [A-Z]{1,3}[0-2]?)*")
+    _plain = re.compile(r"[\x00-\x7fа-яёА-ЯЁ\u0301]*")
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         m = self._re.match(text, pos, _end(text, pos))
-        return Token("verbatim", pos, m.end(), m.group()) if m else None
+        if not m:
+            return None
+        inner = m.group()[1:-1]
+        if m.group()[0] == "[" and not self._arpabet.fullmatch(inner) and self._plain.fullmatch(inner):
+            return None
+        return Token("verbatim", pos, m.end(), m.group())
 
 
 class ElectronicPlugin:
@@ -87,7 +95,8 @@ class ElectronicPlugin:
     _url = re.compile(r"(?:(?:https?|ftp|file)://|www\.)[^\s<>\"«»]+", re.I)
     _email = re.compile(r"[\w.+&-]*\w@[\w-]+(?:\.[\w-]+)+(?:/[^\s<>\"«»]*)?")
     _domain = re.compile(r"[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|edu|gov|io|ai|ru|рф|uk|de|fr|it|info|biz|co|us|su)"
-                         r"(?![\w])(?:/[^\s<>\"«»]*)?", re.I)
+                         r"(?![\w])(?:/[^\s<>\"«»]*)?"
+                         r"|(?-i:[a-z][a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,4})(?!\w)(?!\.\w)", re.I)
     _trail = ".,;:!?)"
     _run = re.compile(r"[\w.-]*")
 
@@ -130,9 +139,13 @@ class TelephonePlugin:
         re.compile(r"(?P<a>[0-9]{3})-(?P<b>[0-9]{2})-(?P<c>[0-9]{4})(?![0-9-])"),
     ]
     _ip = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?![0-9.])")
+    _vanity = re.compile(r"(?:1-)?8[0-9]{2}-[A-Z0-9]*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*(?![\w-])")  # 1-800-GO-U-HAUL
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         end = _end(text, pos)
+        v = self._vanity.match(text, pos, end) if lang == "en" else None
+        if v:
+            return Token("telephone", pos, v.end(), v.group(), {"vanity": re.findall(r"[0-9]+|[A-Z]+", v.group())})
         m = self._ip.match(text, pos, end)
         if m:
             return Token("telephone", pos, m.end(), m.group(), {"ip": m.group().split(".")})
@@ -168,6 +181,9 @@ class TimePlugin:
         if h > 24 or mi > 59 or s > 59 or (g["ap"] and not 0 < h <= 12):
             return None
         stop = m.end()
+        if g["ap"] and text[stop - 1] == "." and not g["tz"] and (
+                "." not in g["ap"][:-1] or re.match(r"[.?!]| +[A-ZА-ЯЁ]", text[stop:stop + 3])):
+            stop -= 1  # "5 pm." ends a sentence; "a.m." keeps its last dot before punctuation or a new sentence
         ap = (g["ap"] or "").replace(".", "").replace(" ", "").upper()
         tz = (g["tz"] or "").replace(".", "").upper()
         return Token("time", pos, stop, text[pos:stop], {"h": h, "m": mi, "s": s, "has_s": g.get("s") is not None,
@@ -199,6 +215,7 @@ class DatePlugin:
     _ru_dm = re.compile(r"(?P<d>[0-9]{1,2})\s" + _RU_MON + r"(?:\.|(?!\w))"
                         r"(?:\s(?P<y>[0-9]{1,4})(?![0-9])(?:\s?(?P<g>г\.|года|году|г(?!\w)))?)?")
     _decade = re.compile(r"(?P<apo>')?(?P<y>[0-9]{0,2}[0-9]0)\s?s(?!\w)")
+    _quarter = re.compile(r"(?:(?P<q>[1-4])Q|Q(?P<q2>[1-4])(?: |'|))(?P<y>[0-9]{4}|[0-9]{2})(?![\w])")
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         end = _end(text, pos)
@@ -206,9 +223,9 @@ class DatePlugin:
         ch = text[pos]
         cands = []
         if ch.isdigit():
-            cands = [self._iso, self._num, self._ru_dm, self._ru_mixed, self._en_dm, self._decade]
+            cands = [self._iso, self._num, self._ru_dm, self._ru_mixed, self._en_dm, self._decade, self._quarter]
         elif ch.isalpha():
-            cands = [self._en_md, self._en_dm]
+            cands = [self._en_md, self._en_dm, self._quarter]
         elif ch == "'":
             cands = [self._decade]
         for rx in cands:
@@ -222,6 +239,10 @@ class DatePlugin:
     def _token(self, rx: re.Pattern[str], m: re.Match[str], text: str, pos: int, lang: str) -> Token | None:
         g = m.groupdict()
         f: dict[str, object] = {}
+        if rx is self._quarter:  # fiscal quarter "2Q22", "Q3 2024"
+            if lang != "en":
+                return None
+            return Token("date", pos, m.end(), m.group(), {"quarter": int(g["q"] or g["q2"]), "y": g["y"]})
         if rx is self._decade:
             if lang != "en" or len(g["y"]) in (1, 3) or (len(g["y"]) == 2 and " " in m.group()):
                 return None
@@ -301,8 +322,11 @@ class MeasurePlugin:
     name, starts = "measure", "ds"
     _en = re.compile(r"(?P<sign>-)?(?:(?P<lo>" + EN_NUM + r")\s?-\s?)?(?P<num>(?:[0-9]+\s)?[0-9]+/[0-9]+|" + EN_NUM + ")"
                      + _EN_QUANT_WORD + r"\s?(?P<unit>" + _unit_alternation(EN_UNITS) + r")"
-                     r"(?:/(?P<per>" + _unit_alternation(EN_UNITS) + "))?", re.I)
+                     r"(?:/(?P<per>" + _unit_alternation(EN_UNITS) + r"|[a-zA-Z](?![\w/])))?", re.I)
     _en_per = re.compile(r"(?P<num>" + EN_NUM + r")/(?P<per>" + _unit_alternation(EN_UNITS) + ")")
+    _en_inch = re.compile(r"(?P<num>" + EN_NUM + r')"(?![\w"])')
+    _en_dims = re.compile(r"(?P<dims>(?:" + EN_NUM + r")(?:\s?[x×]\s?(?:" + EN_NUM + r")){1,2})\s?(?P<unit>"
+                          + _unit_alternation(EN_UNITS) + r")(?![\w])")
     _ru = re.compile(r"(?P<sign>-)?(?:(?P<lo>" + RU_NUM + r")\s?[-–]\s?)?(?P<num>" + RU_NUM + ")" + _RU_QUANT
                      + r"\s?(?P<unit>" + _unit_alternation(RU_UNITS) + r")(?:/(?P<per>" + _unit_alternation(RU_UNITS)
                      + "))?")
@@ -313,6 +337,17 @@ class MeasurePlugin:
             return None
         end = _end(text, pos)
         units = RU_UNITS if lang == "ru" else EN_UNITS
+        if lang == "en":
+            q = self._en_inch.match(text, pos, end)
+            line = text[text.rfind("\n", max(0, pos - WINDOW), pos) + 1:pos]
+            if q and len(re.findall(r'(?<![0-9])"', line)) % 2 == 0:
+                f = split_number(q["num"], lang)  # 12" is inches unless the quote closes an open one
+                f.update({"unit": "″", "per": "", "q": "", "lo": "", "sign": ""})
+                return Token("measure", pos, q.end(), q.group(), f)
+        d = self._en_dims.match(text, pos, end) if lang == "en" else None
+        if d and self._key(d["unit"], units, lang):  # "25 x 7 m": twenty five by seven meters
+            dims = [split_number(x, lang) for x in re.split(r"\s?[x×]\s?", d["dims"])]
+            return Token("measure", pos, d.end(), d.group(), {"dims": dims, "unit": self._key(d["unit"], units, lang)})
         for rx in (self._ru, self._ru_per) if lang == "ru" else (self._en, self._en_per):
             m = rx.match(text, pos, end)
             if not m:
@@ -321,6 +356,8 @@ class MeasurePlugin:
             unit, per = g.get("unit"), g.get("per")
             unit_key = self._key(unit, units, lang) if unit else ""
             per_key = self._key(per, units, lang) if per else ""
+            if per and not per_key and lang == "en" and len(per) == 1:
+                per_key = "letter:" + per.upper()  # "3 cc/s": per S
             stop = m.end()
             if (unit and not unit_key) or (per and not per_key):
                 continue
@@ -417,7 +454,7 @@ class OrdinalPlugin:
         m = _EN_ORD.match(text, pos, end)
         if m and lang == "en":
             n = int(m["num"].replace(",", ""))
-            if en_ordinal_suffix(n) != m["suf"].lower():
+            if en_ordinal_suffix(n) != m["suf"].lower() or (m["num"].startswith("0") and len(m["num"]) > 1):
                 return None
             return Token("ordinal", pos, m.end(), m.group(), {"int": m["num"].replace(",", ""), "suf": ""})
         m = _RU_ORD.match(text, pos, end)
@@ -503,6 +540,8 @@ class LettersPlugin:
             stop = m.end()
             if text[stop - 1] == " ":
                 stop -= 1
+            elif stop < len(text) and text[stop] in ".?!":
+                stop -= 1  # "U.S.A.." / "U.S.A.?": the last dot stays as punctuation before more of it
             # keep a sentence-final dot as punctuation
             return Token("letters", pos, stop, text[pos:stop], {"letters": re.sub(r"[.\s]", "", m.group())})
         m = self._caps.match(text, pos, end)
@@ -512,19 +551,47 @@ class LettersPlugin:
 
 
 class SerialPlugin:
-    """Alphanumeric codes mixing letters and digits: ``B2A23C``, ``t2000``, ``тест2``, ``30код``."""
+    """Alphanumeric codes mixing letters and digits: ``B2A23C``, ``t2000``, ``тест2``, ``30код``; in English
+    also hyphen/slash chains of such parts (``1-413-te-b-1-5``, ``MIG-25/235212-asdg``, ``31/31/100``)."""
 
     name, starts = "serial", "ad"
     _re = re.compile(r"(?:" + LETTER + r"+[0-9]|[0-9]+" + LETTER + r")[^\W_]*")
+    _chain = re.compile(r"[^\W_]+(?:[-/][^\W_]+)+")
+    _decade = re.compile(r"[0-9]*0s")
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         if pos and text[pos - 1].isalnum():
             return None
-        m = self._re.match(text, pos, _end(text, pos))
+        end = _end(text, pos)
+        if lang == "en":
+            c = self._chain.match(text, pos, end)
+            if c and self._chain_ok(c.group(), text, c.end()):
+                return Token("serial", pos, c.end(), c.group(), {"chain": re.split(r"([-/])", c.group())})
+        m = self._re.match(text, pos, end)
         if not m:
             return None
         parts = re.findall(r"[0-9]+|[^\W\d_]+", m.group())
         return Token("serial", pos, m.end(), m.group(), {"parts": parts})
+
+    def _semiotic_part(self, part: str) -> bool:
+        """A part other plugins read better: decade, ordinal, clock time or a number with a unit."""
+        m = re.fullmatch(r"([0-9]+)([^\W\d_]+)", part)
+        if self._decade.fullmatch(part) or not m:
+            return bool(self._decade.fullmatch(part))
+        suffix = m[2]
+        return suffix.lower() in ("am", "pm") or suffix in EN_UNITS or \
+            suffix.lower() == en_ordinal_suffix(int(m[1]))
+
+    def _chain_ok(self, chain: str, text: str, stop: int) -> bool:
+        """A code, not a hyphenated word, a decade (``mid-1980s``) or part of a longer number."""
+        parts = re.split(r"[-/]", chain)
+        if not any(ch.isdigit() for ch in chain) or any(self._semiotic_part(p) for p in parts):
+            return False
+        if re.match(r"[.,][0-9]", text[stop:stop + 2]):
+            return False
+        if all(p.isdigit() for p in parts):
+            return chain.count("/") >= 2
+        return True
 
 
 class CardinalPlugin:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from . import en_numbers as en
+from .address_en import apply_addresses
 from .ru_lexicon import analyze
 from .spans import Token
 
@@ -11,6 +13,13 @@ _CHAPTER_WORDS = {"chapter", "part", "volume", "vol.", "book", "act", "phase", "
                   "статьи", "тома", "томе"}
 _NUMERIC = {"cardinal", "decimal", "money", "measure", "time", "date", "ordinal", "fraction"}
 _DASHES = {"-", "–", "—"}
+# Capitalized words that put a pronoun "I" after them ("Did I?", "Not I.", "So am I").
+_NOT_NAMES = {"am", "are", "is", "was", "were", "be", "do", "does", "did", "can", "could", "shall", "should", "will",
+              "would", "may", "might", "must", "have", "has", "had", "not", "nor", "so", "then", "now", "here",
+              "there", "yes", "no", "and", "but", "or", "if", "when", "where", "why", "how", "what", "who", "whom",
+              "than", "as", "because", "oh", "well", "me", "neither", "either", "too", "also", "only", "unless",
+              "until", "while", "once", "since", "that", "which", "whether", "though", "although", "say", "said",
+              "think", "thought", "know", "knew", "hope", "wish", "guess", "suppose", "believe", "ok", "okay"}
 _TITLES = {"doctor", "mister", "misses", "miss", "professor", "saint", "junior", "senior"}
 
 
@@ -35,7 +44,10 @@ def resolve_roman(tokens: list[Token]) -> None:
                 (not single or tok.text in "IVX"):
             continue  # the agreement stage makes it an ordinal agreeing with the noun
         named = prev is not None and prev.cls == "word" and prev.text[:1].isupper() and value <= 30
-        if named and (not single or (tok.text == "I" and tok.lang == "ru") or tok.text in "VX"):
+        # English "I" after a name is a regnal number only when no word follows ("Sam I", "Francis I--")
+        regnal_i = tok.text == "I" and tok.lang == "en" and prev is not None and \
+            prev.text.lower() not in _NOT_NAMES and (nxt is None or nxt.cls == "punct")
+        if named and (not single or (tok.text == "I" and tok.lang == "ru") or tok.text in "VX" or regnal_i):
             tok.fields["ordinal"] = True
             if tok.lang == "ru" and prev is not None and prev.text.endswith(("а", "я")):
                 tok.gender = "f"
@@ -48,6 +60,7 @@ class EnglishContext:
 
     def apply(self, tokens: list[Token]) -> None:
         idx = _non_space(tokens)
+        apply_addresses(tokens, idx)
         for k, i in enumerate(idx):
             tok = tokens[i]
             prev = tokens[idx[k - 1]] if k else None
@@ -55,16 +68,31 @@ class EnglishContext:
             if tok.cls == "punct" and tok.text in _DASHES and prev is not None and nxt is not None:
                 after = tokens[idx[k + 2]] if k + 2 < len(idx) else None
                 self._dash(tok, prev, nxt, tokens, i, after)
-            elif tok.lang == "en" and tok.cls == "punct" and tok.text == "/" and prev is not None and \
-                    not (prev.text == "and" and nxt is not None and nxt.text == "or"):
+            elif tok.lang == "en" and tok.cls == "punct" and tok.text == "/" and \
+                    (prev is not None or (nxt is not None and tokens[i + 1] is nxt)) and \
+                    not (prev is not None and prev.text == "and" and nxt is not None and nxt.text == "or") and \
+                    not self._spoken_chain(tokens, i, prev, nxt):
                 tok.out = " slash "
             elif tok.lang != "en":
                 continue
-            elif tok.cls == "abbreviation":
+            elif tok.cls == "punct" and tok.text in ":*" and prev is not None and nxt is not None and \
+                    prev.cls == nxt.cls == "cardinal" and tokens[i - 1] is prev and tokens[i + 1] is nxt:
+                tok.out = " to " if tok.text == ":" else " times "  # ratio "16:9", product "2*8"
+            elif tok.cls == "cardinal" and k >= 2 and [tokens[idx[k - 2]].text.lower(), prev.text.lower()] in (
+                    ["ending", "in"], ["ends", "in"], ["ending", "with"]) and len(tok.fields["int"]) <= 6:
+                tok.fields["digits"] = True  # "card ending in 8876": eight eight seven six
+            elif tok.cls == "abbreviation" and tok.out is None:
                 self._abbreviation(tok, prev, nxt)
             elif tok.cls == "cardinal" and nxt is not None and nxt.text.replace(".", "") in ("AD", "BC") \
                     and tok.fields["int"].isdigit() and len(tok.fields["int"]) <= 4:
                 tok.fields["year"] = True
+
+    @staticmethod
+    def _spoken_chain(tokens: list[Token], i: int, prev: Token | None, nxt: Token | None) -> bool:
+        """``five/two``: a slash inside an already spoken code keeps its written form (idempotence)."""
+        if prev is None or nxt is None or tokens[i - 1] is not prev or tokens[i + 1] is not nxt:
+            return False
+        return prev.cls == nxt.cls == "word" and bool({prev.text.lower(), nxt.text.lower()} & en.NUMBER_WORDS)
 
     @staticmethod
     def _dash(tok: Token, prev: Token, nxt: Token, tokens: list[Token], i: int, after: Token | None) -> None:
@@ -74,6 +102,9 @@ class EnglishContext:
             return
         if after is not None and after.text == "=" and prev.cls in _NUMERIC:
             tok.out = " minus "
+            return
+        if tok.lang == "en" and tight and prev.cls in ("decimal", "measure") and nxt.cls == "word":
+            tok.out = " "  # "7.2-millimeter bullet": seven point two millimeter
             return
         if tok.lang == "ru":
             if tight and (prev.cls in _NUMERIC) != (nxt.cls in _NUMERIC) and \

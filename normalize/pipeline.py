@@ -24,6 +24,7 @@ _PLUS_STRESS = re.compile(r"\+(?=[" + _STRESS_VOWELS + "])")
 _SPACE = re.compile(r"[\s" + ZERO_WIDTH + "]+")
 _SPOKEN_EDGE = re.compile(r"\w")
 _PLAIN = {"word", "punct", "verbatim"}
+_CLAUSE_END = set(".,;:!?)]}»")
 _OPENING = set("([{«<\"'`-/$‘“„#@+")
 
 
@@ -164,12 +165,18 @@ class Normalizer:
         return self._join(tokens, text)
 
     @staticmethod
-    def _needs_space(prev: Token, tok: Token, out: str, last: str) -> bool:
-        """Whether two tokens written without a space between them need one once spoken."""
+    def _needs_space(prev: Token, tok: Token, out: str, last: str, before: Token | None = None) -> bool:
+        """Whether two tokens written without a space between them need one once spoken (``before`` is the
+        token written right before ``prev``)."""
+        if prev.cls == "punct" and prev.text in _CLAUSE_END and tok.cls == "word" and before is not None \
+                and before.cls not in _PLAIN:
+            return True  # "12,again" -> "twelve, again"; "(1)Hello" -> "(one) Hello"
         if prev.cls in _PLAIN and tok.cls in _PLAIN:
             return prev.cls == "verbatim" and tok.cls == "verbatim"
         if prev.cls == "verbatim" or tok.cls == "verbatim":
             return True
+        if not _SPOKEN_EDGE.search(out):  # an expansion that is itself punctuation (`` -> ")
+            return False
         if prev.cls == "punct" and prev.text not in _OPENING:
             return True
         return bool(_SPOKEN_EDGE.match(out[0]) and _SPOKEN_EDGE.match(last))
@@ -179,18 +186,19 @@ class Normalizer:
         spans: list[Span] = []
         length, last = 0, ""
         prev: Token | None = None
+        before: Token | None = None
         for tok in tokens:
             if tok.cls == "space":
                 if last and last not in " \n":
                     last = "\n" if "\n" in tok.text else " "
                     buf.append(last)
                     length += 1
-                prev = None
+                prev = before = None
                 continue
             out = self._verbalize(tok)
             if last in ("", " ", "\n"):
                 out = out.lstrip(" ")
-            elif prev is not None and out and self._needs_space(prev, tok, out, last):
+            elif prev is not None and out and self._needs_space(prev, tok, out, last, before):
                 buf.append(" ")
                 length += 1
             spans.append(Span(tok.cls, tok.start, tok.end, length, length + len(out.rstrip(" ")), tok.lang, tok.case))
@@ -198,5 +206,5 @@ class Normalizer:
                 buf.append(out)
                 length += len(out)
                 last = out[-1]
-            prev = tok
+            before, prev = prev, tok
         return NormalizedText("".join(buf).rstrip(), spans, original)

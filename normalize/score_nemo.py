@@ -2,10 +2,12 @@
 
 Usage: ``python -m normalize.score_nemo [NEMO_DIR] [--failures]``.  EN lines are ``input~expected``,
 RU lines ``expected~input``; ``*normalize_with_audio*`` files hold blocks (``~INPUT`` then acceptable
-outputs).  Russian lines with the same input in one file are one case with several acceptable readings
-(NeMo's Russian tests are non-deterministic in the same way).  Comparison is exact after whitespace normalization; Russian also folds ё to е because the
-NeMo expectations never use ё.  Russian cases listed in ``tests/normalize/nemo_ru_excluded.tsv``
-(typos, ungrammatical or context-free arbitrary readings) are reported separately and not scored.
+outputs).  Repeated inputs in one file are one case with all their readings: Russian lines (NeMo's
+Russian tests are non-deterministic) and the audio blocks of both languages (each block lists a subset of
+the acceptable outputs).  Comparison is exact after whitespace normalization; Russian also folds ё to е
+because the NeMo expectations never use ё.  Cases listed in ``tests/normalize/nemo_<lang>_excluded.tsv``
+(typos, ungrammatical or self-contradictory expectations, each with its reason) are not scored;
+``accuracy_all_cases`` is the raw rate over every case.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pathlib import Path
 from .pipeline import Normalizer
 
 DEFAULT_DIR = Path("/work/shared/normalization/nemo")
-EXCLUDED = Path(__file__).resolve().parent.parent / "tests" / "normalize" / "nemo_ru_excluded.tsv"
+_TESTS = Path(__file__).resolve().parent.parent / "tests" / "normalize"
+EXCLUDED = {lang: _TESTS / f"nemo_{lang}_excluded.tsv" for lang in ("en", "ru")}
 
 
 def _norm(s: str, lang: str) -> str:
@@ -42,11 +45,10 @@ def load_cases(root: Path, lang: str) -> list[tuple[str, str, list[str]]]:
                     current[1].append(line)
             if current:
                 cases.append((cls, current[0], current[1]))
-            if lang == "ru":  # merge repeated inputs into one case with all their readings
-                merged: dict[str, list[str]] = {}
-                for _, inp, outs in [c for c in cases if c[0] == cls]:
-                    merged.setdefault(inp, []).extend(outs)
-                cases = [c for c in cases if c[0] != cls] + [(cls, i, o) for i, o in merged.items()]
+            merged: dict[str, list[str]] = {}  # repeated inputs: one case with all their readings
+            for _, inp, outs in [c for c in cases if c[0] == cls]:
+                merged.setdefault(inp, []).extend(outs)
+            cases = [c for c in cases if c[0] != cls] + [(cls, i, o) for i, o in merged.items()]
             continue
         grouped: dict[str, list[str]] = {}
         for line in lines:
@@ -64,7 +66,8 @@ def load_cases(root: Path, lang: str) -> list[tuple[str, str, list[str]]]:
     return cases
 
 
-def load_excluded(path: Path = EXCLUDED) -> set[tuple[str, str]]:
+def load_excluded(path: Path) -> set[tuple[str, str]]:
+    """(class, input) pairs listed in an exclusion file (``class<TAB>input<TAB>reason`` lines)."""
     out = set()
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -76,10 +79,10 @@ def load_excluded(path: Path = EXCLUDED) -> set[tuple[str, str]]:
 
 def score(root: Path = DEFAULT_DIR, normalizer: Normalizer | None = None) -> dict[str, object]:
     norm = normalizer or Normalizer()
-    excluded = load_excluded()
     report: dict[str, object] = {}
     failures: list[dict[str, str]] = []
     for lang in ("en", "ru"):
+        excluded = load_excluded(EXCLUDED[lang])
         per: dict[str, list[int]] = {}
         skipped = strict_hit = strict_total = 0
         for cls, inp, outs in load_cases(root, lang):
@@ -87,7 +90,7 @@ def score(root: Path = DEFAULT_DIR, normalizer: Normalizer | None = None) -> dic
             ok = any(got == _norm(o, lang) for o in outs)
             strict_hit += ok
             strict_total += 1
-            if lang == "ru" and (cls, inp) in excluded:
+            if (cls, inp) in excluded:
                 skipped += 1
                 continue
             per.setdefault(cls, [0, 0])

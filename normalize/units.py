@@ -28,7 +28,7 @@ for _abbrs, _sing, _plur in [
     ("cm2 cm²", "square centimeter", "square centimeters"), ("ft2 ft²", "square foot", "square feet"),
     ("m3 m³", "cubic meter", "cubic meters"), ("km3 km³", "cubic kilometer", "cubic kilometers"),
     ("cm3 cm³", "cubic centimeter", "cubic centimeters"), ("ha", "hectare", "hectares"),
-    ("cc", "CC", "CC"),
+    ("cc", "CC", "CC"), ("″", "inch", "inches"),
 ]:
     for _a in _abbrs.split():
         EN_UNITS[_a] = (_sing, _plur)

@@ -94,6 +94,8 @@ def _is_one(f: dict[str, object]) -> bool:
 
 def measure(tok: Token) -> str:
     f = tok.fields
+    if "dims" in f:
+        return " by ".join(decimal_words(d["int"], d["frac"]) for d in f["dims"]) + " " + _unit_words(f["unit"], True)
     if f.get("fnum"):
         amount = fraction(Token("fraction", 0, 0, "", {"whole": f["int"], "num": f["fnum"], "den": f["fden"]}))
     else:
@@ -109,7 +111,8 @@ def measure(tok: Token) -> str:
     if f.get("unit"):
         parts.append(_unit_words(f["unit"], not _is_one(f)))
     if f.get("per"):
-        parts.append("per " + _unit_words(f["per"], False))
+        per = f["per"]
+        parts.append("per " + (per.removeprefix("letter:") if per.startswith("letter:") else _unit_words(per, False)))
     return " ".join(parts)
 
 
@@ -169,6 +172,8 @@ def _year_words(y: str) -> str:
 
 def date(tok: Token) -> str:
     f = tok.fields
+    if "quarter" in f:
+        return f"the {en.ordinal(f['quarter'])} quarter of {_year_words(f['y'])}"
     if "decade" in f:
         y = f["decade"]
         return en.pluralize_number(en.cardinal(int(y)) if f["short"] else en.year(int(y)))
@@ -184,6 +189,14 @@ def telephone(tok: Token) -> str:
     f = tok.fields
     if "ip" in f:
         return " dot ".join(en.digits(g) for g in f["ip"])
+    if "vanity" in f:  # digit groups end with a pause, letter groups run on: "one, eight hundred, GO two, HAUL"
+        out = ""
+        for g in f["vanity"]:
+            if g.isdigit():
+                out += (en.cardinal(int(g)) if g in ("1", "800") else en.digits(g)) + ", "
+            else:
+                out += g + " "
+        return out.rstrip(", ")
     parts = []
     if f.get("plus"):
         parts.append("plus " + en.digits(f["plus"].lstrip("+")))
@@ -194,24 +207,54 @@ def telephone(tok: Token) -> str:
 _E_SYMBOLS = {".": "dot", "@": "at", "/": "slash", ":": "colon", "-": "dash", "_": "underscore",
               "&": "ampersand", "~": "tilde", "?": "question mark", "=": "equals", "#": "hash", "%": "percent",
               "+": "plus"}
-_E_UPPER = {"www", "http", "https", "html", "pdf"}
+_E_UPPER = {"www", "http", "https"}
+_E_EXTENSIONS = {"html", "htm", "pdf", "php", "asp", "xml", "csv", "txt", "doc", "docx", "xls", "png", "gif",
+                 "svg", "mp3", "mp4", "zip", "exe"}
+# Names and acronyms spelled in capitals when they appear in an address (lower-case in the written form).
+_E_ACRONYMS = {"nvidia", "cuda", "dgx", "rtx", "gtx", "gpu", "cpu", "api", "sdk", "ibm", "aws", "bbc", "cnn",
+               "nasa", "ieee", "acm", "mit", "ucla", "nyu", "faq", "cdn", "ftp", "ssh", "vpn", "usb", "nba", "nfl"}
+# Top-level domains read as a word; any other one in a full address is spelled ("dot ABC", "dot DE").
+_E_WORD_TLDS = {"com", "org", "net", "edu", "gov", "mil", "int", "info", "biz", "name", "pro", "app", "dev",
+                "io", "ai", "co", "tv", "me", "museum", "travel", "online", "site", "tech", "store", "blog"}
 
 
 def electronic(tok: Token) -> str:
-    chunks = re.findall(r"[0-9]+|[^\W\d_]+|.", tok.text)
+    """URLs and e-mails symbol by symbol.  A full address (scheme, ``www.`` or ``@``) also normalizes letter
+    case: known acronyms and unknown or two-letter top-level domains in capitals, other words lower-case;
+    a bare domain keeps its words as written."""
+    text = tok.text
+    full = "@" in text or "://" in text or text.lower().startswith("www.")
+    chunks = re.findall(r"[0-9]+|[^\W\d_]+|.", text)
+    alpha = [i for i, c in enumerate(chunks) if c.isalpha()]
+    last_alpha = alpha[-1] if alpha else -1
+    host_end = len(chunks)
+    if full:
+        start = chunks.index("@") + 1 if "@" in chunks else 0
+        if "://" in text:
+            start = len(re.findall(r"[0-9]+|[^\W\d_]+|.", text[:text.index("://") + 3]))
+        host_end = next((i for i in range(start, len(chunks)) if chunks[i] == "/"), len(chunks))
+    tld = max((i for i in alpha if i < host_end and i > 0 and chunks[i - 1] == "."), default=-1)
     out = []
-    last_alpha = max((i for i, c in enumerate(chunks) if c.isalpha()), default=-1)
     for i, c in enumerate(chunks):
         if c.isdigit():
-            out.append(en.digits(c))
+            n = int(c)
+            out.append(en.cardinal(n) if len(c) == 4 and n % 1000 == 0 and not c.startswith("0") else en.digits(c))
         elif c.isalpha():
             low = c.lower()
-            if low in _E_UPPER or (i == last_alpha and len(c) == 2 and i > 0 and chunks[i - 1] == "."):
+            after = chunks[i - 1] if i else ""
+            if low in _E_UPPER:
                 out.append(c.upper())
-            elif low == "jpg":
+            elif low == "jpg" and i == last_alpha:
                 out.append("jpeg")
-            else:
+            elif i == last_alpha and after == "." and (low in _E_EXTENSIONS or len(c) == 2):
+                out.append(c.upper())
+            elif not full:
                 out.append(c)
+            elif low in _E_ACRONYMS or (i == tld and low not in _E_WORD_TLDS) or \
+                    (i == last_alpha and len(c) == 2 and after in ".-"):
+                out.append(c.upper())
+            else:
+                out.append(low)
         elif c in _E_SYMBOLS:
             out.append(_E_SYMBOLS[c])
         elif not c.isspace():
@@ -224,17 +267,46 @@ def roman(tok: Token) -> str:
     return ("the " + en.ordinal(value)) if tok.fields.get("ordinal") else en.cardinal(value)
 
 
-def serial(tok: Token) -> str:
-    out = []
-    for p in tok.fields["parts"]:
-        if p.isdigit():
-            if p.startswith("0") or len(p) > 4 or (len(p) == 4 and int(p) % 1000):
-                out.append(en.digits(p))
+def _serial_number(p: str) -> str:
+    """Digits inside a letter-digit code: "23" -> twenty three, "321" -> three twenty one, long runs digit by digit."""
+    n = int(p)
+    if p.startswith("0") or len(p) > 4 or (len(p) == 4 and n % 1000):
+        return en.digits(p)
+    if len(p) == 3 and n % 100:
+        return en.cardinal(n // 100) + " " + (en.cardinal(n % 100) if n % 100 >= 10 else en.digits(p[1:]))
+    return en.cardinal(n)
+
+
+def _serial_part(p: str) -> str:
+    return " ".join(_serial_number(x) if x.isdigit() else x for x in re.findall(r"[0-9]+|[^\W\d_]+", p))
+
+
+def _chain(items: list[str]) -> str:
+    """A hyphen/slash chain: separators kept, whole-number parts read as cardinals (no "and")."""
+    if len(items) == 3 and items[0].isdigit() and items[1] == "/" and len(items[2]) == 1 and items[2].isalpha():
+        return number(items[0], False) + " per " + items[2].upper()  # "1/f": one per F
+    out: list[str] = []
+    for k, item in enumerate(items):
+        if k % 2:
+            before, nxt = items[k - 1], items[k + 1]
+            if item == "/" and not (before.isdigit() or nxt.isdigit()):
+                out.append(" slash ")  # between two letter parts, as in plain text ("and/or" aside)
+            elif item == "-" and before.isdigit() and nxt.lower() in en.NUMBER_WORDS:
+                out.append(" ")  # "7-eleven": a pause, not a compound
             else:
-                out.append(en.cardinal(int(p)))
+                out.append(item)
+        elif item.isdigit():
+            out.append(en.digits(item) if len(item) > 4 or (item.startswith("0") and len(item) > 1)
+                       else number(item, False))
         else:
-            out.append(p)
-    return " ".join(out)
+            out.append(_serial_part(item))
+    return "".join(out)
+
+
+def serial(tok: Token) -> str:
+    if "chain" in tok.fields:
+        return _chain(tok.fields["chain"])
+    return " ".join(_serial_number(p) if p.isdigit() else p for p in tok.fields["parts"])
 
 
 def letters(tok: Token) -> str:

@@ -32,7 +32,7 @@ def load_audio(source: str | Path | BinaryIO) -> tuple[np.ndarray, int]:
 
     Raises InputError when the file is missing or libsndfile cannot decode it.
     """
-    name = getattr(source, "name", source)
+    name = source if isinstance(source, str | Path) else getattr(source, "name", "audio")
     if isinstance(source, str | Path) and not Path(source).is_file():
         raise InputError(f"{name}: no such audio file")
     try:

@@ -16,6 +16,7 @@ import numpy as np
 if TYPE_CHECKING:
     import onnxruntime as ort
 
+SAMPLES_PER_FRAME = 1920  # 24 kHz / 12.5 Hz, the released 12 Hz codec
 REFERENCE_CHUNK = 300  # frames per fresh-state decode in the official chunked_decode (spec §7.7)
 REFERENCE_CONTEXT = 25  # frames of re-decoded left context per official chunk
 
@@ -87,6 +88,19 @@ class CodecStream:
         """Decode frames whose audio is not played (the reference frames of an ICL voice, spec §6.3);
         returns that audio."""
         return self.push(codes)
+
+    def resume(self, state: DecoderState, codes: np.ndarray) -> bool:
+        """Make this fresh stream continue from ``state``, the state a fresh full-context stream
+        reaches after ``codes`` (e.g. a saved voice's primed decoder), without decoding them again.
+        False, and nothing changed, when that is not this stream's state after ``prime(codes)``:
+        the stream is not fresh, ``state`` is for another frame count, or reference chunking
+        would restart within ``codes``."""
+        codes = _check_codes(codes)
+        if self.frames or state.frames != len(codes) or (self.reference_chunking and len(codes) > self.chunk):
+            return False
+        self.state, self.frames = state.copy(), len(codes)
+        self._recent = codes[max(0, len(codes) - self.context) :].copy()
+        return True
 
     def _run(self, codes: np.ndarray) -> np.ndarray:
         st = self.state

@@ -15,3 +15,7 @@ class EngineError(TTSError):
 
 class ProviderError(TTSError):
     """The requested ONNX Runtime execution provider is not available or failed to load."""
+
+
+class VoiceError(InputError):
+    """A saved voice is unknown, has a bad name, is corrupt, or was made for another engine."""

@@ -41,6 +41,7 @@ class RuntimeSection:
     threads: int = 0
     tokenizer_regex: str = "official"
     max_frames: int = 2048
+    voices_dir: str = "voices"
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,9 @@ class StreamStats:
     chunk_times: list[float] = field(default_factory=list)  # when each chunk reached the consumer
     samples: int = 0
     frames: int = 0
+    join_samples: int = 0  # samples not decoded from frames: ramps and pauses (SegmentJoiner.end)
+    decode_s: float = 0.0  # producer time in the codec decoder
+    generate_s: float = 0.0  # producer time generating frames (talker + code predictor)
     finish_reasons: list[str] = field(default_factory=list)  # one per segment
     codes: list[np.ndarray] = field(default_factory=list)  # int64 [frames, 16] per segment
     info: dict[str, Any] = field(default_factory=dict)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from runtime import metrics
-from runtime.codec import CodecStream, decode
+from runtime.codec import SAMPLES_PER_FRAME, CodecStream, decode
 from runtime.engine import Engine
 from runtime.errors import InputError
 from runtime.generate import Generation
@@ -85,7 +85,7 @@ class Request:
     voice: VoicePrompt | None = None  # Base (voice clone) engines: the cloned voice
 
 
-def _icl_extra(m: int, g: int, spf: int = 1920) -> int:
+def _icl_extra(m: int, g: int, spf: int = SAMPLES_PER_FRAME) -> int:
     """Reference-audio samples the official ICL trim keeps: it cuts int(M / (M + G) * n) samples of
     the joint decode of n = (M + G) * spf (float64, spec §6.3), which can be one short of M * spf."""
     return m * spf - int(m / (m + g) * ((m + g) * spf))
@@ -241,7 +241,7 @@ class Synthesizer:
         joiner = SegmentJoiner(int(req.fade_ms * self.sample_rate / 1000))
         voice = req.voice
         codec0 = CodecStream(self.engine.sessions["codec_decoder"], reference_chunking=req.reference_chunking)
-        ref_tail = codec0.prime(voice.ref_codes) if voice is not None and voice.icl else None  # spec §6.3
+        ref_tail = voice.prime(codec0) if voice is not None else None  # ICL: reference frames first, spec §6.3
         limit = req.max_frames or self.default_max_frames  # for the whole request
         frame_no = 0
         for seg in plan:
@@ -263,17 +263,28 @@ class Synthesizer:
             codec = codec0.copy()
             joiner.begin()
             pending: list[np.ndarray] = []
+
+            def decoded(frames: list[np.ndarray], codec: CodecStream = codec) -> np.ndarray:
+                t = time.perf_counter()
+                pcm = codec.push(np.stack(frames))
+                stats.decode_s += time.perf_counter() - t
+                return pcm
+
+            t0 = time.perf_counter()
             for frame in gen:
+                stats.generate_s += time.perf_counter() - t0
                 if on_frame is not None:
                     on_frame(frame_no, frame)
                 frame_no += 1
                 pending.append(frame)
                 n = len(gen.frames)
                 if n <= first_frames or (every is not None and len(pending) >= every):
-                    yield joiner.push(codec.push(np.stack(pending)))
+                    yield joiner.push(decoded(pending))
                     pending = []
+                t0 = time.perf_counter()
+            stats.generate_s += time.perf_counter() - t0
             if pending:
-                pcm = codec.push(np.stack(pending))
+                pcm = decoded(pending)
                 if ref_tail is not None and req.reference_chunking and len(pending) == len(gen.frames):
                     pcm = np.concatenate([ref_tail[len(ref_tail) - _icl_extra(len(voice.ref_codes), len(pending)) :], pcm])
                 yield joiner.push(pcm)
@@ -285,7 +296,9 @@ class Synthesizer:
                 stats.info["capture"] = {"talker_logits": gen.talker_logits, "cp_logits": gen.cp_logits}
             if reason == "cancelled":
                 return
-            tail = joiner.end(seg.pause)
+            nothing_follows = seg is plan[-1] or frame_no >= limit
+            tail = joiner.end(0 if nothing_follows else seg.pause)
+            stats.join_samples += len(tail)
             if len(tail):
                 yield tail
 
@@ -330,6 +343,8 @@ class Synthesizer:
             timings={
                 "total_s": total,
                 "time_to_first_audio_s": total,  # whole-utterance call: first sample = last sample
+                "generate_s": stats.generate_s,
+                "decode_s": stats.decode_s,
                 "frames": float(stats.frames),
                 "rtf": total / max(len(pcm) / self.sample_rate, 1e-9),
             },

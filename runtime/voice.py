@@ -7,13 +7,14 @@ serving both encoders, log-mel -> ECAPA speaker encoder (x-vector), codec encode
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from runtime import mel
 from runtime.audio import prepare_reference
+from runtime.codec import CodecStream, DecoderState
 from runtime.errors import InputError
 
 if TYPE_CHECKING:
@@ -21,18 +22,49 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class PrimedDecoder:
+    """The codec decoder of a fresh full-context stream after an ICL voice's reference frames:
+    its state, and the last frame of the reference audio, float32 [samples_per_frame] (the
+    official ICL trim can keep a sample of it, spec §6.3)."""
+
+    state: DecoderState
+    tail: np.ndarray
+
+
+@dataclass(frozen=True)
 class VoicePrompt:
     """A cloned voice: speaker_embedding float32 [H] (the talker's speaker slot); ref_codes int64
     [M, 16] (12.5 frames/s); ref_text, the reference transcript: set = ICL mode (reference text and
-    frames in the prompt, spec §6.3), None = x-vector-only mode."""
+    frames in the prompt, spec §6.3), None = x-vector-only mode. ``primed``: the decoder after the
+    reference frames, computed once (saved voices), so requests need not decode them again."""
 
     speaker_embedding: np.ndarray
     ref_codes: np.ndarray
     ref_text: str | None = None
+    primed: PrimedDecoder | None = field(default=None, repr=False)
 
     @property
     def icl(self) -> bool:
         return self.ref_text is not None
+
+    def prime(self, stream: CodecStream) -> np.ndarray | None:
+        """Feed an ICL voice's reference frames to a fresh codec stream: from ``primed`` when it
+        applies (``CodecStream.resume``), else by decoding them. Returns the reference audio float32
+        (only its last frame when resumed); None for an x-vector voice (nothing to prime)."""
+        if not self.icl:
+            return None
+        if self.primed is not None and stream.resume(self.primed.state, self.ref_codes):
+            return self.primed.tail
+        return stream.prime(self.ref_codes)
+
+    def with_primed_decoder(self, engine: Engine) -> VoicePrompt:
+        """This voice with ``primed`` computed on ``engine``'s codec decoder (ICL voices only)."""
+        if not self.icl:
+            return self
+        stream = CodecStream(engine.sessions["codec_decoder"])
+        audio = stream.prime(self.ref_codes)
+        spf = len(audio) // len(self.ref_codes)
+        return replace(self, primed=PrimedDecoder(stream.state, audio[len(audio) - spf :]))
 
 
 def encode_reference(

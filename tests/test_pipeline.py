@@ -32,7 +32,8 @@ def test_audio_shape_codes_range_and_finish_reason(cv_synth: Synthesizer) -> Non
     audio = cv_synth.synthesize(TEXT, speaker="vivian", language="russian", seed=1, max_frames=9)
     assert audio.codes.shape == (9, 16) and audio.codes.dtype == np.int64
     assert audio.codes.min() >= 0 and audio.codes.max() < 2048
-    assert len(audio.pcm) == 9 * 1920
+    assert len(audio.pcm) == 9 * 1920 + 120  # + the 5 ms end ramp; no pause: the frame limit ends the request
+    assert audio.segments == [{"text": "Привет, мир!", "frames": 9, "finish_reason": "max_frames"}]
     assert audio.finish_reason == "max_frames"
     assert np.abs(audio.pcm).max() <= 1.0 and audio.pcm.std() > 1e-3
     assert {"time_to_first_audio_s", "rtf", "generate_s", "decode_s"} <= set(audio.timings)
@@ -61,8 +62,8 @@ def test_cancel_stops_generation(cv_synth: Synthesizer) -> None:
 
 def test_teacher_forcing_reproduces_free_run_logits(cv_synth: Synthesizer) -> None:
     params = cv_synth.default_sampling().greedy()
-    free = cv_synth.synthesize(TEXT, speaker="ryan", sampling=params, max_frames=5, capture=True)
-    forced = cv_synth.synthesize(TEXT, speaker="ryan", sampling=params, max_frames=5, forced_codes=free.codes, capture=True)
+    free = cv_synth.synthesize(TEXT, speaker="ryan", sampling=params, max_frames=5, capture=True, split=False)
+    forced = cv_synth.synthesize(TEXT, speaker="ryan", sampling=params, max_frames=5, forced_codes=free.codes, capture=True, split=False)
     assert np.array_equal(free.codes, forced.codes)
     np.testing.assert_array_equal(np.stack(free.capture["talker_logits"]), np.stack(forced.capture["talker_logits"]))
     # greedy code-predictor codes are the argmax of the logits the graph reports
@@ -72,7 +73,7 @@ def test_teacher_forcing_reproduces_free_run_logits(cv_synth: Synthesizer) -> No
 
 def test_sampled_codes_stay_in_top_k(cv_synth: Synthesizer) -> None:
     params = cv_synth.default_sampling(sub_top_k=3, sub_temperature=5.0)
-    audio = cv_synth.synthesize(TEXT, speaker="ryan", sampling=params, seed=3, max_frames=6, capture=True)
+    audio = cv_synth.synthesize(TEXT, speaker="ryan", sampling=params, seed=3, max_frames=6, capture=True, split=False)
     cp = np.stack(audio.capture["cp_logits"])
     top3 = np.argsort(-cp, axis=-1)[..., :3]
     assert (top3 == audio.codes[:, 1:, None]).any(-1).all()
@@ -98,8 +99,10 @@ def test_voice_design_and_base_engines(tiny_engines: dict[str, Path]) -> None:
     b = vd.synthesize(TEXT, instruct="", seed=0, max_frames=4)  # empty instruct: no instruction segment
     assert a.codes.shape == b.codes.shape == (4, 16)
     base = Synthesizer.from_engines(tiny_engines["base"], threads=1)
-    with pytest.raises(InputError, match="voice cloning"):
+    with pytest.raises(InputError, match="clones a voice"):
         base.synthesize(TEXT)
+    with pytest.raises(InputError, match="needs a Base model"):
+        vd.synthesize(TEXT, voice=object())
 
 
 def _copy_engine(src: Path, tmp_path: Path) -> Path:
