@@ -36,16 +36,17 @@ demo: setup
 export: setup
 	$(TTS) export $(MODEL) --profile $(PROFILE)
 
-checkpoints/tiny-custom_voice/config.json: | setup
-	$(TTS) random-checkpoint checkpoints/tiny-custom_voice --size tiny --variant custom_voice
-checkpoints/0.6b-custom_voice/config.json: | setup
-	$(TTS) random-checkpoint checkpoints/0.6b-custom_voice --size 0.6b --variant custom_voice
+# checkpoints/<size>-<variant>: random weights in the released layout (size tiny|0.6b|1.7b)
+checkpoints/%/config.json: | setup
+	$(TTS) random-checkpoint checkpoints/$* --size $(firstword $(subst -, ,$*)) --variant $(patsubst $(firstword $(subst -, ,$*))-%,%,$*)
 
-# Tiny model and real 0.6B shapes (random weights), FRAMES frames per request -> bench.json
-bench: setup checkpoints/tiny-custom_voice/config.json checkpoints/0.6b-custom_voice/config.json
-	$(TTS) export checkpoints/tiny-custom_voice --out engines/tiny-custom_voice
-	$(TTS) export checkpoints/0.6b-custom_voice --out engines/0.6b-custom_voice
-	$(TTS) bench --engines engines/tiny-custom_voice --engines engines/0.6b-custom_voice --frames $(FRAMES) \
+# Tiny models and real 0.6B shapes (random weights), FRAMES frames per request -> bench.json
+# (streaming time to first audio over 20 requests, RTF, chunk gaps, underruns; Base: 10 s reference
+# encoding and requests in the cloned voice; codec streaming-vs-full parity)
+BENCH_MODELS ?= tiny-custom_voice tiny-base 0.6b-custom_voice 0.6b-base
+bench: setup $(BENCH_MODELS:%=checkpoints/%/config.json)
+	for m in $(BENCH_MODELS); do $(TTS) export checkpoints/$$m --out engines/$$m || exit 1; done
+	$(TTS) bench $(BENCH_MODELS:%=--engines engines/%) --frames $(FRAMES) --codec-parity \
 	    $(if $(wildcard bench_reference.json),--reference bench_reference.json) --out bench.json
 
 # One long stream on the tiny model (MINUTES of audio): memory growth, underruns, sample accounting -> soak.json

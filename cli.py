@@ -511,15 +511,22 @@ def bench(
     frames: Annotated[int, typer.Option(help="Frames per request (80 ms each).")] = 40,
     warm_runs: int = 3,
     reference: Annotated[Path | None, typer.Option(help="Merge a reference-implementation bench JSON (make bench-reference).")] = None,
+    codec_parity: Annotated[bool, typer.Option(help="Also measure streaming vs full codec decode (1..400 frames, any chunking).")] = False,
     provider: str | None = None,
     threads: int | None = None,
 ) -> None:
-    """Time-to-first-audio, RTF, frames/s and peak RSS, cold and warm -> JSON."""
+    """Time-to-first-audio (whole and streaming), RTF, chunk gaps, underruns, frames/s, peak RSS, cold and
+    warm; Base engines: 10 s reference encoding -> JSON."""
     from runtime.bench import run_bench
 
     s = _runtime_settings(None, provider, threads).runtime
     dirs = engines or [Path(s.engines)]
-    report = _guard(lambda: run_bench(dirs, frames=frames, warm_runs=warm_runs, provider=s.provider, threads=s.threads or None, reference=reference))
+    report = _guard(
+        lambda: run_bench(
+            dirs, frames=frames, warm_runs=warm_runs, provider=s.provider, threads=s.threads or None, reference=reference,
+            codec_parity=codec_parity,
+        )
+    )
     out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     typer.echo(json.dumps(report["summary"], indent=1))
 

@@ -35,12 +35,82 @@ def _percentiles(xs: list[float]) -> dict[str, float]:
     return {"p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)), "mean": float(a.mean())}
 
 
+REF_SECONDS = 10.0  # voice-clone reference length for the encoding benchmark
+REF_TEXT = "Это эталонная запись голоса для клонирования, десять секунд спокойной речи."
+
+
 def _request_kwargs(synth: Any) -> dict[str, Any]:
+    """Request options that make ``synth``'s model type speak: a speaker, an instruction, or (Base)
+    an ICL voice cloned from the 10 s synthetic reference."""
     if synth.model_type == "custom_voice":
         return {"speaker": synth.speakers[0], "language": "auto"}
     if synth.model_type == "voice_design":
         return {"instruct": "A calm voice.", "language": "auto"}
-    raise ValueError(f"bench does not cover {synth.model_type} engines yet")
+    from runtime.conformance import synthetic_audio
+    from runtime.voice import encode_reference
+
+    voice = encode_reference(synth.engine, synthetic_audio(REF_SECONDS), 24000, ref_text=REF_TEXT)
+    return {"voice": voice.with_primed_decoder(synth.engine), "language": "auto"}  # as a saved voice
+
+
+def measure_clone(synth: Any, *, runs: int) -> dict[str, Any]:
+    """Reference encoding (resample check, log-mel, speaker encoder, codec encoder) of a 10 s
+    reference, the first call and ``runs`` more; and the decoder priming a saved voice stores."""
+    from runtime.conformance import synthetic_audio
+    from runtime.voice import encode_reference
+
+    ref = synthetic_audio(REF_SECONDS)
+    times, prime = [], []
+    for _ in range(runs + 1):
+        t = time.perf_counter()
+        voice = encode_reference(synth.engine, ref, 24000, ref_text=REF_TEXT)
+        t1 = time.perf_counter()
+        voice.with_primed_decoder(synth.engine)
+        times.append(t1 - t)
+        prime.append(time.perf_counter() - t1)
+    return {
+        "reference_s": REF_SECONDS,
+        "reference_frames": len(voice.ref_codes),
+        "first_encode_s": times[0],
+        "encode_s": _percentiles(times[1:]) | {"n": runs},
+        "prime_decoder_s": _percentiles(prime[1:]) | {"n": runs},  # once per saved voice (voices add)
+    }
+
+
+def measure_codec_parity(synth: Any, lengths: tuple[int, ...] = (1, 7, 73, 150, 400), seed: int = 0) -> dict[str, Any]:
+    """Streaming codec decode vs one full decode of the same random codes: per length, the largest
+    |difference| over per-frame pushes, random 1..25-frame pushes and per-frame pushes re-cut into
+    20/40/60/100 ms chunks (the concatenation is compared; in float32 and in 16-bit PCM steps)."""
+    from runtime.codec import CodecStream, decode
+    from runtime.stream import Chunker
+
+    session = synth.engine.sessions["codec_decoder"]
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n in lengths:
+        codes = rng.integers(0, 2048, size=(n, 16), dtype=np.int64)
+        full = decode(session, codes)
+        sizes = {"per_frame": [1] * n, "random_1_25": []}
+        while sum(sizes["random_1_25"]) < n:
+            sizes["random_1_25"].append(int(rng.integers(1, 26)))
+        errors = {}
+        per_frame = None
+        for name, chunks in sizes.items():
+            stream, pieces, at = CodecStream(session), [], 0
+            for k in chunks:
+                pieces.append(stream.push(codes[at : at + k]))
+                at += k
+            errors[name] = float(np.abs(np.concatenate(pieces) - full).max())
+            per_frame = pieces if name == "per_frame" else per_frame
+        for ms in (20, 40, 60, 100):
+            chunker = Chunker(ms * synth.sample_rate // 1000)
+            out = [c for p in per_frame for c in chunker.push(p)] + chunker.flush()
+            if sum(map(len, out)) != len(full):
+                raise AssertionError(f"{ms} ms chunks of {n} frames lost or added samples")
+            errors[f"chunks_{ms}ms"] = float(np.abs(np.concatenate(out) - full).max())
+        rows.append({"frames": n, "max_abs_error": errors})
+    worst = max(e for r in rows for e in r["max_abs_error"].values())
+    return {"lengths": list(lengths), "cases": rows, "max_abs_error": worst, "max_error_lsb16": worst * 32768}
 
 
 def underruns(chunk_times: list[float], chunk_samples: list[int], sample_rate: int) -> tuple[int, float]:
@@ -83,10 +153,12 @@ def measure_stream(synth: Any, kw: dict[str, Any], *, ttfa_requests: int, runs: 
 
 
 def measure_engine(
-    engine_dir: Path, *, frames: int, warm_runs: int, provider: str, threads: int | None, ttfa_requests: int = 20
+    engine_dir: Path, *, frames: int, warm_runs: int, provider: str, threads: int | None, ttfa_requests: int = 20,
+    codec_parity: bool = False,
 ) -> dict[str, Any]:
     """Run in the current process: one cold request (load + first synth), ``warm_runs`` warm ones,
-    then the streaming measurements."""
+    then the streaming measurements (Base engines: reference encoding first, and requests in the
+    cloned voice; ``codec_parity``: the streaming-vs-full codec check too)."""
     from runtime.synthesizer import Synthesizer
 
     t0 = time.perf_counter()
@@ -99,7 +171,7 @@ def measure_engine(
     ttfa = [a.timings["time_to_first_audio_s"] for a in warm]
     rtf = [a.timings["rtf"] for a in warm]
     manifest = synth.engine.manifest.data
-    return {
+    out = {
         "engine": str(engine_dir),
         "model_type": synth.model_type,
         "profile": manifest["profile"],
@@ -117,14 +189,20 @@ def measure_engine(
         "stream": measure_stream(synth, kw, ttfa_requests=ttfa_requests, runs=warm_runs),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+    if synth.model_type == "base":
+        out["clone"] = measure_clone(synth, runs=warm_runs)
+    if codec_parity:
+        out["codec_parity"] = measure_codec_parity(synth)
+    return out
 
 
 def run_bench(
-    engine_dirs: list[Path], *, frames: int, warm_runs: int, provider: str, threads: int | None, reference: Path | None = None
+    engine_dirs: list[Path], *, frames: int, warm_runs: int, provider: str, threads: int | None, reference: Path | None = None,
+    codec_parity: bool = False,
 ) -> dict[str, Any]:
     results = []
     for d in engine_dirs:
-        cmd = [sys.executable, "-m", "runtime.bench", str(d), str(frames), str(warm_runs), provider, str(threads or 0)]
+        cmd = [sys.executable, "-m", "runtime.bench", str(d), str(frames), str(warm_runs), provider, str(threads or 0), str(int(codec_parity))]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             results.append({"engine": str(d), "error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"})
@@ -162,6 +240,10 @@ def summarize(report: dict[str, Any]) -> list[dict[str, Any]]:
             "cold_s": round(r["cold"]["load_plus_first_request_s"], 3),
             "peak_rss_mb": round(r["peak_rss_mb"], 1),
         }
+        if "clone" in r:
+            row["clone_encode_10s_p50_ms"] = round(r["clone"]["encode_s"]["p50"] * 1000, 1)
+        if "codec_parity" in r:
+            row["codec_stream_max_err_lsb16"] = round(r["codec_parity"]["max_error_lsb16"], 4)
         src = Path(r["engine"]).name
         if src in ref:
             row["reference_rtf_p50"] = round(ref[src]["rtf"]["p50"], 4)
@@ -171,6 +253,8 @@ def summarize(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    engine, n_frames, runs, prov, n_threads = sys.argv[1:6]
-    out = measure_engine(Path(engine), frames=int(n_frames), warm_runs=int(runs), provider=prov, threads=int(n_threads) or None)
+    engine, n_frames, runs, prov, n_threads, parity = sys.argv[1:7]
+    out = measure_engine(
+        Path(engine), frames=int(n_frames), warm_runs=int(runs), provider=prov, threads=int(n_threads) or None, codec_parity=parity == "1"
+    )
     print(json.dumps(out))
