@@ -63,13 +63,27 @@ def _synthesizer(engines: Path | None, provider: str | None, threads: int | None
 
     s = _runtime_settings(engines, provider, threads)
     r = s.runtime
+    normalizer = _normalizer()
     synth = _guard(
         lambda: Synthesizer.from_engines(
-            r.engines, provider=r.provider, threads=r.threads or None, device_id=r.device_id, tokenizer_regex=r.tokenizer_regex
+            r.engines, provider=r.provider, threads=r.threads or None, device_id=r.device_id, tokenizer_regex=r.tokenizer_regex,
+            normalizer=normalizer,
         )
     )
     synth.default_max_frames = r.max_frames
     return synth, s
+
+
+def _normalizer():
+    """The text normalizer configured by model.toml's [normalize] table."""
+    from normalize import NormalizationError, Normalizer
+    from runtime.settings import ModelSettings, default_path, load
+
+    settings = _guard(lambda: load(ModelSettings, default_path("model.toml")))
+    try:
+        return Normalizer(settings.normalize)
+    except NormalizationError as e:
+        _fail(f"[normalize] in model.toml: {e}")
 
 
 @contextmanager
@@ -577,16 +591,9 @@ def normalize(
     explain: Annotated[bool, typer.Option(help="After each line, a JSON line with the spans and chosen class/case.")] = False,
 ) -> None:
     """Normalize RU/EN text from stdin: exactly one output line per input line."""
-    from normalize import NormalizationError, Normalizer
     from normalize.cli import cli_main
-    from runtime.settings import ModelSettings, default_path, load
 
-    settings = _guard(lambda: load(ModelSettings, default_path("model.toml")))
-    try:
-        normalizer = Normalizer(settings.normalize)
-    except NormalizationError as e:
-        _fail(f"[normalize] in model.toml: {e}")
-    raise typer.Exit(cli_main(sys.stdin, lang, explain, sys.stdout, normalizer))
+    raise typer.Exit(cli_main(sys.stdin, lang, explain, sys.stdout, _normalizer()))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -26,6 +26,20 @@ _SPOKEN_EDGE = re.compile(r"\w")
 _PLAIN = {"word", "punct", "verbatim"}
 _CLAUSE_END = set(".,;:!?)]}»")
 _OPENING = set("([{«<\"'`-/$‘“„#@+")
+# Abbreviations that precede a name or a number: their dot never ends a sentence ("Dr. Smith").
+_TITLES = frozenset({"Dr.", "Mr.", "Mrs.", "Ms.", "Prof.", "St.", "Mt.", "No.", "no.", "Gen.", "Capt.", "Sgt.", "Rev.",
+                     "Hon.", "Sen.", "Rep.", "Lt.", "Col.", "г-н", "г-жа", "ул.", "им.", "проф.", "акад.", "доц.", "ген.",
+                     "св.", "пр.", "просп.", "пер.", "пл.", "наб.", "тов.", "см.", "См.", "ср.", "Ср.", "рис.", "табл."})
+_SENTENCE_START = re.compile(r"\s+[\"'«“„(\[]*[A-ZА-ЯЁ]")
+
+
+def _dot_ends_sentence(tok: Token, text: str) -> bool:
+    """Whether the dot closing ``tok`` (an abbreviation, a unit, a currency: "руб.", "т.д.", "etc.") is also
+    the sentence's full stop: a capitalized word follows and it is not a title or initials.  (At the end of the text the
+    dot is dropped: nothing follows that it would separate.)"""
+    if not tok.text.endswith(".") or tok.cls in _PLAIN or tok.cls == "letters" or tok.text.split()[-1] in _TITLES:
+        return False
+    return bool(_SENTENCE_START.match(text, tok.end))
 
 
 def load_dictionary(path: str | Path) -> dict[str, dict[str, str]]:
@@ -196,6 +210,8 @@ class Normalizer:
                 prev = before = None
                 continue
             out = self._verbalize(tok)
+            if _dot_ends_sentence(tok, original) and not out.rstrip(" ").endswith((".", "!", "?", "…")):
+                out = out.rstrip(" ") + "."
             if last in ("", " ", "\n"):
                 out = out.lstrip(" ")
             elif prev is not None and out and self._needs_space(prev, tok, out, last, before):

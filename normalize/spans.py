@@ -59,3 +59,11 @@ class NormalizedText:
 
     def __str__(self) -> str:
         return self.text
+
+    def original_range(self, start: int, end: int) -> tuple[int, int]:
+        """The part of the user's text that became ``text[start:end]``: from the first to the last
+        original character of the spans that overlap it; ``(start, end)`` when none does (normalization off)."""
+        hit = [s for s in self.spans if s.norm_start < end and s.norm_end > start]
+        if not hit:
+            return start, end
+        return min(s.orig_start for s in hit), max(s.orig_end for s in hit)

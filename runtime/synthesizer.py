@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from runtime.sampling import SamplingParams
 from runtime.stream import AudioStream, Chunker, SegmentJoiner, StreamStats
 from runtime.textfeed import TextFeed
 from runtime.voice import VoicePrompt
+
+if TYPE_CHECKING:
+    from normalize import Normalizer
 
 log = logging.getLogger("qtts.synth")
 DEFAULT_MAX_FRAMES = 2048  # 163.8 s; the official default (8192) lets a runaway generation run 11 min
@@ -93,22 +96,36 @@ def _icl_extra(m: int, g: int, spf: int = SAMPLES_PER_FRAME) -> int:
 
 @dataclass
 class _Segment:
-    text: str
+    text: str  # normalized text spoken
     layout: PromptLayout
     budget: int | None  # frames allowed for this segment (runaway guard); None: only max_frames
     pause: int  # samples of silence after it
+    source: tuple[int, int]  # [start, end) of the user's text it came from
 
 
 class Synthesizer:
     """Text -> speech on one engine. One request at a time per instance."""
 
-    def __init__(self, engine: Engine, *, default_max_frames: int = DEFAULT_MAX_FRAMES):
+    def __init__(self, engine: Engine, *, default_max_frames: int = DEFAULT_MAX_FRAMES, normalizer: Normalizer | None = None):
         self.engine = engine
         self.default_max_frames = default_max_frames
+        self._normalizer = normalizer
+
+    @property
+    def normalizer(self) -> Normalizer:
+        """The text normalizer (default configuration unless one was given, e.g. from model.toml)."""
+        if self._normalizer is None:
+            from normalize import Normalizer
+
+            self._normalizer = Normalizer()
+        return self._normalizer
 
     @classmethod
-    def from_engines(cls, engine_dir: str | Path, *, provider: str = "cpu", threads: int | None = None, **kw: Any) -> Synthesizer:
-        return cls(Engine(engine_dir, provider=provider, threads=threads, **kw))
+    def from_engines(
+        cls, engine_dir: str | Path, *, provider: str = "cpu", threads: int | None = None, normalizer: Normalizer | None = None, **kw: Any
+    ) -> Synthesizer:
+        """Load an engine directory (``kw``: :class:`runtime.engine.Engine` options)."""
+        return cls(Engine(engine_dir, provider=provider, threads=threads, **kw), normalizer=normalizer)
 
     # ------------------------------------------------------------------ model facts
     @property
@@ -169,15 +186,17 @@ class Synthesizer:
             raise InputError("text is empty")
         text = req.text
         lang = NORMALIZE_LANGS.get((req.language or "auto").lower())
+        norm = None
         if req.normalize and lang is not None:
-            from normalize import NormalizationError, normalize_text
+            from normalize import NormalizationError
 
             try:
-                text = normalize_text(text, lang)
+                norm = self.normalizer.normalize(text, lang)
             except NormalizationError as e:
                 raise InputError(f"text normalization failed: {e}") from None
+            text = norm.text
         if not req.split:
-            return [_Segment(text, self.layout(req, text), None, 0)]
+            return [_Segment(text, self.layout(req, text), None, 0, (0, len(req.text)))]
         from normalize.segment import split_segments
 
         pieces = split_segments(text, max_chars=req.max_segment_chars, language=lang if lang != "auto" else None)
@@ -186,7 +205,8 @@ class Synthesizer:
             layout = self.layout(req, piece.text)
             budget = BUDGET_BASE + BUDGET_PER_TOKEN * len(self.engine.tokenizer.target_ids(piece.text))
             pause = 0 if i == len(pieces) - 1 else int(piece.pause_ms * self.sample_rate / 1000)
-            plan.append(_Segment(piece.text, layout, budget, pause))
+            source = norm.original_range(piece.start, piece.end) if norm is not None else (piece.start, piece.end)
+            plan.append(_Segment(piece.text, layout, budget, pause, source))
         if not plan:
             raise InputError("text has nothing to speak")
         return plan
@@ -350,7 +370,7 @@ class Synthesizer:
             },
             capture=stats.info.get("capture"),
             segments=[
-                {"text": seg.text, "frames": len(c), "finish_reason": r}
+                {"text": seg.text, "source": seg.source, "frames": len(c), "finish_reason": r}
                 for seg, c, r in zip(plan, stats.codes, stats.finish_reasons, strict=False)
             ],
         )
@@ -425,9 +445,7 @@ class Synthesizer:
         lang = NORMALIZE_LANGS.get((req.language or "auto").lower())
         normalize = None
         if req.normalize and lang is not None:
-            from normalize import normalize_text
-
-            normalize = lambda text: normalize_text(text, lang)  # noqa: E731
+            normalize = lambda text: self.normalizer.normalize(text, lang).text  # noqa: E731
         chunk = round(chunk_ms * self.sample_rate / 1000)
         text_iter = iter(pieces)
 
@@ -453,7 +471,7 @@ class Synthesizer:
                 return eos[0] if k == len(vectors) else pad
 
             stats.info.update(seed=seed)
-            plan = [_Segment(feed.text, layout, None, 0)]
+            plan = [_Segment(feed.text, layout, None, 0, (0, 0))]
             chunker = Chunker(chunk)
             for piece in self._pcm(req, plan, stats, cancel=cancel, first_frames=1, every=decode_frames, seed=seed, on_frame=on_frame, text_at=text_at):
                 yield from chunker.push(piece)

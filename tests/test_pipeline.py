@@ -33,10 +33,25 @@ def test_audio_shape_codes_range_and_finish_reason(cv_synth: Synthesizer) -> Non
     assert audio.codes.shape == (9, 16) and audio.codes.dtype == np.int64
     assert audio.codes.min() >= 0 and audio.codes.max() < 2048
     assert len(audio.pcm) == 9 * 1920 + 120  # + the 5 ms end ramp; no pause: the frame limit ends the request
-    assert audio.segments == [{"text": "Привет, мир!", "frames": 9, "finish_reason": "max_frames"}]
+    assert audio.segments == [{"text": "Привет, мир!", "source": (0, 12), "frames": 9, "finish_reason": "max_frames"}]
     assert audio.finish_reason == "max_frames"
     assert np.abs(audio.pcm).max() <= 1.0 and audio.pcm.std() > 1e-3
     assert {"time_to_first_audio_s", "rtf", "generate_s", "decode_s"} <= set(audio.timings)
+
+
+def test_segments_map_back_to_the_users_text(tiny_engines: dict[str, Path]) -> None:
+    """Normalized, split segments keep the [start, end) of the user's text they were made from;
+    the normalizer is the one given (model.toml's [normalize] in the CLI)."""
+    from normalize import Normalizer
+
+    text = "Я купил 21 книгу за 1 250 руб.  Hello, Dr. Smith, it's 5 pm!"
+    synth = Synthesizer.from_engines(tiny_engines["custom_voice"], threads=1)
+    plan = synth.plan(synth.request(text, speaker="ryan"))
+    assert [text[a:b] for a, b in (seg.source for seg in plan)] == ["Я купил 21 книгу за 1 250 руб.", "Hello, Dr. Smith, it's 5 pm!"]
+    assert plan[0].text == "Я купил двадцать одну книгу за тысячу двести пятьдесят рублей."
+    assert not any(ch.isdigit() for seg in plan for ch in seg.text)
+    plain = Synthesizer(synth.engine, normalizer=Normalizer({"disabled": ["money"]}))
+    assert "руб." in plain.plan(plain.request(text, speaker="ryan"))[0].text
 
 
 def test_greedy_is_deterministic_without_seed(cv_synth: Synthesizer) -> None:
