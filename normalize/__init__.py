@@ -8,6 +8,10 @@ longest match wins) -> language (per span; Cyrillic/Latin majority of the senten
 agreement from the governing preposition and counted noun; English ranges/abbreviations) -> verbalize
 (per-language functions) -> join (with an original-to-normalized offset map).
 
+Alternatives: :meth:`Normalizer.candidates` returns the top-1 reading followed by the readings a Russian number
+leaves open without context (cases, genders, ordinal readings of a bare number...), like NeMo's non-deterministic
+Russian normalizer; a rescorer may pick among them.
+
 Long text: :func:`split_segments` (module :mod:`normalize.segment`) cuts it into sentence/clause segments
 with character offsets and a natural pause after each.
 

@@ -4,6 +4,10 @@ Inputs are the governing preposition (the word right before the span) and the co
 after it, skipping one adjective; for ranges ``с 1990 по 2000 год`` / ``5-7 лет`` the noun after the
 second number).  When the noun is known its observed form decides the case among those the preposition
 allows (``21 книгу`` -> accusative feminine); otherwise the preposition's most likely case is used.
+
+Two fields record for :mod:`normalize.candidates_ru` what the context fixed: ``allowed`` (the cases the
+governing preposition allows) and ``fixed`` (the ``(case, plural)`` readings an observed noun form agrees with;
+the noun also fixes gender and animacy).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ for _sufs, _opts in {
 }.items():
     for _s in _sufs.split():
         _SUFFIX[_s] = _opts
+SUFFIX_READINGS = _SUFFIX  # read by normalize.candidates_ru
 
 
 def _neighbours(tokens: list[Token]) -> list[int]:
@@ -105,6 +110,8 @@ class RussianAgreement:
         if prep in ("более", "менее") and k > 1 and _word(tokens[idx[k - 2]]) == "не":
             prep = "более"
         allowed = PREPOSITIONS.get(prep)
+        if allowed:
+            tok.fields["allowed"] = allowed
         j, across = self._noun_after(tokens, idx, k)
         noun_tok = tokens[idx[j]] if j >= 0 else None
         readings = analyze(noun_tok.text) if noun_tok is not None else []
@@ -147,6 +154,10 @@ class RussianAgreement:
         if count_case is not None:
             noun = count_case[1]
             tok.case, tok.gender, tok.animate = count_case[0], noun.gender, noun.animate
+            if n is not None and noun_tok is not None:
+                word = noun_tok.text.lower().replace("ё", "е")
+                tok.fields["fixed"] = [(c, False) for c in _ALL_CASES
+                                       if noun.form(*noun_number(n, c)).replace("ё", "е") == word]
             return
         tok.case = allowed[0] if allowed else "nom"
         if readings:
@@ -192,6 +203,7 @@ class RussianAgreement:
             tok.case, tok.plural = case, plural
             if noun_tok is not None and not across:
                 noun_tok.fields["year_form"] = (case, plural)
+                tok.fields["fixed"] = [(case, plural)]
             return
         if across:
             tok.case = allowed[0] if allowed else "nom"
@@ -200,6 +212,7 @@ class RussianAgreement:
             for _noun, ncase, nplural in readings:
                 if ncase == case:
                     tok.case, tok.plural = case, nplural
+                    tok.fields["fixed"] = [(c, p) for noun, c, p in readings if noun.gender == tok.gender]
                     return
         tok.case = allowed[0] if allowed else readings[0][1] if readings else "nom"
 
@@ -226,6 +239,8 @@ class RussianAgreement:
                     chosen = (case, noun.gender if not plural else gender, plural)
                     break
             if chosen:
+                tok.fields["fixed"] = [(c, p) for c, g, p in opts if any(
+                    nc == c and np == p and (p or nn.gender == chosen[1]) for nn, nc, np in readings)]
                 break
         if chosen is None:
             pool = [o for o in opts if not allowed or o[0] in allowed] or opts

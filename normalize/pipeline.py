@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import verbalize_en, verbalize_ru
+from . import candidates_ru, verbalize_en, verbalize_ru
 from .agreement_ru import RussianAgreement
 from .classify import Plugin, default_plugins, match_word
 from .context_en import EnglishContext, resolve_roman
@@ -31,6 +32,7 @@ _TITLES = frozenset({"Dr.", "Mr.", "Mrs.", "Ms.", "Prof.", "St.", "Mt.", "No.", 
                      "Hon.", "Sen.", "Rep.", "Lt.", "Col.", "г-н", "г-жа", "ул.", "им.", "проф.", "акад.", "доц.", "ген.",
                      "св.", "пр.", "просп.", "пер.", "пл.", "наб.", "тов.", "см.", "См.", "ср.", "Ср.", "рис.", "табл."})
 _SENTENCE_START = re.compile(r"\s+[\"'«“„(\[]*[A-ZА-ЯЁ]")
+CANDIDATE_LIMIT = 64
 
 
 def _dot_ends_sentence(tok: Token, text: str) -> bool:
@@ -163,20 +165,127 @@ class Normalizer:
     # -- public ---------------------------------------------------------------------------------------
     def normalize(self, text: str, lang: str = "auto") -> NormalizedText:
         """Normalize ``text``; ``lang`` is ``"auto"``, ``"ru"`` or ``"en"``."""
+        prepared = self._prepare(text, lang)
+        if not self.enabled:
+            return NormalizedText(prepared, [], text)
+        return self._join(self._analyze(prepared, lang), text)
+
+    def candidates(self, text: str, lang: str = "auto", limit: int = CANDIDATE_LIMIT) -> list[str]:
+        """Possible readings of ``text``: ``normalize(text).text`` first, then alternatives where the written
+        form leaves the reading open, in the spirit of NeMo's ``normalize_with_audio`` (a rescorer, e.g. ASR on
+        the synthesized audio, may pick among them).
+
+        Alternatives come from Russian number-bearing spans only (cardinal, ordinal, roman, decimal, fraction,
+        measure, money, date, time): the other cases, genders and number, cardinal <-> ordinal, "одна тысяча"
+        for 1xxx, digit by digit, colloquial clock times (see :mod:`normalize.candidates_ru`).  What the context
+        fixed is kept (a governing preposition's cases; an agreeing noun's form: ``21 книгу`` has no
+        alternative); other neighbours are not checked.  English and plain words have no alternatives.
+
+        Several such spans: when the product of their alternative counts (each plus one for its chosen reading)
+        fits in ``limit``, every combination is returned, fewest changed spans first, then most plausible, then
+        earliest; otherwise one span is varied at a time, round robin in text order (each span's first
+        alternative, then each span's second...).  At most ``limit`` strings (``limit >= 1``), no duplicates,
+        deterministic order; the cost is about one ``normalize`` plus the text length times ``limit``.
+        """
+        if not isinstance(limit, int) or limit < 1:
+            raise NormalizationError(f"limit must be a positive int, got {limit!r}")
+        prepared = self._prepare(text, lang)
+        if not self.enabled:
+            return [prepared]
+        tokens = self._analyze(prepared, lang)
+        top = self._join(tokens, text)
+        if limit == 1:
+            return [top.text]
+        slots = [(tok, span) for tok, span in zip([t for t in tokens if t.cls != "space"], top.spans, strict=True)
+                 if tok.lang == "ru" and tok.cls in candidates_ru.VARIABLE and tok.out is None]
+        base = top.text
+        cache: dict[int, list[str]] = {}
+
+        def alts(i: int) -> list[str]:
+            if i not in cache:
+                cache[i] = self._alternatives(*slots[i], base, text)
+            return cache[i]
+
+        picks: list[tuple[tuple[int, str], ...]] = []  # each: (slot, replacement) pairs
+        product, k = 1, 0
+        while k < len(slots) and product <= limit:
+            product *= 1 + len(alts(k))
+            k += 1
+        if product <= limit:
+            lists = [[(i, a) for a in alts(i)] for i in range(len(slots)) if alts(i)]
+            combos = list(itertools.product(*[[None, *lst] for lst in lists]))
+            rank = [{a: r for r, a in enumerate(lst, 1)} for lst in lists]
+            combos.sort(key=lambda c: (sum(x is not None for x in c),
+                                       sum(rank[j][x] for j, x in enumerate(c) if x is not None),
+                                       [j for j, x in enumerate(c) if x is not None]))
+            picks = [tuple(x for x in c if x is not None) for c in combos[1:]]
+        else:
+            r = 0
+            while len(picks) < limit - 1:
+                found = False
+                for i in range(len(slots)):
+                    if r < len(alts(i)):
+                        found = True
+                        picks.append(((i, alts(i)[r]),))
+                        if len(picks) >= limit - 1:
+                            break
+                if not found:
+                    break
+                r += 1
+        out, seen = [base], {base}
+        for pick in picks:
+            s = base
+            for i, piece in sorted(pick, key=lambda p: -slots[p[0]][1].norm_start):
+                span = slots[i][1]
+                s = s[:span.norm_start] + piece + s[span.norm_end:]
+            if s not in seen:
+                seen.add(s)
+                out.append(s)
+            if len(out) >= limit:
+                break
+        return out
+
+    def _alternatives(self, tok: Token, span: Span, base: str, original: str) -> list[str]:
+        """Replacement texts for ``base[span.norm_start:span.norm_end]`` from the token's other readings
+        (empty when the chosen reading cannot be located there exactly)."""
+        top = self._spoken(tok, original)
+        seg = base[span.norm_start:span.norm_end]
+        strip = (lambda s: s.rstrip(" ")) if seg == top.rstrip(" ") else (lambda s: s.strip(" "))
+        if strip(top) != seg:
+            return []
+        out: list[str] = []
+        seen = {seg}
+        for variant in candidates_ru.variants(tok):
+            piece = strip(self._spoken(variant, original))
+            if piece and piece not in seen:
+                seen.add(piece)
+                out.append(piece)
+        return out
+
+    def _prepare(self, text: str, lang: str) -> str:
+        """Check the arguments and apply the 1:1 character cleanup."""
         if not isinstance(text, str):
             raise NormalizationError(f"text must be str, got {type(text).__name__}")
         if lang not in ("auto", "ru", "en"):
             raise NormalizationError(f"lang must be 'auto', 'ru' or 'en', got {lang!r}")
         if len(text) > self.max_chars:
             raise NormalizationError(f"input of {len(text)} characters exceeds max_chars={self.max_chars}")
-        prepared = prepare(text)
-        if not self.enabled:
-            return NormalizedText(prepared, [], text)
+        return prepare(text)
+
+    def _analyze(self, prepared: str, lang: str) -> list[Token]:
+        """Tokens of prepared text with their context filled in (everything but the join)."""
         tokens = self.tokenize(prepared, lang)
         resolve_roman(tokens)
         self._agreement.apply(tokens)
         self._english.apply(tokens)
-        return self._join(tokens, text)
+        return tokens
+
+    def _spoken(self, tok: Token, original: str) -> str:
+        """Verbalized token, with a full stop when its own dot also ends the sentence."""
+        out = self._verbalize(tok)
+        if _dot_ends_sentence(tok, original) and not out.rstrip(" ").endswith((".", "!", "?", "…")):
+            out = out.rstrip(" ") + "."
+        return out
 
     @staticmethod
     def _needs_space(prev: Token, tok: Token, out: str, last: str, before: Token | None = None) -> bool:
@@ -209,9 +318,7 @@ class Normalizer:
                     length += 1
                 prev = before = None
                 continue
-            out = self._verbalize(tok)
-            if _dot_ends_sentence(tok, original) and not out.rstrip(" ").endswith((".", "!", "?", "…")):
-                out = out.rstrip(" ") + "."
+            out = self._spoken(tok, original)
             if last in ("", " ", "\n"):
                 out = out.lstrip(" ")
             elif prev is not None and out and self._needs_space(prev, tok, out, last, before):

@@ -25,11 +25,12 @@ _E_SYMBOLS = {".": "точка", "@": "собака", "/": "слэш", ":": "д�
               "+": "плюс", "~": "тильда"}
 
 
-def integer(digits: str, case: str = "nom", gender: str = "m", animate: bool = False) -> str:
+def integer(digits: str, case: str = "nom", gender: str = "m", animate: bool = False,
+            one_thousand: bool = False) -> str:
     stripped = digits.lstrip("0") or "0"
     if len(stripped) > _DIGIT_LIMIT:
         return ru.digits(digits)
-    return ru.cardinal(int(stripped), case, gender, animate)
+    return ru.cardinal(int(stripped), case, gender, animate, one_thousand)
 
 
 def _agree_adj(stem: str, n: int, case: str) -> str:
@@ -99,12 +100,16 @@ def fraction_words(whole: str, num: str, den: str, case: str) -> str:
 
 
 def cardinal(tok: Token) -> str:
+    """Cardinal or (``ordinal`` field) ordinal reading; ``spell`` reads the digits one by one, ``one_thousand``
+    says "одна тысяча" (both set only by :mod:`normalize.candidates_ru`)."""
     f = tok.fields
     sign = "минус " if f.get("sign") else ""
+    if f.get("spell"):
+        return sign + ru.digits(f["int"])
     if f.get("ordinal"):
         digits = f["int"].lstrip("0") or "0"
         return sign + ru.ordinal(int(digits), tok.case or "nom", tok.gender or "m", tok.plural)
-    return sign + integer(f["int"], tok.case or "nom", tok.gender or "m", tok.animate)
+    return sign + integer(f["int"], tok.case or "nom", tok.gender or "m", tok.animate, bool(f.get("one_thousand")))
 
 
 def decimal(tok: Token) -> str:
@@ -171,11 +176,27 @@ def money(tok: Token) -> str:
 
 
 def time(tok: Token) -> str:
+    """Clock time.  The ``style`` field (set only by :mod:`normalize.candidates_ru`) picks an alternative
+    reading: ``and`` ("два часа и три минуты"), ``zero`` ("один час ноль минут"), ``colloquial``
+    ("семь минут девятого", "половина девятого", "без пятнадцати минут шесть") or ``colloquial_short``
+    (the same without "минут" after "без")."""
     f = tok.fields
     case = tok.case or "nom"
-    parts = [ru.cardinal(f["h"], case), _noun_phrase("час", f["h"], case)]
-    if f["m"] or f["s"]:
-        parts += [ru.cardinal(f["m"], case, "f"), _noun_phrase("минута", f["m"], case)]
+    style = f.get("style", "")
+    h, m = f["h"], f["m"]
+    if style.startswith("colloquial") and m and not f["s"]:
+        nxt = h % 12 + 1
+        if m < 30:
+            return ru.cardinal(m, "nom", "f") + " " + _noun_phrase("минута", m, "nom") + " " + ru.ordinal(nxt, "gen")
+        if m == 30:
+            return "половина " + ru.ordinal(nxt, "gen")
+        left = 60 - m
+        noun = "" if style == "colloquial_short" else " " + _noun_phrase("минута", left, "gen")
+        return "без " + ru.cardinal(left, "gen", "f") + noun + " " + ("час" if nxt == 1 else ru.cardinal(nxt))
+    parts = [ru.cardinal(h, case), _noun_phrase("час", h, case)]
+    if m or f["s"] or style == "zero":
+        parts += ["и"] if style == "and" else []
+        parts += [ru.cardinal(m, case, "f"), _noun_phrase("минута", m, case)]
     if f["s"]:
         parts += [ru.cardinal(f["s"], case, "f"), _noun_phrase("секунда", f["s"], case)]
     return " ".join(parts)

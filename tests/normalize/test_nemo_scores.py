@@ -1,9 +1,13 @@
 """Regression guard on NeMo's public test data (skipped when the data folder is absent).
 
 Both languages meet the acceptance bar (>= 95% English, >= 90% Russian, exact match after whitespace
-normalization) on the cases not listed in ``nemo_<lang>_excluded.tsv``; the floors below sit just under the
-measured rates so that a regression fails.  The raw rates over every case are guarded too, so that growing an
-exclusion list cannot hide one.  Run ``python -m normalize.score_nemo --failures`` for the per-class report.
+normalization) on the cases not listed in ``nemo_<lang>_excluded.tsv``.  English is scored on the top-1 output.
+Russian is scored by NeMo's own (non-deterministic) criterion, the expected reading among
+``Normalizer.candidates`` (``accuracy``), and the top-1 output is guarded separately (``accuracy_top1``); the
+Russian exclusion list holds only wrong expectations (typos, ungrammatical or self-contradictory ones), not
+context-free alternatives.  The floors sit just under the measured rates so that a regression fails.  The raw
+rates over every case are guarded too, so that growing an exclusion list cannot hide one.  Run
+``python -m normalize.score_nemo --failures`` for the per-class report.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ def test_english_meets_acceptance(report: dict[str, dict[str, float]]) -> None:
 
 
 def test_russian_meets_acceptance(report: dict[str, dict[str, float]]) -> None:
-    assert report["ru"]["accuracy"] >= 0.99  # measured 0.9922 (127/128)
-    assert report["ru"]["accuracy_all_cases"] >= 0.735  # measured 0.7384 (127/172)
+    assert report["ru"]["accuracy"] >= 0.99  # measured 0.9938 (160/161): expected among the candidates
+    assert report["ru"]["accuracy_all_cases"] >= 0.925  # measured 0.9302 (160/172)
+    assert report["ru"]["accuracy_top1"] >= 0.785  # measured 0.7888 (127/161): our single reading
+    assert report["ru"]["accuracy_top1_all_cases"] >= 0.735  # measured 0.7384 (127/172)
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
@@ -35,7 +41,7 @@ def test_exclusions_are_few_and_real(lang: str) -> None:
     excluded = load_excluded(EXCLUDED[lang])
     cases = {(cls, inp) for cls, inp, _ in load_cases(DEFAULT_DIR, lang)}
     assert excluded <= cases  # every listed case exists (no stale entries)
-    assert len(excluded) <= {"en": 19, "ru": 44}[lang]
+    assert len(excluded) <= {"en": 19, "ru": 11}[lang]
     for line in EXCLUDED[lang].read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
             assert len(line.split("\t")) == 3 and len(line.split("\t")[2]) > 20  # a reason on every line
