@@ -66,8 +66,8 @@ def _synthesizer(engines: Path | None, provider: str | None, threads: int | None
     normalizer = _normalizer()
     synth = _guard(
         lambda: Synthesizer.from_engines(
-            r.engines, provider=r.provider, threads=r.threads or None, device_id=r.device_id, tokenizer_regex=r.tokenizer_regex,
-            normalizer=normalizer,
+            r.engines, provider=r.provider, threads=r.threads or None, device_id=r.device_id, gpu_mem_limit_mb=r.gpu_mem_limit_mb,
+            tokenizer_regex=r.tokenizer_regex, normalizer=normalizer,
         )
     )
     synth.default_max_frames = r.max_frames

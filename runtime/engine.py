@@ -8,6 +8,7 @@ engines also hold ``speaker_encoder.onnx`` and ``codec_encoder.onnx`` (voice clo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import warnings
@@ -27,11 +28,14 @@ OPTIONAL_GRAPHS = ("speaker_encoder", "codec_encoder")  # loaded when the manife
 _PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider"}
 
 
-def resolve_providers(provider: str, device_id: int = 0) -> list[Any]:
+def resolve_providers(provider: str, device_id: int = 0, *, gpu_mem_limit_mb: int = 0, cache_dir: Path | None = None) -> list[Any]:
     """Map ``cpu|cuda|tensorrt|auto`` to an ORT provider list.
 
     An explicit GPU provider that this onnxruntime build lacks is an error (ORT would otherwise
     fall back to the CPU silently); ``auto`` takes the best available and warns when that is the CPU.
+    GPU providers get ``device_id``, the arena limit ``gpu_mem_limit_mb`` (0: none) and, for
+    TensorRT, an engine cache under ``cache_dir``; the CUDA EP follows TensorRT for the nodes it
+    cannot take (GroupQueryAttention and other contrib ops), then the CPU.
     """
     available = ort.get_available_providers()
     if provider == "auto":
@@ -39,7 +43,7 @@ def resolve_providers(provider: str, device_id: int = 0) -> list[Any]:
             if _PROVIDERS[name] in available:
                 if name == "cpu":
                     warnings.warn("no GPU execution provider available; running on the CPU", stacklevel=2)
-                return resolve_providers(name, device_id)
+                return resolve_providers(name, device_id, gpu_mem_limit_mb=gpu_mem_limit_mb, cache_dir=cache_dir)
     if provider not in _PROVIDERS:
         raise ProviderError(f"unknown provider {provider!r} (choose cpu, cuda, tensorrt or auto)")
     ep = _PROVIDERS[provider]
@@ -47,7 +51,41 @@ def resolve_providers(provider: str, device_id: int = 0) -> list[Any]:
         raise ProviderError(f"provider {provider!r} is not available in this onnxruntime build (available: {', '.join(available)})")
     if provider == "cpu":
         return [ep]
-    return [(ep, {"device_id": str(device_id)}), "CPUExecutionProvider"]
+    if device_id < 0:
+        raise ProviderError(f"device_id must be >= 0, got {device_id}")
+    cuda: dict[str, str] = {"device_id": str(device_id)}
+    if gpu_mem_limit_mb > 0:
+        cuda["gpu_mem_limit"] = str(gpu_mem_limit_mb * 2**20)
+    chain: list[Any] = [(_PROVIDERS["cuda"], cuda)]
+    if provider == "tensorrt":
+        trt = {"device_id": str(device_id), "trt_engine_cache_enable": "1", "trt_timing_cache_enable": "1"}
+        if cache_dir is not None:
+            trt["trt_engine_cache_path"] = trt["trt_timing_cache_path"] = str(cache_dir)
+        chain.insert(0, (ep, trt))
+    return [*chain, "CPUExecutionProvider"]
+
+
+def preload_gpu_libraries() -> None:
+    """Load the CUDA/cuDNN libraries pip installed (nvidia-* wheels, or torch's) before the first GPU
+    session, so onnxruntime-gpu finds them without LD_LIBRARY_PATH (``onnxruntime.preload_dlls``,
+    ORT >= 1.21; a no-op where it does not exist or finds nothing)."""
+    preload = getattr(ort, "preload_dlls", None)
+    if preload is not None:
+        # OSError: the system loader may still find them; a session that cannot load says so
+        with warnings.catch_warnings(), contextlib.suppress(OSError):
+            warnings.simplefilter("ignore")
+            preload()
+
+
+def check_placement(session: ort.InferenceSession, providers: list[Any], path: Path) -> None:
+    """Raise when ORT dropped the requested GPU provider for this session (it falls back to the CPU
+    with only a log line when the CUDA libraries fail to load)."""
+    first = providers[0] if isinstance(providers[0], str) else providers[0][0]
+    if first != "CPUExecutionProvider" and first not in session.get_providers():
+        raise ProviderError(
+            f"{path.name}: onnxruntime could not use {first} (it fell back to {session.get_providers()[0]}); "
+            "check the CUDA 13 / cuDNN 9 libraries (pip install '.[gpu]') or run with --provider cpu"
+        )
 
 
 class Engine:
@@ -60,6 +98,7 @@ class Engine:
         provider: str = "cpu",
         threads: int | None = None,
         device_id: int = 0,
+        gpu_mem_limit_mb: int = 0,
         verify_hashes: bool = False,
         tokenizer_regex: str = "official",
     ):
@@ -68,7 +107,9 @@ class Engine:
         self.config = ModelConfig.load(self.dir / "config.json")
         self.generation_config: dict[str, Any] = json.loads((self.dir / "generation_config.json").read_text(encoding="utf-8"))
         self.tokenizer = TextTokenizer.from_dir(self.dir, regex=tokenizer_regex)
-        self.providers = resolve_providers(provider, device_id)
+        self.providers = resolve_providers(provider, device_id, gpu_mem_limit_mb=gpu_mem_limit_mb, cache_dir=self.dir / "trt_cache")
+        if provider != "cpu":
+            preload_gpu_libraries()
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.intra_op_num_threads = threads or int(os.environ.get("QTTS_THREADS", 0)) or 0
@@ -83,6 +124,7 @@ class Engine:
                 self.sessions[name] = ort.InferenceSession(str(path), opts, providers=self.providers)
             except Exception as e:  # ORT raises its own exception types; make them one-line engine errors
                 raise EngineError(f"{path}: onnxruntime could not load the graph: {e}") from None
+            check_placement(self.sessions[name], self.providers, path)
         lm = self.config.talker.lm
         self.hidden_size = lm.hidden_size
         self.kv_shape = (lm.num_layers, lm.num_kv_heads, lm.head_dim)

@@ -38,6 +38,7 @@ class RuntimeSection:
     engines: str = "engines/tiny-custom_voice"
     provider: str = "cpu"
     device_id: int = 0
+    gpu_mem_limit_mb: int = 0
     threads: int = 0
     tokenizer_regex: str = "official"
     max_frames: int = 2048
