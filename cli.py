@@ -143,9 +143,12 @@ def export_cmd(
         typer.echo(f"no model given: generating the embedded RANDOM-WEIGHT tiny model (seed {s.random_seed}) in {source}")
         _guard(lambda: generate_checkpoint(source, "tiny", "custom_voice", seed=s.random_seed))
     target = out or Path(s.engines_dir) / default_engine_name(source)
-    with _progress("export", 5) as advance:
-        stages = {"validate": 0, "graph embed": 1, "graph talker": 2, "graph code_predictor": 3, "graph codec_decoder": 4, "graphs": 5}
-        path = _guard(lambda: export_engine(source, target, profile=s.profile, force=force, progress=lambda stage, *_: advance(stages.get(stage, 5), description=stage)))
+    with _progress("export", None) as advance:
+        path = _guard(
+            lambda: export_engine(
+                source, target, profile=s.profile, force=force, progress=lambda stage, done, total: advance(done, total=total, description=stage)
+            )
+        )
     typer.echo(f"engine ready: {path}")
 
 

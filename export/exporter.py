@@ -1,4 +1,4 @@
-"""Checkpoint -> engine directory: validate, build the four graphs (plus the speaker and codec
+"""Checkpoint -> engine directory: validate, build the three graphs (plus the speaker and codec
 encoders for Base models), copy the model facts, write the manifest (``engines/<name>/``)."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from pathlib import Path
 
 from export.checkpoint import Checkpoint
 from export.errors import ExportError
-from export.graphs.code_predictor import build_code_predictor
 from export.graphs.codec_decoder import build_codec_decoder
 from export.graphs.codec_encoder import build_codec_encoder
 from export.graphs.embed import build_embed
@@ -21,7 +20,7 @@ from runtime.manifest import MANIFEST, read_manifest, write_manifest
 from runtime.version import ENGINE_FORMAT, exporter_fingerprint
 
 PROFILES = ("fp32",)
-GRAPHS = ("embed", "talker", "code_predictor", "codec_decoder")
+GRAPHS = ("embed", "talker", "codec_decoder")
 VOICE_GRAPHS = ("speaker_encoder", "codec_encoder")  # Base models only: voice-clone encoders
 COPIED = ("config.json", "generation_config.json", "vocab.json", "merges.txt", "tokenizer_config.json")
 
@@ -81,7 +80,6 @@ def export_engine(
     builders = {
         "embed": lambda p: build_embed(ckpt.model_tensor, cfg.talker, p),
         "talker": lambda p: build_talker(ckpt.model_tensor, cfg.talker, p),
-        "code_predictor": lambda p: build_code_predictor(ckpt.model_tensor, cfg.talker, p),
         "codec_decoder": lambda p: build_codec_decoder(ckpt.codec_file, ckpt.codec_config.decoder, p),
         "speaker_encoder": lambda p: build_speaker_encoder(ckpt.model_tensor, cfg.speaker_encoder, p),
         "codec_encoder": lambda p: build_codec_encoder(ckpt.codec_file, ckpt.codec_config, p),

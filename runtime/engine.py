@@ -1,8 +1,8 @@
 """Engine: the ONNX Runtime sessions of one exported engine directory, plus its model facts.
 
 Directory layout (written by ``export``): ``manifest.json``, ``config.json``,
-``generation_config.json``, tokenizer files, ``embed.onnx``, ``talker.onnx``,
-``code_predictor.onnx``, ``codec_decoder.onnx`` (each with a ``.onnx.data`` weight file); Base
+``generation_config.json``, tokenizer files, ``embed.onnx``, ``talker.onnx`` (the per-frame step,
+code predictor included), ``codec_decoder.onnx`` (each with a ``.onnx.data`` weight file); Base
 engines also hold ``speaker_encoder.onnx`` and ``codec_encoder.onnx`` (voice cloning, ``runtime.voice``).
 """
 
@@ -23,7 +23,7 @@ from runtime.errors import EngineError, ProviderError
 from runtime.manifest import Manifest, check
 from runtime.tokenizer import TextTokenizer
 
-GRAPHS = ("embed", "talker", "code_predictor", "codec_decoder")
+GRAPHS = ("embed", "talker", "codec_decoder")
 OPTIONAL_GRAPHS = ("speaker_encoder", "codec_encoder")  # loaded when the manifest lists them (Base)
 _PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider"}
 

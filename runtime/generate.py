@@ -1,8 +1,9 @@
-"""Autoregressive frame generation: talker prefill, then per frame one code-predictor call and
-one talker decode step (spec §3.6-3.7, §4, §5).
+"""Autoregressive frame generation: ONE talker-step call per frame, which steps the talker, samples
+code 0 and runs the code predictor (spec §3.6-3.7, §4, §5; graph in export/graphs/talker.py); the
+prefill call returns frame 0. The host supplies uniforms and text vectors and keeps the KV.
 
-KV caches live in one preallocated buffer per request ([L, 1, kv, capacity, hd]); each talker call
-reads ``[:P]`` and returns the new positions, which are written in place.
+KV caches live in one preallocated buffer per request ([L, 1, kv, capacity, hd]); each call reads
+``[:P]`` and returns the new positions, which are written in place.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from runtime.engine import Engine
-from runtime.sampling import SamplingParams, choose, process_talker_logits
-
-MIN_FRAMES = 2  # EOS is blocked for the first two code-0 samples
+from runtime.sampling import SamplingParams
 
 
 class Generation:
@@ -54,28 +53,53 @@ class Generation:
     def codes(self) -> np.ndarray:
         return np.stack(self.frames) if self.frames else np.zeros((0, 16), np.int64)
 
+    def _feeds(self) -> dict[str, np.ndarray]:
+        """The per-request constant inputs of the talker step: sampling settings."""
+        p = self.params
+        vocab, cp_vocab = self.engine.config.talker.lm.vocab_size, self.engine.config.talker.code_predictor.vocab_size
+
+        def sampler(prefix: str, do: bool, temperature: float, top_k: int, top_p: float, v: int) -> dict[str, np.ndarray]:
+            return {
+                prefix + "do_sample": np.array([do]),
+                prefix + "temperature": np.array([temperature], np.float32),
+                prefix + "top_k": np.array([min(top_k, v) if top_k > 0 else v], np.int64),
+                prefix + "top_p": np.array([top_p], np.float32),
+            }
+
+        return {
+            "repetition_penalty": np.array([p.repetition_penalty], np.float32),
+            **sampler("", p.do_sample, p.temperature, p.top_k, p.top_p, vocab),
+            **sampler("sub_", p.sub_do_sample, p.sub_temperature, p.sub_top_k, p.sub_top_p, cp_vocab),
+        }
+
     def __iter__(self) -> Iterator[np.ndarray]:
-        engine, params, forced_codes = self.engine, self.params, self.forced_codes
-        talker, cp = engine.sessions["talker"], engine.sessions["code_predictor"]
+        engine, forced_codes = self.engine, self.forced_codes
+        talker = engine.sessions["talker"]
         cfg = engine.config.talker
-        eos = cfg.codec_ids["eos"]
-        vocab = cfg.lm.vocab_size
-        suppress = np.zeros(vocab, bool)
-        suppress[vocab - 1024 :] = True
-        suppress[eos] = False
-        groups = cfg.num_code_groups - 1
+        eos, vocab, groups = cfg.codec_ids["eos"], cfg.lm.vocab_size, cfg.num_code_groups
 
         n_layers, n_kv, hd = engine.kv_shape
-        length = self.prompt.shape[0]
+        length, hidden_size = self.prompt.shape
         past_k = np.zeros((n_layers, 1, n_kv, length + self.max_frames, hd), np.float32)
         past_v = np.zeros_like(past_k)
-
-        def step(x: np.ndarray, pos: int) -> tuple[np.ndarray, np.ndarray]:
+        carried = {"frame_embed": np.zeros((1, hidden_size), np.float32), "generated": np.zeros((1, vocab), bool)}
+        constant = self._feeds()
+        unforced = np.full((1, groups), -1, np.int64)
+        for k in range(self.max_frames):
+            if self.cancel is not None and self.cancel.is_set():
+                self.finish_reason = "cancelled"
+                return
+            x, pos = (self.prompt, 0) if k == 0 else (self.text_at(k - 1)[None], length + k - 1)
             s = x.shape[0]
-            logits, hidden, nk, nv = talker.run(
+            codes, frame_embed, generated, logits, cp_logits, nk, nv = talker.run(
                 None,
                 {
                     "inputs_embeds": x[None].astype(np.float32, copy=False),
+                    **carried,
+                    "step": np.array([k], np.int64),
+                    "uniforms": self.rng.random(groups, dtype=np.float32)[None],
+                    "forced_codes": forced_codes[k : k + 1] if forced_codes is not None else unforced,
+                    **constant,
                     "attention_mask": np.ones((1, pos + s), np.int64),
                     "position_ids": np.arange(pos, pos + s, dtype=np.int64)[None],
                     "past_key": past_k,
@@ -84,44 +108,14 @@ class Generation:
             )
             past_k[:, :, :, pos : pos + s] = nk
             past_v[:, :, :, pos : pos + s] = nv
-            return logits[0], hidden
-
-        sub = {
-            "temperature": np.array([params.sub_temperature if params.sub_do_sample else 1.0], np.float32),
-            "top_k": np.array([min(params.sub_top_k or 2048, 2048) if params.sub_do_sample else 1], np.int64),
-            "top_p": np.array([params.sub_top_p if params.sub_do_sample else 1.0], np.float32),
-        }
-        generated = np.zeros(vocab, bool)
-        logits, hidden = step(self.prompt, 0)
-        for k in range(self.max_frames):
-            if self.cancel is not None and self.cancel.is_set():
-                self.finish_reason = "cancelled"
-                return
+            carried.update(frame_embed=frame_embed, generated=generated)
             if self.capture:
-                self.talker_logits.append(logits.copy())
-            processed = process_talker_logits(
-                logits, generated, k, penalty=params.repetition_penalty, eos=eos, min_frames=MIN_FRAMES, suppress=suppress
-            )
-            u = self.rng.random(1 + groups, dtype=np.float32)
-            if forced_codes is not None:
-                code0 = int(forced_codes[k, 0])
-            else:
-                code0 = choose(processed, float(u[0]), do_sample=params.do_sample, temperature=params.temperature, top_k=params.top_k, top_p=params.top_p)
-            if code0 == eos:
+                self.talker_logits.append(logits[0])
+            frame = codes[0]
+            if frame[0] == eos:
                 self.finish_reason = "eos"
                 return
-            generated[code0] = True
-            forced = forced_codes[k : k + 1, 1:] if forced_codes is not None else np.full((1, groups), -1, np.int64)
-            rest, frame_embed, cp_logits = cp.run(
-                None,
-                {"hidden": hidden, "code0": np.array([code0], np.int64), "uniforms": u[None, 1:], "forced_codes": forced, **sub},
-            )
             if self.capture:
                 self.cp_logits.append(cp_logits[0])
-            frame = np.concatenate([[code0], rest[0]]).astype(np.int64)
             self.frames.append(frame)
             yield frame
-            if k + 1 == self.max_frames:
-                return
-            x = frame_embed + self.text_at(k)
-            logits, hidden = step(x, length + k)

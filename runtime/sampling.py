@@ -1,16 +1,10 @@
-"""Sampling parameters and the talker's logits pipeline (spec §5), on the host in numpy.
-
-The code predictor samples inside its graph (uniforms from the same RNG stream); the talker's
-3072 logits are processed here: repetition penalty over generated code-0 ids, EOS blocked for the
-first ``min_frames`` steps, control ids suppressed, then argmax or temperature/top-k/top-p draw.
-"""
+"""Sampling parameters (spec §5). The sampling itself runs inside the talker step graph
+(export/graphs/sampling.py) with uniforms from the request's RNG."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from typing import Any
-
-import numpy as np
 
 from runtime.errors import InputError
 
@@ -66,37 +60,3 @@ class SamplingParams:
     def greedy(self) -> SamplingParams:
         """Same penalties, argmax for both talker and code predictor."""
         return replace(self, do_sample=False, sub_do_sample=False)
-
-
-def process_talker_logits(
-    logits: np.ndarray, generated: np.ndarray, step: int, *, penalty: float, eos: int, min_frames: int, suppress: np.ndarray
-) -> np.ndarray:
-    """logits f32 [V] (raw), generated bool [V] (code-0 ids emitted so far) -> processed f32 [V]."""
-    x = logits.astype(np.float32, copy=True)
-    if penalty != 1.0 and generated.any():
-        sel = x[generated]
-        x[generated] = np.where(sel > 0, sel / np.float32(penalty), sel * np.float32(penalty))
-    if step < min_frames:
-        x[eos] = -np.inf
-    x[suppress] = -np.inf
-    return x
-
-
-def choose(logits: np.ndarray, u: float, *, do_sample: bool, temperature: float, top_k: int, top_p: float) -> int:
-    """Greedy argmax (first index on ties) or inverse-CDF draw with uniform ``u`` in [0, 1)."""
-    if not do_sample:
-        return int(np.argmax(logits))
-    x = logits / np.float32(temperature)
-    if 0 < top_k < x.size:
-        kth = np.partition(x, -top_k)[-top_k]
-        x = np.where(x < kth, -np.inf, x)
-    p = np.exp(x - x.max())
-    p /= p.sum()
-    if top_p < 1.0:
-        order = np.argsort(-p, kind="stable")
-        before = np.cumsum(p[order]) - p[order]
-        drop = order[before >= top_p]
-        p[drop] = 0
-        p /= p.sum()
-    cdf = np.cumsum(p)
-    return int(min(np.searchsorted(cdf, u * cdf[-1], side="right"), x.size - 1))

@@ -11,7 +11,7 @@ import functools
 import hashlib
 from pathlib import Path
 
-ENGINE_FORMAT = 2  # 2: stateful codec decoder (state, past_key/value, offset I/O)
+ENGINE_FORMAT = 3  # 2: stateful codec decoder; 3: one talker step graph per frame (code predictor and sampling inside)
 _EXPORT_DIR = Path(__file__).resolve().parent.parent / "export"
 
 

@@ -151,7 +151,7 @@ def test_engine_hash_verification_and_missing_pieces(tiny_engines: dict[str, Pat
     Synthesizer.from_engines(eng)  # sizes match: the fast check passes
     with pytest.raises(EngineError, match="hash"):
         Synthesizer.from_engines(eng, verify_hashes=True)
-    (eng / "code_predictor.onnx").unlink()
+    (eng / "codec_decoder.onnx").unlink()
     with pytest.raises(EngineError, match="missing"):
         Synthesizer.from_engines(eng)
     with pytest.raises(EngineError, match="does not exist"):

@@ -1,4 +1,4 @@
-"""Host-side talker logits pipeline, sampling parameters, settings files, logs and metrics."""
+"""Sampling parameters, settings files, logs and metrics."""
 
 from __future__ import annotations
 
@@ -6,45 +6,12 @@ import json
 import logging
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from runtime import logs, metrics
 from runtime.errors import InputError
-from runtime.sampling import SamplingParams, choose, process_talker_logits
+from runtime.sampling import SamplingParams
 from runtime.settings import ConfigError, RuntimeSettings, ServerSettings, load
-
-
-def _process(logits, generated_ids, step):
-    gen = np.zeros(len(logits), bool)
-    gen[list(generated_ids)] = True
-    sup = np.zeros(len(logits), bool)
-    sup[6:] = True
-    sup[7] = False  # id 7 plays EOS
-    return process_talker_logits(np.asarray(logits, np.float32), gen, step, penalty=2.0, eos=7, min_frames=2, suppress=sup)
-
-
-def test_repetition_penalty_divides_positive_multiplies_negative() -> None:
-    out = _process([4.0, -4.0, 1.0, 0, 0, 0, 0, 0, 0], {0, 1}, step=5)
-    assert out[0] == 2.0 and out[1] == -8.0 and out[2] == 1.0
-
-
-def test_eos_blocked_for_min_frames_and_controls_suppressed() -> None:
-    x = [0, 0, 0, 0, 0, 0, 9.0, 9.0, 9.0]
-    assert np.isneginf(_process(x, set(), step=1)[7])
-    out = _process(x, set(), step=2)
-    assert out[7] == 9.0 and np.isneginf(out[6]) and np.isneginf(out[8])
-
-
-def test_choose_greedy_first_max_and_sampling_respects_top_k_top_p() -> None:
-    logits = np.array([1.0, 3.0, 3.0, 2.0, -1.0], np.float32)
-    assert choose(logits, 0.5, do_sample=False, temperature=1, top_k=0, top_p=1) == 1
-    rng = np.random.default_rng(0)
-    draws = {choose(logits, float(u), do_sample=True, temperature=1.0, top_k=3, top_p=1.0) for u in rng.random(400)}
-    assert draws == {1, 2, 3}
-    # top_p = 0.5: ids 1 and 2 hold ~0.67 of the mass, the first alone ~0.33 -> keep {1, 2}
-    draws = {choose(logits, float(u), do_sample=True, temperature=1.0, top_k=0, top_p=0.5) for u in rng.random(400)}
-    assert draws == {1, 2}
 
 
 def test_sampling_params_from_generation_config() -> None:

@@ -1,32 +1,19 @@
-"""Code-predictor ("frame") graph: all 15 residual codebooks of one frame in one call.
+"""Code predictor: all 15 residual codebooks of one frame, as a part of the talker step graph
+(export/graphs/talker.py).
 
 The 15 autoregressive steps are unrolled (step j sees j + 1 cached positions), sampling runs in
 the graph with uniforms supplied by the host (reproducible, no RNG in the graph), and the frame's
 summed codec embedding — the talker's next input minus the text vector — is returned too.
-
-Inputs
-  hidden        f32 [B, H]    talker post-norm hidden that produced code 0
-  code0         i64 [B]       codebook-0 code of the frame
-  uniforms      f32 [B, 15]   U[0,1) draws, one per sampled codebook
-  forced_codes  i64 [B, 15]   >= 0: use this code (teacher forcing / ICL); -1: sample
-  temperature   f32 [1]       > 0
-  top_k         i64 [1]       1 = greedy (argmax, first index on ties)
-  top_p         f32 [1]       1.0 = off
-Outputs
-  codes         i64 [B, 15]   codebooks 1..15
-  frame_embed   f32 [B, H]    C(code0) + sum_j Q_{j-1}(codes_j)
-  logits        f32 [B, 15, V] raw logits of each step (before temperature)
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 
 from export.config import TalkerConfig
 from export.graphs.decoder_lm import NEG, AttnInputs, Weights, decoder_layer
-from export.onnx_graph import FLOAT, INT64, GraphBuilder
+from export.graphs.sampling import SamplingInputs, choose
+from export.onnx_graph import GraphBuilder
 
 PREFIX = "talker.code_predictor"
 
@@ -50,36 +37,17 @@ def frame_sum(b: GraphBuilder, w: Weights, code0: str, rest: list[str]) -> str:
     return acc
 
 
-def sample(b: GraphBuilder, logits: str, u: str, temperature: str, top_k: str, top_p: str) -> str:
-    """Temperature -> top-k -> top-p -> inverse-CDF draw with u [B, 1]. Returns ids i64 [B].
+def code_predictor(
+    b: GraphBuilder, w: Weights, cfg: TalkerConfig, hidden: str, code0: str, uniforms: str, forced: str, sampling: SamplingInputs
+) -> tuple[str, str, str]:
+    """The frame's codebooks 1..15 from the talker's post-norm ``hidden`` f32 [B, H] and ``code0`` i64 [B].
 
-    top-p keeps the smallest prefix of the sorted distribution whose mass reaches top_p (a token
-    is kept when the mass before it is < top_p), which is HF's rule restated in descending order.
+    ``uniforms`` f32 [B, 15]: one draw per codebook; ``forced`` i64 [B, 15]: >= 0 uses that code
+    (teacher forcing), -1 samples. Returns codes i64 [B, 15], frame_embed f32 [B, H] (C(code0) +
+    sum_j Q_{j-1}(codes_j)) and the raw logits of each step f32 [B, 15, V].
     """
-    scaled = b.op("Div", logits, temperature)
-    vals, idx = b.op("TopK", scaled, top_k, axis=-1, largest=1, sorted=1, outputs=2)  # [B,k]
-    probs = b.op("Softmax", vals, axis=-1)
-    before = b.op("Sub", b.op("CumSum", probs, b.const(np.int64(1))), probs)
-    keep = b.op("Or", b.op("Less", before, top_p), b.op("GreaterOrEqual", top_p, b.const(np.float32(1))))
-    probs = b.op("Mul", probs, b.op("Cast", keep, to=FLOAT))
-    cdf = b.op("CumSum", probs, b.const(np.int64(1)))
-    total = b.op("Gather", cdf, b.op("Sub", top_k, b.ints(1)), axis=1)  # [B,1]
-    below = b.op("Cast", b.op("LessOrEqual", cdf, b.op("Mul", u, total)), to=INT64)
-    choice = b.op("Min", b.op("ReduceSum", below, b.ints(1), keepdims=1), b.op("Sub", top_k, b.ints(1)))
-    return b.op("Squeeze", b.op("GatherElements", idx, choice, axis=1), b.ints(1))
-
-
-def build_code_predictor(w: Weights, cfg: TalkerConfig, out_path: Path) -> None:
     cp, h = cfg.code_predictor, cfg.lm.hidden_size
     groups = cfg.num_code_groups - 1
-    b = GraphBuilder("code_predictor", out_path.with_suffix(".onnx.data"))
-    hidden = b.input("hidden", FLOAT, ["batch", h])
-    code0 = b.input("code0", INT64, ["batch"])
-    uniforms = b.input("uniforms", FLOAT, ["batch", groups])
-    forced = b.input("forced_codes", INT64, ["batch", groups])
-    temperature = b.input("temperature", FLOAT, [1])
-    top_k = b.input("top_k", INT64, [1])
-    top_p = b.input("top_p", FLOAT, [1])
 
     def project(x: str) -> str:
         if cp.hidden_size == h:
@@ -93,7 +61,7 @@ def build_code_predictor(w: Weights, cfg: TalkerConfig, out_path: Path) -> None:
     codes, step_logits = [], []
     x = b.op("Concat", b.op("Unsqueeze", project(hidden), b.ints(1)), b.op("Unsqueeze", project(codec_row(b, w, code0)), b.ints(1)), axis=1)
     for g in range(1, groups + 1):
-        with b.scope(f"step{g}"):
+        with b.scope(f"cp_step{g}"):
             lo, hi = (0, 2) if g == 1 else (g, g + 1)
             cos = b.op("Unsqueeze", b.op("Slice", cos_all, b.ints(lo), b.ints(hi), b.ints(1)), b.ints(1))
             sin = b.op("Unsqueeze", b.op("Slice", sin_all, b.ints(lo), b.ints(hi), b.ints(1)), b.ints(1))
@@ -106,14 +74,12 @@ def build_code_predictor(w: Weights, cfg: TalkerConfig, out_path: Path) -> None:
             normed = b.rms_norm(last, w(f"{PREFIX}.model.norm.weight"), cp.rms_norm_eps, f"{PREFIX}.model.norm")
             logits = b.linear(normed, w(f"{PREFIX}.lm_head.{g - 1}.weight"), name=f"{PREFIX}.lm_head.{g - 1}")
             u = b.op("Slice", uniforms, b.ints(g - 1), b.ints(g), b.ints(1))
-            drawn = sample(b, logits, u, temperature, top_k, top_p)
+            drawn = choose(b, logits, u, sampling)
             want = b.op("Squeeze", b.op("Slice", forced, b.ints(g - 1), b.ints(g), b.ints(1)), b.ints(1))
             code = b.op("Where", b.op("GreaterOrEqual", want, b.const(np.int64(0))), want, drawn)
             codes.append(code)
             step_logits.append(b.op("Unsqueeze", logits, b.ints(1)))
             if g < groups:
                 x = b.op("Unsqueeze", project(residual_row(b, w, g, code)), b.ints(1))
-    b.output(b.op("Concat", *[b.op("Unsqueeze", c, b.ints(1)) for c in codes], axis=1), "codes", INT64, ["batch", groups])
-    b.output(frame_sum(b, w, code0, codes), "frame_embed", FLOAT, ["batch", h])
-    b.output(b.op("Concat", *step_logits, axis=1), "logits", FLOAT, ["batch", groups, cp.vocab_size])
-    b.save(out_path, "Qwen3-TTS code predictor: 15 codebooks per call, in-graph sampling")
+    stacked = b.op("Concat", *[b.op("Unsqueeze", c, b.ints(1)) for c in codes], axis=1)
+    return stacked, frame_sum(b, w, code0, codes), b.op("Concat", *step_logits, axis=1)

@@ -1,13 +1,29 @@
-"""Talker graph: one graph for prefill (S = prompt length) and decode (S = 1).
+"""Talker step graph: the whole per-frame work in one call (spec §3.6-3.7, §4, §5).
+
+One call does, in order: a talker forward over ``inputs_embeds`` plus the previous frame's summed
+embedding (the prefill: the prompt, with a zero ``frame_embed``; step k >= 1: the text vector of
+step k - 1, S = 1), then code 0 of frame k from its last logits (repetition penalty, EOS block,
+control-id suppression, sampling with a host uniform), then the code predictor (codebooks 1..15
+and frame k's summed embedding, the next call's ``frame_embed``). So the prefill call already
+returns frame 0, and every frame costs one call.
 
 Inputs
-  inputs_embeds  f32 [B, S, H]          summed text + codec vectors (built by the runtime)
-  attention_mask i64 [B, P + S]         1 = real position (left padding = 0)
+  inputs_embeds  f32 [B, S, H]          the prompt (prefill) or the text vector of step k - 1
+  frame_embed    f32 [B, H]             frame k - 1's summed embedding (zeros for the prefill)
+  generated      bool [B, V]            code-0 ids emitted so far (repetition penalty)
+  step           i64 [1]                k, the frame index (EOS is blocked while k < 2)
+  uniforms       f32 [B, 16]            U[0,1) per codebook
+  forced_codes   i64 [B, 16]            >= 0: use this code (teacher forcing); -1: sample
+  repetition_penalty f32 [1]; do_sample/temperature/top_k/top_p and sub_* (code predictor) [1]
+  attention_mask i64 [B, P + S]         1 = real position
   position_ids   i64 [B, S]             RoPE positions
   past_key/value f32 [L, B, kv, C, hd]  preallocated KV buffers (capacity C >= P); only [:P] is read
 Outputs
-  logits         f32 [B, 3072]          codec_head of the last position (raw)
-  hidden         f32 [B, H]             post-norm hidden of the last position (code predictor input)
+  codes          i64 [B, 16]            frame k
+  frame_embed_out f32 [B, H]            frame k's summed embedding: C(code0) + sum_g Q_{g-1}(code_g)
+  generated_out  bool [B, V]            ``generated`` plus code 0 of frame k
+  logits         f32 [B, V]             raw codec-head logits that code 0 was drawn from
+  cp_logits      f32 [B, 15, 2048]      raw code-predictor logits of frame k
   new_key/value  f32 [L, B, kv, S, hd]  keys/values of the S new positions; the runtime writes them
                                         into the buffers at [P:P+S]
 """
@@ -16,21 +32,46 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from export.config import TalkerConfig
+from export.graphs.code_predictor import code_predictor
 from export.graphs.decoder_lm import AttnInputs, Weights, causal_bias, decoder_layer, rope_for_positions
-from export.onnx_graph import FLOAT, INT64, GraphBuilder
+from export.graphs.sampling import SamplingInputs, choose, process_code0_logits
+from export.onnx_graph import BOOL, FLOAT, INT64, GraphBuilder
+
+MIN_FRAMES = 2  # EOS is blocked for the first two code-0 samples
+
+
+def suppressed_ids(cfg: TalkerConfig) -> np.ndarray:
+    """bool [V]: the control ids code 0 may never take (the top 1024 ids, except EOS)."""
+    vocab = cfg.lm.vocab_size
+    mask = np.zeros(vocab, bool)
+    mask[vocab - 1024 :] = True
+    mask[cfg.codec_ids["eos"]] = False
+    return mask
 
 
 def build_talker(w: Weights, cfg: TalkerConfig, out_path: Path) -> None:
     lm = cfg.lm
+    groups = cfg.num_code_groups
     b = GraphBuilder("talker", out_path.with_suffix(".onnx.data"))
     nl, kv, hd = lm.num_layers, lm.num_kv_heads, lm.head_dim
-    x = b.input("inputs_embeds", FLOAT, ["batch", "seq", lm.hidden_size])
+    embeds = b.input("inputs_embeds", FLOAT, ["batch", "seq", lm.hidden_size])
+    prev_frame = b.input("frame_embed", FLOAT, ["batch", lm.hidden_size])
+    generated = b.input("generated", BOOL, ["batch", lm.vocab_size])
+    step = b.input("step", INT64, [1])
+    uniforms = b.input("uniforms", FLOAT, ["batch", groups])
+    forced = b.input("forced_codes", INT64, ["batch", groups])
+    penalty = b.input("repetition_penalty", FLOAT, [1])
+    talker_sampling = SamplingInputs.declare(b)
+    cp_sampling = SamplingInputs.declare(b, "sub_")
     mask = b.input("attention_mask", INT64, ["batch", "total"])
     pos = b.input("position_ids", INT64, ["batch", "seq"])
     past_k = b.input("past_key", FLOAT, [nl, "batch", kv, "capacity", hd])
     past_v = b.input("past_value", FLOAT, [nl, "batch", kv, "capacity", hd])
 
+    x = b.op("Add", embeds, b.op("Unsqueeze", prev_frame, b.ints(1)))  # [B,S,H]; + 0.0 is exact for the prompt
     seq = b.op("Gather", b.op("Shape", x), b.ints(1))
     past_len = b.op("Sub", b.op("Gather", b.op("Shape", mask), b.ints(1)), seq)
     cos, sin = rope_for_positions(b, pos, lm)
@@ -46,8 +87,23 @@ def build_talker(w: Weights, cfg: TalkerConfig, out_path: Path) -> None:
     last = b.op("Squeeze", b.op("Gather", x, b.op("Sub", seq, b.ints(1)), axis=1), b.ints(1))  # [B,H]
     hidden = b.rms_norm(last, w("talker.model.norm.weight"), lm.rms_norm_eps, "talker.model.norm")
     logits = b.linear(hidden, w("talker.codec_head.weight"), name="talker.codec_head")
+
+    def column(t: str, lo: int, hi: int) -> str:
+        return b.op("Slice", t, b.ints(lo), b.ints(hi), b.ints(1))
+
+    with b.scope("frame"):
+        processed = process_code0_logits(
+            b, logits, generated, step, penalty, eos=cfg.codec_ids["eos"], min_frames=MIN_FRAMES, suppress=suppressed_ids(cfg)
+        )
+        want0 = b.op("Squeeze", column(forced, 0, 1), b.ints(1))
+        code0 = b.op("Where", b.op("GreaterOrEqual", want0, b.const(np.int64(0))), want0, choose(b, processed, column(uniforms, 0, 1), talker_sampling))
+        rest, frame_embed, cp_logits = code_predictor(b, w, cfg, hidden, code0, column(uniforms, 1, groups), column(forced, 1, groups), cp_sampling)
+        picked = b.op("Equal", b.op("Unsqueeze", code0, b.ints(1)), b.const(np.arange(lm.vocab_size, dtype=np.int64)))  # [B,V]
+    b.output(b.op("Concat", b.op("Unsqueeze", code0, b.ints(1)), rest, axis=1), "codes", INT64, ["batch", groups])
+    b.output(frame_embed, "frame_embed_out", FLOAT, ["batch", lm.hidden_size])
+    b.output(b.op("Or", generated, picked), "generated_out", BOOL, ["batch", lm.vocab_size])
     b.output(logits, "logits", FLOAT, ["batch", lm.vocab_size])
-    b.output(hidden, "hidden", FLOAT, ["batch", lm.hidden_size])
+    b.output(cp_logits, "cp_logits", FLOAT, ["batch", groups - 1, cfg.code_predictor.vocab_size])
     b.output(b.op("Concat", *new_k, axis=0), "new_key", FLOAT, [nl, "batch", kv, "seq", hd])
     b.output(b.op("Concat", *new_v, axis=0), "new_value", FLOAT, [nl, "batch", kv, "seq", hd])
-    b.save(out_path, "Qwen3-TTS talker (prefill + decode, explicit KV)")
+    b.save(out_path, "Qwen3-TTS talker step: talker forward + code 0 sampling + code predictor (one call per frame)")
