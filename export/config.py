@@ -50,6 +50,7 @@ class DecoderLMConfig:
     rms_norm_eps: float
     rope_theta: float
     vocab_size: int
+    max_positions: int = 32768  # max_position_embeddings: RoPE table length of the talker's KV buffer
 
     @classmethod
     def parse(cls, d: dict[str, Any], where: str) -> DecoderLMConfig:
@@ -65,6 +66,7 @@ class DecoderLMConfig:
             rms_norm_eps=float(_get(d, "rms_norm_eps", where)),
             rope_theta=float(_get(d, "rope_theta", where)),
             vocab_size=int(_get(d, "vocab_size", where)),
+            max_positions=int(d.get("max_position_embeddings", 32768)),
         )
         if c.num_heads % c.num_kv_heads:
             raise UnsupportedModelError(f"{where}: heads {c.num_heads} not a multiple of kv heads {c.num_kv_heads}")

@@ -28,6 +28,7 @@ _NP_TO_ONNX = {
 }
 FLOAT = TensorProto.FLOAT
 INT64 = TensorProto.INT64
+INT32 = TensorProto.INT32
 BOOL = TensorProto.BOOL
 
 Dim = int | str | None
@@ -52,6 +53,7 @@ class GraphBuilder:
         self._consts: dict[tuple, str] = {}
         self._weights: dict[str, str] = {}
         self._scope: list[str] = []
+        self._output_values: list[tuple[str, str]] = []  # (value, output name)
         self.data_path = Path(data_path)
         self._data = open(self.data_path, "wb")  # noqa: SIM115 - closed in save()
         self._offset = 0
@@ -70,9 +72,27 @@ class GraphBuilder:
         return name
 
     def output(self, value: str, name: str, elem_type: int, shape: Sequence[Dim]) -> str:
-        self.nodes.append(helper.make_node("Identity", [value], [name], name=f"out/{name}"))
+        """Declare ``value`` as graph output ``name`` (wired up in ``save``)."""
+        self._output_values.append((value, name))
         self.outputs.append(helper.make_tensor_value_info(name, elem_type, list(shape)))
         return name
+
+    def _wire_outputs(self) -> None:
+        """Each output is written by its producing node directly when no other node or output reads
+        the value (an in-place KV buffer must not pass through a copy), else through an Identity."""
+        readers: dict[str, int] = {}
+        for n in self.nodes:
+            for i in n.input:
+                readers[i] = readers.get(i, 0) + 1
+        for value, _ in self._output_values:
+            readers[value] = readers.get(value, 0) + 1
+        producers = {o: n for n in self.nodes for o in n.output}
+        for value, name in self._output_values:
+            producer = producers.get(value)
+            if producer is not None and readers[value] == 1:
+                producer.output[list(producer.output).index(value)] = name
+            else:
+                self.nodes.append(helper.make_node("Identity", [value], [name], name=f"out/{name}"))
 
     # ------------------------------------------------------------------ constants / weights
     def _add_initializer(self, name: str, arr: np.ndarray) -> str:
@@ -199,6 +219,7 @@ class GraphBuilder:
     # ------------------------------------------------------------------ save
     def save(self, path: str | Path, doc: str = "") -> None:
         self._data.close()
+        self._wire_outputs()
         graph = helper.make_graph(self.nodes, self.name, self.inputs, self.outputs, self.initializers)
         model = helper.make_model(
             graph,

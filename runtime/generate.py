@@ -2,8 +2,10 @@
 code 0 and runs the code predictor (spec §3.6-3.7, §4, §5; graph in export/graphs/talker.py); the
 prefill call returns frame 0. The host supplies uniforms and text vectors and keeps the KV.
 
-KV caches live in one preallocated buffer per request ([L, 1, kv, capacity, hd]); each call reads
-``[:P]`` and returns the new positions, which are written in place.
+The KV cache is one buffer per layer and request ([1, kv, capacity, hd], capacity = prompt +
+max_frames), bound through IOBinding as both past and present: GroupQueryAttention writes the new
+positions in place. Frame k's embedding and the repetition mask pass from one call to the next in
+bound buffers, so only the 16 codes come back to the host per frame.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import threading
 from collections.abc import Callable, Iterator
 
 import numpy as np
+import onnxruntime as ort
 
 from runtime.engine import Engine
+from runtime.errors import InputError
 from runtime.sampling import SamplingParams
 
 
@@ -77,45 +81,65 @@ class Generation:
         talker = engine.sessions["talker"]
         cfg = engine.config.talker
         eos, vocab, groups = cfg.codec_ids["eos"], cfg.lm.vocab_size, cfg.num_code_groups
-
-        n_layers, n_kv, hd = engine.kv_shape
         length, hidden_size = self.prompt.shape
-        past_k = np.zeros((n_layers, 1, n_kv, length + self.max_frames, hd), np.float32)
-        past_v = np.zeros_like(past_k)
-        carried = {"frame_embed": np.zeros((1, hidden_size), np.float32), "generated": np.zeros((1, vocab), bool)}
-        constant = self._feeds()
+        capacity = length + self.max_frames
+        if capacity > cfg.lm.max_positions:
+            raise InputError(f"prompt ({length}) + max_frames ({self.max_frames}) exceeds the talker's {cfg.lm.max_positions} positions")
+
+        io = talker.io_binding()
+        bound: dict[str, np.ndarray] = {}  # what is bound must outlive its binding: keep references
+        buffers: list[ort.OrtValue] = []
+
+        def bind(name: str, value: np.ndarray) -> None:
+            bound[name] = np.ascontiguousarray(value)
+            io.bind_cpu_input(name, bound[name])
+
+        def buffer(shape: list[int], dtype: type) -> ort.OrtValue:
+            buffers.append(ort.OrtValue.ortvalue_from_numpy(np.zeros(shape, dtype)))
+            return buffers[-1]
+
+        # Fixed buffers, reused by every call (so their values are copied out before the next one):
+        # the KV cache per layer, bound as past and present (written in place); frame k's embedding
+        # and the repetition mask in two copies each, output of one call and input of the next.
+        n_layers, n_kv, hd = engine.kv_shape
+        for i in range(n_layers):
+            for kind in ("key", "value"):
+                kv = buffer([1, n_kv, capacity, hd], np.float32)
+                io.bind_ortvalue_input(f"past_{kind}_{i}", kv)
+                io.bind_ortvalue_output(f"present_{kind}_{i}", kv)
+        carried = {"frame_embed": [buffer([1, hidden_size], np.float32) for _ in range(2)], "generated": [buffer([1, vocab], bool) for _ in range(2)]}
+        outputs = {name: buffer(shape, dtype) for name, shape, dtype in (
+            ("codes", [1, groups], np.int64), ("logits", [1, vocab], np.float32), ("cp_logits", [1, groups - 1, cfg.code_predictor.vocab_size], np.float32),
+        )}
+        for name, value in outputs.items():
+            io.bind_ortvalue_output(name, value)
+        for name, value in self._feeds().items():
+            bind(name, value)
         unforced = np.full((1, groups), -1, np.int64)
         for k in range(self.max_frames):
             if self.cancel is not None and self.cancel.is_set():
                 self.finish_reason = "cancelled"
                 return
+            for name, pair in carried.items():
+                io.bind_ortvalue_input(name, pair[k % 2])
+                io.bind_ortvalue_output(name + "_out", pair[1 - k % 2])
             x, pos = (self.prompt, 0) if k == 0 else (self.text_at(k - 1)[None], length + k - 1)
-            s = x.shape[0]
-            codes, frame_embed, generated, logits, cp_logits, nk, nv = talker.run(
-                None,
-                {
-                    "inputs_embeds": x[None].astype(np.float32, copy=False),
-                    **carried,
-                    "step": np.array([k], np.int64),
-                    "uniforms": self.rng.random(groups, dtype=np.float32)[None],
-                    "forced_codes": forced_codes[k : k + 1] if forced_codes is not None else unforced,
-                    **constant,
-                    "attention_mask": np.ones((1, pos + s), np.int64),
-                    "position_ids": np.arange(pos, pos + s, dtype=np.int64)[None],
-                    "past_key": past_k,
-                    "past_value": past_v,
-                },
-            )
-            past_k[:, :, :, pos : pos + s] = nk
-            past_v[:, :, :, pos : pos + s] = nv
-            carried.update(frame_embed=frame_embed, generated=generated)
+            total = pos + x.shape[0]
+            bind("inputs_embeds", x[None].astype(np.float32, copy=False))
+            bind("step", np.array([k], np.int64))
+            bind("uniforms", self.rng.random(groups, dtype=np.float32)[None])
+            bind("forced_codes", forced_codes[k : k + 1] if forced_codes is not None else unforced)
+            bind("seqlens_k", np.array([total - 1], np.int32))
+            bind("total_sequence_length", np.array(total, np.int32))
+            talker.run_with_iobinding(io)
+            values = {name: value.numpy() for name, value in outputs.items() if name == "codes" or self.capture}
             if self.capture:
-                self.talker_logits.append(logits[0])
-            frame = codes[0]
+                self.talker_logits.append(values["logits"][0].copy())
+            frame = values["codes"][0].copy()
             if frame[0] == eos:
                 self.finish_reason = "eos"
                 return
             if self.capture:
-                self.cp_logits.append(cp_logits[0])
+                self.cp_logits.append(values["cp_logits"][0].copy())
             self.frames.append(frame)
             yield frame

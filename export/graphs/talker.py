@@ -15,17 +15,17 @@ Inputs
   uniforms       f32 [B, 16]            U[0,1) per codebook
   forced_codes   i64 [B, 16]            >= 0: use this code (teacher forcing); -1: sample
   repetition_penalty f32 [1]; do_sample/temperature/top_k/top_p and sub_* (code predictor) [1]
-  attention_mask i64 [B, P + S]         1 = real position
-  position_ids   i64 [B, S]             RoPE positions
-  past_key/value f32 [L, B, kv, C, hd]  preallocated KV buffers (capacity C >= P); only [:P] is read
+  seqlens_k      i32 [B]                P + S - 1 (P: positions already in the KV buffers)
+  total_sequence_length i32 []          P + S
+  past_key_i/past_value_i f32 [B, kv, C, hd]  layer i's KV buffer (capacity C >= P + S), also bound
+                                        as present_key_i/present_value_i: written in place
 Outputs
   codes          i64 [B, 16]            frame k
   frame_embed_out f32 [B, H]            frame k's summed embedding: C(code0) + sum_g Q_{g-1}(code_g)
   generated_out  bool [B, V]            ``generated`` plus code 0 of frame k
   logits         f32 [B, V]             raw codec-head logits that code 0 was drawn from
   cp_logits      f32 [B, 15, 2048]      raw code-predictor logits of frame k
-  new_key/value  f32 [L, B, kv, S, hd]  keys/values of the S new positions; the runtime writes them
-                                        into the buffers at [P:P+S]
+  present_key_i/present_value_i         the same buffers with positions P..P+S-1 filled (rotated keys)
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ import numpy as np
 
 from export.config import TalkerConfig
 from export.graphs.code_predictor import code_predictor
-from export.graphs.decoder_lm import AttnInputs, Weights, causal_bias, decoder_layer, rope_for_positions
+from export.graphs.decoder_lm import KVBuffer, Weights, decoder_layer, rope_tables
 from export.graphs.sampling import SamplingInputs, choose, process_code0_logits
-from export.onnx_graph import BOOL, FLOAT, INT64, GraphBuilder
+from export.onnx_graph import BOOL, FLOAT, INT32, INT64, GraphBuilder
 
 MIN_FRAMES = 2  # EOS is blocked for the first two code-0 samples
 
@@ -66,24 +66,18 @@ def build_talker(w: Weights, cfg: TalkerConfig, out_path: Path) -> None:
     penalty = b.input("repetition_penalty", FLOAT, [1])
     talker_sampling = SamplingInputs.declare(b)
     cp_sampling = SamplingInputs.declare(b, "sub_")
-    mask = b.input("attention_mask", INT64, ["batch", "total"])
-    pos = b.input("position_ids", INT64, ["batch", "seq"])
-    past_k = b.input("past_key", FLOAT, [nl, "batch", kv, "capacity", hd])
-    past_v = b.input("past_value", FLOAT, [nl, "batch", kv, "capacity", hd])
+    cos, sin = rope_tables(b, lm)
+    ctx = KVBuffer(b.input("seqlens_k", INT32, ["batch"]), b.input("total_sequence_length", INT32, []), cos, sin)
+    kv_shape = ["batch", kv, "capacity", hd]
+    past = [(b.input(f"past_key_{i}", FLOAT, kv_shape), b.input(f"past_value_{i}", FLOAT, kv_shape)) for i in range(nl)]
 
     x = b.op("Add", embeds, b.op("Unsqueeze", prev_frame, b.ints(1)))  # [B,S,H]; + 0.0 is exact for the prompt
-    seq = b.op("Gather", b.op("Shape", x), b.ints(1))
-    past_len = b.op("Sub", b.op("Gather", b.op("Shape", mask), b.ints(1)), seq)
-    cos, sin = rope_for_positions(b, pos, lm)
-    ctx = AttnInputs(cos, sin, causal_bias(b, mask, seq))
-    new_k, new_v = [], []
-    for i in range(nl):
+    present = []
+    for i, (pk, pv) in enumerate(past):
         with b.scope(f"layer{i}"):
-            pk = b.op("Squeeze", b.op("Slice", past_k, b.ints(i, 0), b.op("Concat", b.ints(i + 1), past_len, axis=0), b.ints(0, 3)), b.ints(0))
-            pv = b.op("Squeeze", b.op("Slice", past_v, b.ints(i, 0), b.op("Concat", b.ints(i + 1), past_len, axis=0), b.ints(0, 3)), b.ints(0))
             x, k, v = decoder_layer(b, x, w, f"talker.model.layers.{i}", lm, ctx, pk, pv)
-            new_k.append(b.op("Unsqueeze", k, b.ints(0)))
-            new_v.append(b.op("Unsqueeze", v, b.ints(0)))
+            present.append((k, v))
+    seq = b.op("Gather", b.op("Shape", x), b.ints(1))
     last = b.op("Squeeze", b.op("Gather", x, b.op("Sub", seq, b.ints(1)), axis=1), b.ints(1))  # [B,H]
     hidden = b.rms_norm(last, w("talker.model.norm.weight"), lm.rms_norm_eps, "talker.model.norm")
     logits = b.linear(hidden, w("talker.codec_head.weight"), name="talker.codec_head")
@@ -104,6 +98,7 @@ def build_talker(w: Weights, cfg: TalkerConfig, out_path: Path) -> None:
     b.output(b.op("Or", generated, picked), "generated_out", BOOL, ["batch", lm.vocab_size])
     b.output(logits, "logits", FLOAT, ["batch", lm.vocab_size])
     b.output(cp_logits, "cp_logits", FLOAT, ["batch", groups - 1, cfg.code_predictor.vocab_size])
-    b.output(b.op("Concat", *new_k, axis=0), "new_key", FLOAT, [nl, "batch", kv, "seq", hd])
-    b.output(b.op("Concat", *new_v, axis=0), "new_value", FLOAT, [nl, "batch", kv, "seq", hd])
+    for i, (k, v) in enumerate(present):
+        b.output(k, f"present_key_{i}", FLOAT, kv_shape)
+        b.output(v, f"present_value_{i}", FLOAT, kv_shape)
     b.save(out_path, "Qwen3-TTS talker step: talker forward + code 0 sampling + code predictor (one call per frame)")
