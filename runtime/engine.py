@@ -108,6 +108,7 @@ class Engine:
         self.generation_config: dict[str, Any] = json.loads((self.dir / "generation_config.json").read_text(encoding="utf-8"))
         self.tokenizer = TextTokenizer.from_dir(self.dir, regex=tokenizer_regex)
         self.providers = resolve_providers(provider, device_id, gpu_mem_limit_mb=gpu_mem_limit_mb, cache_dir=self.dir / "trt_cache")
+        self.device = ("cpu", 0) if self.providers == ["CPUExecutionProvider"] else ("cuda", device_id)  # where step buffers live
         if provider != "cpu":
             preload_gpu_libraries()
         opts = ort.SessionOptions()

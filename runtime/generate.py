@@ -87,20 +87,21 @@ class Generation:
             raise InputError(f"prompt ({length}) + max_frames ({self.max_frames}) exceeds the talker's {cfg.lm.max_positions} positions")
 
         io = talker.io_binding()
-        bound: dict[str, np.ndarray] = {}  # what is bound must outlive its binding: keep references
-        buffers: list[ort.OrtValue] = []
+        buffers: list[ort.OrtValue] = []  # every bound buffer must outlive the binding
 
-        def bind(name: str, value: np.ndarray) -> None:
-            bound[name] = np.ascontiguousarray(value)
-            io.bind_cpu_input(name, bound[name])
-
-        def buffer(shape: list[int], dtype: type) -> ort.OrtValue:
-            buffers.append(ort.OrtValue.ortvalue_from_numpy(np.zeros(shape, dtype)))
+        def buffer(shape: list[int], dtype: type, value: np.ndarray | None = None, *, device: tuple[str, int] = engine.device) -> ort.OrtValue:
+            host = np.zeros(shape, dtype) if value is None else np.array(value, dtype)  # a copy: the buffer owns it
+            if device[0] == "cpu":  # numpy-backed: the OrtValue uses (and keeps) this array's memory
+                buffers.append(ort.OrtValue.ortvalue_from_numpy(host))
+            else:
+                buffers.append(ort.OrtValue.ortvalue_from_shape_and_type(shape, dtype, *device))
+                buffers[-1].update_inplace(host)
             return buffers[-1]
 
-        # Fixed buffers, reused by every call (so their values are copied out before the next one):
-        # the KV cache per layer, bound as past and present (written in place); frame k's embedding
-        # and the repetition mask in two copies each, output of one call and input of the next.
+        # Fixed buffers on the engine's device, updated in place (so every decode call sees the same
+        # addresses, as CUDA-graph replay needs): the KV cache per layer, bound as past and present;
+        # frame k's embedding and the repetition mask in two copies each, output of one call and
+        # input of the next; the per-step inputs; the outputs, copied out after each call.
         n_layers, n_kv, hd = engine.kv_shape
         for i in range(n_layers):
             for kind in ("key", "value"):
@@ -114,7 +115,16 @@ class Generation:
         for name, value in outputs.items():
             io.bind_ortvalue_output(name, value)
         for name, value in self._feeds().items():
-            bind(name, value)
+            io.bind_ortvalue_input(name, buffer(list(value.shape), value.dtype.type, value))
+        step_inputs = {name: buffer(shape, dtype, device=device) for name, shape, dtype, device in (
+            ("step", [1], np.int64, engine.device), ("uniforms", [1, groups], np.float32, engine.device),
+            ("forced_codes", [1, groups], np.int64, engine.device), ("seqlens_k", [1], np.int32, engine.device),
+            ("total_sequence_length", [], np.int32, ("cpu", 0)),  # GroupQueryAttention reads it on the host
+        )}
+        for name, value in step_inputs.items():
+            io.bind_ortvalue_input(name, value)
+        text = buffer([1, 1, hidden_size], np.float32)  # decode calls: the text vector of step k - 1
+        io.bind_ortvalue_input("inputs_embeds", buffer([1, length, hidden_size], np.float32, self.prompt[None]))
         unforced = np.full((1, groups), -1, np.int64)
         for k in range(self.max_frames):
             if self.cancel is not None and self.cancel.is_set():
@@ -123,14 +133,19 @@ class Generation:
             for name, pair in carried.items():
                 io.bind_ortvalue_input(name, pair[k % 2])
                 io.bind_ortvalue_output(name + "_out", pair[1 - k % 2])
-            x, pos = (self.prompt, 0) if k == 0 else (self.text_at(k - 1)[None], length + k - 1)
-            total = pos + x.shape[0]
-            bind("inputs_embeds", x[None].astype(np.float32, copy=False))
-            bind("step", np.array([k], np.int64))
-            bind("uniforms", self.rng.random(groups, dtype=np.float32)[None])
-            bind("forced_codes", forced_codes[k : k + 1] if forced_codes is not None else unforced)
-            bind("seqlens_k", np.array([total - 1], np.int32))
-            bind("total_sequence_length", np.array(total, np.int32))
+            total = length if k == 0 else length + k
+            if k == 1:
+                io.bind_ortvalue_input("inputs_embeds", text)
+            if k >= 1:
+                text.update_inplace(np.ascontiguousarray(self.text_at(k - 1)[None, None], np.float32))
+            for name, value in (
+                ("step", np.array([k], np.int64)),
+                ("uniforms", self.rng.random(groups, dtype=np.float32)[None]),
+                ("forced_codes", forced_codes[k : k + 1] if forced_codes is not None else unforced),
+                ("seqlens_k", np.array([total - 1], np.int32)),
+                ("total_sequence_length", np.array(total, np.int32)),
+            ):
+                step_inputs[name].update_inplace(np.ascontiguousarray(value))
             talker.run_with_iobinding(io)
             values = {name: value.numpy() for name, value in outputs.items() if name == "codes" or self.capture}
             if self.capture:
