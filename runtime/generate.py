@@ -5,7 +5,7 @@ prefill call returns frame 0. The host supplies uniforms and text vectors and ke
 The KV cache is one buffer per layer and request ([1, kv, capacity, hd], capacity = prompt +
 max_frames), bound through IOBinding as both past and present: GroupQueryAttention writes the new
 positions in place. Frame k's embedding and the repetition mask pass from one call to the next in
-bound buffers, so only the 16 codes come back to the host per frame.
+bound buffers, so only the 16 codes come back to the host per frame (:class:`TalkerStep`).
 """
 
 from __future__ import annotations
@@ -77,84 +77,109 @@ class Generation:
         }
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        engine, forced_codes = self.engine, self.forced_codes
-        talker = engine.sessions["talker"]
-        cfg = engine.config.talker
-        eos, vocab, groups = cfg.codec_ids["eos"], cfg.lm.vocab_size, cfg.num_code_groups
-        length, hidden_size = self.prompt.shape
-        capacity = length + self.max_frames
-        if capacity > cfg.lm.max_positions:
+        cfg = self.engine.config.talker
+        eos, groups = cfg.codec_ids["eos"], cfg.num_code_groups
+        length = self.prompt.shape[0]
+        if length + self.max_frames > cfg.lm.max_positions:
             raise InputError(f"prompt ({length}) + max_frames ({self.max_frames}) exceeds the talker's {cfg.lm.max_positions} positions")
-
-        io = talker.io_binding()
-        buffers: list[ort.OrtValue] = []  # every bound buffer must outlive the binding
-
-        def buffer(shape: list[int], dtype: type, value: np.ndarray | None = None, *, device: tuple[str, int] = engine.device) -> ort.OrtValue:
-            host = np.zeros(shape, dtype) if value is None else np.array(value, dtype)  # a copy: the buffer owns it
-            if device[0] == "cpu":  # numpy-backed: the OrtValue uses (and keeps) this array's memory
-                buffers.append(ort.OrtValue.ortvalue_from_numpy(host))
-            else:
-                buffers.append(ort.OrtValue.ortvalue_from_shape_and_type(shape, dtype, *device))
-                buffers[-1].update_inplace(host)
-            return buffers[-1]
-
-        # Fixed buffers on the engine's device, updated in place (so every decode call sees the same
-        # addresses, as CUDA-graph replay needs): the KV cache per layer, bound as past and present;
-        # frame k's embedding and the repetition mask in two copies each, output of one call and
-        # input of the next; the per-step inputs; the outputs, copied out after each call.
-        n_layers, n_kv, hd = engine.kv_shape
-        for i in range(n_layers):
-            for kind in ("key", "value"):
-                kv = buffer([1, n_kv, capacity, hd], np.float32)
-                io.bind_ortvalue_input(f"past_{kind}_{i}", kv)
-                io.bind_ortvalue_output(f"present_{kind}_{i}", kv)
-        carried = {"frame_embed": [buffer([1, hidden_size], np.float32) for _ in range(2)], "generated": [buffer([1, vocab], bool) for _ in range(2)]}
-        outputs = {name: buffer(shape, dtype) for name, shape, dtype in (
-            ("codes", [1, groups], np.int64), ("logits", [1, vocab], np.float32), ("cp_logits", [1, groups - 1, cfg.code_predictor.vocab_size], np.float32),
-        )}
-        for name, value in outputs.items():
-            io.bind_ortvalue_output(name, value)
-        for name, value in self._feeds().items():
-            io.bind_ortvalue_input(name, buffer(list(value.shape), value.dtype.type, value))
-        step_inputs = {name: buffer(shape, dtype, device=device) for name, shape, dtype, device in (
-            ("step", [1], np.int64, engine.device), ("uniforms", [1, groups], np.float32, engine.device),
-            ("forced_codes", [1, groups], np.int64, engine.device), ("seqlens_k", [1], np.int32, engine.device),
-            ("total_sequence_length", [], np.int32, ("cpu", 0)),  # GroupQueryAttention reads it on the host
-        )}
-        for name, value in step_inputs.items():
-            io.bind_ortvalue_input(name, value)
-        text = buffer([1, 1, hidden_size], np.float32)  # decode calls: the text vector of step k - 1
-        io.bind_ortvalue_input("inputs_embeds", buffer([1, length, hidden_size], np.float32, self.prompt[None]))
+        step = TalkerStep(self.engine, self.prompt, length + self.max_frames, self._feeds())
         unforced = np.full((1, groups), -1, np.int64)
         for k in range(self.max_frames):
             if self.cancel is not None and self.cancel.is_set():
                 self.finish_reason = "cancelled"
                 return
-            for name, pair in carried.items():
-                io.bind_ortvalue_input(name, pair[k % 2])
-                io.bind_ortvalue_output(name + "_out", pair[1 - k % 2])
-            total = length if k == 0 else length + k
-            if k == 1:
-                io.bind_ortvalue_input("inputs_embeds", text)
-            if k >= 1:
-                text.update_inplace(np.ascontiguousarray(self.text_at(k - 1)[None, None], np.float32))
-            for name, value in (
-                ("step", np.array([k], np.int64)),
-                ("uniforms", self.rng.random(groups, dtype=np.float32)[None]),
-                ("forced_codes", forced_codes[k : k + 1] if forced_codes is not None else unforced),
-                ("seqlens_k", np.array([total - 1], np.int32)),
-                ("total_sequence_length", np.array(total, np.int32)),
-            ):
-                step_inputs[name].update_inplace(np.ascontiguousarray(value))
-            talker.run_with_iobinding(io)
-            values = {name: value.numpy() for name, value in outputs.items() if name == "codes" or self.capture}
+            codes, logits, cp_logits = step.run(
+                k,
+                None if k == 0 else self.text_at(k - 1),
+                self.rng.random(groups, dtype=np.float32)[None],
+                self.forced_codes[k : k + 1] if self.forced_codes is not None else unforced,
+                copy_logits=self.capture,
+            )
             if self.capture:
-                self.talker_logits.append(values["logits"][0].copy())
-            frame = values["codes"][0].copy()
-            if frame[0] == eos:
+                self.talker_logits.append(logits)
+            if codes[0] == eos:
                 self.finish_reason = "eos"
                 return
             if self.capture:
-                self.cp_logits.append(values["cp_logits"][0].copy())
-            self.frames.append(frame)
-            yield frame
+                self.cp_logits.append(cp_logits)
+            self.frames.append(codes)
+            yield codes
+
+
+class TalkerStep:
+    """The talker step graph of one request behind an IOBinding over fixed buffers on the engine's
+    device, updated in place, so every decode call binds the same addresses (as CUDA-graph replay
+    needs): the KV cache per layer ([1, kv, capacity, hd], bound as past and present); frame k's
+    embedding and the repetition mask in two copies each (output of one call, input of the next);
+    the per-step inputs; the outputs, copied to the host after each call. Call k = 0 is the prefill
+    on ``prompt`` f32 [L, H]."""
+
+    def __init__(self, engine: Engine, prompt: np.ndarray, capacity: int, feeds: dict[str, np.ndarray]):
+        cfg = engine.config.talker
+        self.session, self.device, self.length = engine.sessions["talker"], engine.device, prompt.shape[0]
+        vocab, groups, hidden = cfg.lm.vocab_size, cfg.num_code_groups, prompt.shape[1]
+        self.io = io = self.session.io_binding()
+        self._keep: list[ort.OrtValue] = []  # a bound buffer must outlive the binding
+        n_layers, n_kv, hd = engine.kv_shape
+        for i in range(n_layers):
+            for kind in ("key", "value"):
+                kv = self._buffer([1, n_kv, capacity, hd], np.float32)
+                io.bind_ortvalue_input(f"past_{kind}_{i}", kv)
+                io.bind_ortvalue_output(f"present_{kind}_{i}", kv)
+        self.carried = {"frame_embed": [self._buffer([1, hidden], np.float32) for _ in range(2)], "generated": [self._buffer([1, vocab], bool) for _ in range(2)]}
+        self.outputs = {name: self._buffer(shape, dtype) for name, shape, dtype in (
+            ("codes", [1, groups], np.int64), ("logits", [1, vocab], np.float32), ("cp_logits", [1, groups - 1, cfg.code_predictor.vocab_size], np.float32),
+        )}
+        for name, value in self.outputs.items():
+            io.bind_ortvalue_output(name, value)
+        for name, value in feeds.items():
+            io.bind_ortvalue_input(name, self._buffer(list(value.shape), value.dtype.type, value))
+        self.inputs = {name: self._buffer(shape, dtype, device=device) for name, shape, dtype, device in (
+            ("step", [1], np.int64, self.device), ("uniforms", [1, groups], np.float32, self.device),
+            ("forced_codes", [1, groups], np.int64, self.device), ("seqlens_k", [1], np.int32, self.device),
+            ("total_sequence_length", [], np.int32, ("cpu", 0)),  # GroupQueryAttention reads it on the host
+        )}
+        for name, value in self.inputs.items():
+            io.bind_ortvalue_input(name, value)
+        self.text = self._buffer([1, 1, hidden], np.float32)  # decode calls: the text vector of step k - 1
+        io.bind_ortvalue_input("inputs_embeds", self._buffer([1, self.length, hidden], np.float32, prompt[None]))
+
+    def _buffer(self, shape: list[int], dtype: type, value: np.ndarray | None = None, *, device: tuple[str, int] | None = None) -> ort.OrtValue:
+        device = device or self.device
+        host = np.zeros(shape, dtype) if value is None else np.array(value, dtype)  # a copy: the buffer owns it
+        if device[0] == "cpu":  # numpy-backed: the OrtValue uses (and keeps) this array's memory
+            buf = ort.OrtValue.ortvalue_from_numpy(host)
+        else:
+            buf = ort.OrtValue.ortvalue_from_shape_and_type(shape, dtype, *device)
+            buf.update_inplace(host)
+        self._keep.append(buf)
+        return buf
+
+    def run(
+        self, k: int, text: np.ndarray | None, uniforms: np.ndarray, forced: np.ndarray, *, copy_logits: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Call k: ``text`` f32 [H] (step k - 1's text vector; None for the prefill), ``uniforms`` f32
+        [1, 16], ``forced`` i64 [1, 16] -> (codes i64 [16], raw talker logits [V] and code-predictor
+        logits [15, 2048] when ``copy_logits``)."""
+        io = self.io
+        for name, pair in self.carried.items():
+            io.bind_ortvalue_input(name, pair[k % 2])
+            io.bind_ortvalue_output(name + "_out", pair[1 - k % 2])
+        if text is not None:
+            if k == 1:
+                io.bind_ortvalue_input("inputs_embeds", self.text)
+            self.text.update_inplace(np.ascontiguousarray(text[None, None], np.float32))
+        total = self.length + k
+        for name, value in (
+            ("step", np.array([k], np.int64)),
+            ("uniforms", uniforms),
+            ("forced_codes", forced),
+            ("seqlens_k", np.array([total - 1], np.int32)),
+            ("total_sequence_length", np.array(total, np.int32)),
+        ):
+            self.inputs[name].update_inplace(np.ascontiguousarray(value))
+        self.session.run_with_iobinding(io)
+        codes = self.outputs["codes"].numpy()[0].copy()
+        if not copy_logits:
+            return codes, None, None
+        return codes, self.outputs["logits"].numpy()[0].copy(), self.outputs["cp_logits"].numpy()[0].copy()
