@@ -418,7 +418,7 @@ def codec_decode(
     """Decode a code file through the streaming codec decoder (how the codec is checked from outside)."""
     import numpy as np
 
-    from runtime.codec import CodecStream
+    from runtime.codec import CodecStream, random_chunk_sizes
     from runtime.stream import Chunker
 
     if sum(x is not None for x in (chunk_frames, chunk_ms, random_chunks)) > 1:
@@ -433,12 +433,12 @@ def codec_decode(
         _fail(f"{codes}: codes must be in [0, 2048)")
     synthesizer, _ = _synthesizer(engines, None, threads)
     stream = CodecStream(synthesizer.engine.sessions["codec_decoder"], reference_chunking=reference_chunking)
-    rng = np.random.default_rng(random_chunks)
-    pieces, at = [], 0
-    while at < len(frames):
-        n = chunk_frames or (int(rng.integers(1, 26)) if random_chunks is not None else 1 if chunk_ms else len(frames))
-        pieces.append(stream.push(frames[at : at + n]))
-        at += n
+    if random_chunks is not None:
+        sizes = random_chunk_sizes(np.random.default_rng(random_chunks), len(frames))
+    else:
+        step = chunk_frames or (1 if chunk_ms else max(len(frames), 1))
+        sizes = [min(step, len(frames) - at) for at in range(0, len(frames), step)]
+    pieces = stream.push_chunks(frames, sizes)
     if chunk_ms is not None:
         chunker = Chunker(round(chunk_ms * synthesizer.sample_rate / 1000))
         pieces = [c for p in pieces for c in chunker.push(p)] + chunker.flush()

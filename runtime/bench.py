@@ -81,7 +81,7 @@ def measure_codec_parity(synth: Any, lengths: tuple[int, ...] = (1, 7, 73, 150, 
     """Streaming codec decode vs one full decode of the same random codes: per length, the largest
     |difference| over per-frame pushes, random 1..25-frame pushes and per-frame pushes re-cut into
     20/40/60/100 ms chunks (the concatenation is compared; in float32 and in 16-bit PCM steps)."""
-    from runtime.codec import CodecStream, decode
+    from runtime.codec import CodecStream, decode, random_chunk_sizes
     from runtime.stream import Chunker
 
     session = synth.engine.sessions["codec_decoder"]
@@ -90,18 +90,9 @@ def measure_codec_parity(synth: Any, lengths: tuple[int, ...] = (1, 7, 73, 150, 
     for n in lengths:
         codes = rng.integers(0, 2048, size=(n, 16), dtype=np.int64)
         full = decode(session, codes)
-        sizes = {"per_frame": [1] * n, "random_1_25": []}
-        while sum(sizes["random_1_25"]) < n:
-            sizes["random_1_25"].append(int(rng.integers(1, 26)))
-        errors = {}
-        per_frame = None
-        for name, chunks in sizes.items():
-            stream, pieces, at = CodecStream(session), [], 0
-            for k in chunks:
-                pieces.append(stream.push(codes[at : at + k]))
-                at += k
-            errors[name] = float(np.abs(np.concatenate(pieces) - full).max())
-            per_frame = pieces if name == "per_frame" else per_frame
+        per_frame = CodecStream(session).push_chunks(codes, [1] * n)
+        random = CodecStream(session).push_chunks(codes, random_chunk_sizes(rng, n))
+        errors = {name: float(np.abs(np.concatenate(pieces) - full).max()) for name, pieces in (("per_frame", per_frame), ("random_1_25", random))}
         for ms in (20, 40, 60, 100):
             chunker = Chunker(ms * synth.sample_rate // 1000)
             out = [c for p in per_frame for c in chunker.push(p)] + chunker.flush()

@@ -102,6 +102,14 @@ class CodecStream:
         self._recent = codes[max(0, len(codes) - self.context) :].copy()
         return True
 
+    def push_chunks(self, codes: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+        """``push`` consecutive pieces of ``codes`` of the given frame counts; the decoded pieces."""
+        out, at = [], 0
+        for n in sizes:
+            out.append(self.push(codes[at : at + n]))
+            at += n
+        return out
+
     def _run(self, codes: np.ndarray) -> np.ndarray:
         st = self.state
         pcm, st.conv, st.key, st.value = self.session.run(
@@ -137,6 +145,16 @@ class CodecStream:
             self.frames += len(head)
             self._recent = np.concatenate([self._recent, head])[len(self._recent) + len(head) - self.context :]
         return np.concatenate(parts)
+
+
+def random_chunk_sizes(rng: np.random.Generator, frames: int, lo: int = 1, hi: int = 25) -> list[int]:
+    """Random frame counts in [lo, hi] that add up to ``frames`` (the last one cut to fit)."""
+    sizes: list[int] = []
+    while sum(sizes) < frames:
+        sizes.append(int(rng.integers(lo, hi + 1)))
+    if sizes:
+        sizes[-1] -= sum(sizes) - frames
+    return sizes
 
 
 def _valid_frames(codes: np.ndarray) -> tuple[np.ndarray, int]:

@@ -109,7 +109,7 @@ class Engine:
         self.tokenizer = TextTokenizer.from_dir(self.dir, regex=tokenizer_regex)
         self.providers = resolve_providers(provider, device_id, gpu_mem_limit_mb=gpu_mem_limit_mb, cache_dir=self.dir / "trt_cache")
         self.device = ("cpu", 0) if self.providers == ["CPUExecutionProvider"] else ("cuda", device_id)  # where step buffers live
-        if provider != "cpu":
+        if self.device[0] == "cuda":
             preload_gpu_libraries()
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -50,10 +50,11 @@ def soak(engine_dir: Path, *, minutes: float, chunk_ms: float = 40, provider: st
     stream = synth.stream(long_text(minutes), chunk_ms=chunk_ms, **kw)
     sizes: list[int] = []
     rss: list[tuple[float, int]] = []  # (audio seconds, bytes)
-    next_mark = 0.0
+    next_mark, streamed = 0.0, 0
     for chunk in stream:
         sizes.append(len(chunk))
-        audio_s = sum(sizes) / sr
+        streamed += len(chunk)
+        audio_s = streamed / sr
         if audio_s >= next_mark:
             rss.append((audio_s, rss_bytes()))
             next_mark += 1.0

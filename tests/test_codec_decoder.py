@@ -11,7 +11,7 @@ import pytest
 from export.config import CodecConfig
 from export.graphs.codec_decoder import build_codec_decoder
 from export.safetensors_io import SafetensorsFile
-from runtime.codec import CodecStream, DecoderState, decode
+from runtime.codec import CodecStream, DecoderState, decode, random_chunk_sizes
 from tests.golden_sets import SHARED_CKPT, golden_dirs
 
 ort = pytest.importorskip("onnxruntime")
@@ -104,14 +104,6 @@ def test_padding_and_chunking(graphs: dict[str, Path]) -> None:
     assert decode(sess, codes[:0]).shape == (0,)
 
 
-def _random_chunks(rng: np.random.Generator, n: int, lo: int = 1, hi: int = 25) -> list[int]:
-    sizes = []
-    while sum(sizes) < n:
-        sizes.append(int(rng.integers(lo, hi + 1)))
-    sizes[-1] -= sum(sizes) - n
-    return sizes
-
-
 @pytest.mark.parametrize("frames", [1, 7, 73, 150, 400])
 def test_stream_equals_full_decode(graphs: dict[str, Path], frames: int) -> None:
     """Any chunking of a stream (1..25 frames per push) gives the full decode to <= 1 LSB of s16 PCM."""
@@ -120,13 +112,8 @@ def test_stream_equals_full_decode(graphs: dict[str, Path], frames: int) -> None
     codes = rng.integers(0, 2048, size=(frames, 16), dtype=np.int64)
     full = decode(sess, codes)
     for trial in range(2):
-        stream = CodecStream(sess)
-        sizes = _random_chunks(rng, frames) if trial else [1] * frames
-        pieces, at = [], 0
-        for n in sizes:
-            pieces.append(stream.push(codes[at : at + n]))
-            at += n
-        got = np.concatenate(pieces)
+        sizes = random_chunk_sizes(rng, frames) if trial else [1] * frames
+        got = np.concatenate(CodecStream(sess).push_chunks(codes, sizes))
         assert got.shape == full.shape
         assert _err(got, full) <= LSB, f"chunks {sizes[:8]}...: max error {_err(got, full):.3g}"
 
@@ -137,10 +124,7 @@ def test_reference_chunking_stream_any_chunking(graphs: dict[str, Path]) -> None
     rng = np.random.default_rng(1)
     codes = rng.integers(0, 2048, size=(700, 16), dtype=np.int64)
     whole = decode(sess, codes, reference_chunking=True)
-    stream, pieces, at = CodecStream(sess, reference_chunking=True), [], 0
-    for n in _random_chunks(rng, len(codes)):
-        pieces.append(stream.push(codes[at : at + n]))
-        at += n
+    pieces = CodecStream(sess, reference_chunking=True).push_chunks(codes, random_chunk_sizes(rng, len(codes)))
     assert _err(np.concatenate(pieces), whole) <= LSB
     # and it is not the full-context decode beyond 300 frames (the reference differs there)
     assert _err(whole, decode(sess, codes)) > LSB
