@@ -19,3 +19,19 @@ class ProviderError(TTSError):
 
 class VoiceError(InputError):
     """A saved voice is unknown, has a bad name, is corrupt, or was made for another engine."""
+
+
+class RequestTooLarge(InputError):
+    """A request exceeds a per-request limit (text length, prompt length, frame cap); not retryable as is."""
+
+    reason = "too_long"
+
+
+class OverloadError(TTSError):
+    """Refused at once because of load; ``reason``: queue_full | deadline_unreachable | shutting_down,
+    ``retry_after_s``: seconds after which a retry should succeed (an estimate)."""
+
+    def __init__(self, reason: str, retry_after_s: float):
+        super().__init__(f"server busy ({reason}); retry after {retry_after_s:.1f} s")
+        self.reason = reason
+        self.retry_after_s = retry_after_s
