@@ -2,18 +2,17 @@
 
 Data flow of one stream: decoded PCM pieces (any length) -> :class:`SegmentJoiner` (fade-in of
 later segments, a ramp to zero plus a pause after each segment) -> :class:`Chunker` (exactly
-``chunk`` samples per chunk, the last one shorter) -> :class:`AudioStream` (a producer thread and a
-bounded queue; the consumer iterates).
+``chunk`` samples per chunk, the last one shorter) -> :class:`AudioStream` (filled by the
+scheduler thread, runtime/scheduler.py; the consumer iterates).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import queue
+import collections
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,64 +108,55 @@ class StreamStats:
 _END = object()
 
 
-def _produce(pieces: Generator[np.ndarray, None, None], q: queue.Queue, cancel: threading.Event) -> None:
-    """Producer thread: put every piece, then ``_END`` (or the exception); stop when cancelled."""
-    item: Any = _END
-    try:
-        for piece in pieces:
-            while not cancel.is_set():
-                try:
-                    q.put(piece, timeout=0.05)
-                    break
-                except queue.Full:
-                    continue
-            if cancel.is_set():
-                break
-    except BaseException as e:  # handed to the consumer, raised there
-        item = e
-    finally:
-        pieces.close()
-    while not cancel.is_set():
-        try:
-            q.put(item, timeout=0.05)
-            return
-        except queue.Full:
-            continue
-
-
 class AudioStream:
-    """Iterator (and async iterator) over PCM chunks float32 [n] made by a producer thread.
+    """A scheduled request's output: iterator (and async iterator) over PCM chunks float32 [n].
 
-    The queue holds at most ``max_buffered`` chunks: a slow consumer pauses the producer. ``close()``
-    (also on ``with`` exit, on garbage collection, and on a ``break`` out of ``async for``) cancels
-    generation, which stops within one frame, and waits for the producer, releasing its state.
+    The scheduler thread :meth:`put`s chunks and finally :meth:`end`s the stream (with an error, if
+    one stopped it); the consumer iterates. The scheduler pauses a stream whose consumer holds
+    ``max_buffered`` unread chunks (back-pressure; others keep going). ``close()`` (also on
+    ``with`` exit, on a ``break`` out of ``async for``) cancels the request and waits until the
+    scheduler has freed its slot (within one step); dropping the stream cancels it too.
     """
 
-    def __init__(
-        self,
-        make_pieces: Callable[[threading.Event, StreamStats], Generator[np.ndarray, None, None]],
-        *,
-        max_buffered: int = 8,
-        on_finish: Callable[[StreamStats], None] | None = None,
-    ):
+    def __init__(self, *, max_buffered: int = 8, on_finish: Callable[[StreamStats], None] | None = None):
         self.stats = StreamStats()
-        self._on_finish = on_finish
+        self.max_buffered = max(1, max_buffered)
         self.cancel_event = threading.Event()
-        self._q: queue.Queue = queue.Queue(maxsize=max(1, max_buffered))
-        pieces = make_pieces(self.cancel_event, self.stats)
-        self._thread = threading.Thread(
-            target=_produce, args=(pieces, self._q, self.cancel_event), name="tts-stream", daemon=True
-        )
-        self._done = False
-        self._thread.start()
+        self._on_finish = on_finish
+        self._chunks: collections.deque[Any] = collections.deque()
+        self._cond = threading.Condition()
+        self._ended = False  # the scheduler is done with this stream
+        self._done = False  # the consumer saw the end
 
+    # ------------------------------------------------------------------ producer side (scheduler)
+    @property
+    def backlog(self) -> int:
+        """Chunks waiting for the consumer."""
+        return len(self._chunks)
+
+    def put(self, chunk: np.ndarray) -> None:
+        with self._cond:
+            self._chunks.append(chunk)
+            self._cond.notify_all()
+
+    def end(self, error: BaseException | None = None) -> None:
+        """No more chunks; ``error`` is raised to the consumer after the chunks already put."""
+        with self._cond:
+            self._chunks.append(_END if error is None else error)
+            self._ended = True
+            self._cond.notify_all()
+
+    # ------------------------------------------------------------------ consumer side
     def __iter__(self) -> Iterator[np.ndarray]:
         return self
 
     def __next__(self) -> np.ndarray:
         if self._done:
             raise StopIteration
-        item = self._q.get()
+        with self._cond:
+            while not self._chunks:
+                self._cond.wait()
+            item = self._chunks.popleft()
         if item is _END or isinstance(item, BaseException):
             self._finish()
             if isinstance(item, BaseException):
@@ -176,25 +166,30 @@ class AudioStream:
         self.stats.samples += len(item)
         return item
 
-    def close(self) -> None:
-        """Cancel (if still running) and wait for the producer to finish."""
+    def cancel(self) -> None:
+        """Ask the scheduler to stop this request (it frees the slot within one step)."""
+        self.cancel_event.set()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Cancel (if still running) and wait until the scheduler has let go of the stream."""
         if self._done:
             return
         self.cancel_event.set()
-        while self._thread.is_alive():
-            with contextlib.suppress(queue.Empty):
-                self._q.get(timeout=0.05)
+        with self._cond:
+            self._cond.wait_for(lambda: self._ended, timeout)
+            self._chunks.clear()
         self._finish()
 
     def _finish(self) -> None:
+        if self._done:
+            return
         self._done = True
-        self._thread.join()
         if self._on_finish is not None:
             self._on_finish(self.stats)
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        return not self._ended
 
     def __enter__(self) -> AudioStream:
         return self

@@ -11,21 +11,28 @@ Inputs
   inputs_embeds  f32 [B, S, H]          the prompt (prefill) or the text vector of step k - 1
   frame_embed    f32 [B, H]             frame k - 1's summed embedding (zeros for the prefill)
   generated      bool [B, V]            code-0 ids emitted so far (repetition penalty)
-  step           i64 [1]                k, the frame index (EOS is blocked while k < 2)
+  step           i64 [B]                k, each row's frame index (EOS is blocked while k < 2)
   uniforms       f32 [B, 16]            U[0,1) per codebook
   forced_codes   i64 [B, 16]            >= 0: use this code (teacher forcing); -1: sample
-  repetition_penalty f32 [1]; do_sample/temperature/top_k/top_p and sub_* (code predictor) [1]
-  seqlens_k      i32 [B]                P + S - 1 (P: positions already in the KV buffers)
-  total_sequence_length i32 []          P + S
+  repetition_penalty f32 [B]; do_sample/temperature/top_k/top_p and sub_* (code predictor) [B]
+  active         bool [B]               rows that step now; an idle row keeps its carried buffers
+  seqlens_k      i32 [B]                P + Q - 1 (P: positions already in the row's KV)
+  query_seqlens  i32 [B]                Q: new positions of the row (S for a prefill, 1 for a decode
+                                        step, 0 for an idle row, whose KV is left untouched)
+  total_sequence_length i32 []          an upper bound of P + Q over the rows (e.g. the capacity)
   past_key_i/past_value_i f32 [B, kv, C, hd]  layer i's KV buffer (capacity C >= P + S), also bound
                                         as present_key_i/present_value_i: written in place
 Outputs
   codes          i64 [B, 16]            frame k
   frame_embed_out f32 [B, H]            frame k's summed embedding: C(code0) + sum_g Q_{g-1}(code_g)
-  generated_out  bool [B, V]            ``generated`` plus code 0 of frame k
+                                        (idle rows: ``frame_embed`` unchanged)
+  generated_out  bool [B, V]            ``generated`` plus code 0 of frame k (idle rows: unchanged)
   logits         f32 [B, V]             raw codec-head logits that code 0 was drawn from
   cp_logits      f32 [B, 15, 2048]      raw code-predictor logits of frame k
-  present_key_i/present_value_i         the same buffers with positions P..P+S-1 filled (rotated keys)
+  present_key_i/present_value_i         the same buffers with positions P..P+Q-1 filled (rotated keys)
+
+Rows are independent: a batch of streams at different positions steps in one call (rows of
+different prompt lengths cannot prefill together: a prefill is a batch-1 call on the row's slot).
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ import numpy as np
 
 from export.config import TalkerConfig
 from export.graphs.code_predictor import code_predictor
-from export.graphs.decoder_lm import KVBuffer, Weights, decoder_layer, rope_tables
+from export.graphs.decoder_lm import KVBuffer, Weights, decoder_layer, gqa_head_size, rope_tables
 from export.graphs.sampling import SamplingInputs, choose, process_code0_logits
 from export.onnx_graph import BOOL, FLOAT, INT32, INT64, GraphBuilder
 
@@ -60,15 +67,18 @@ def build_talker(w: Weights, cfg: TalkerConfig, out_path: Path) -> None:
     embeds = b.input("inputs_embeds", FLOAT, ["batch", "seq", lm.hidden_size])
     prev_frame = b.input("frame_embed", FLOAT, ["batch", lm.hidden_size])
     generated = b.input("generated", BOOL, ["batch", lm.vocab_size])
-    step = b.input("step", INT64, [1])
+    step = b.input("step", INT64, ["batch"])
     uniforms = b.input("uniforms", FLOAT, ["batch", groups])
     forced = b.input("forced_codes", INT64, ["batch", groups])
-    penalty = b.input("repetition_penalty", FLOAT, [1])
+    penalty = b.input("repetition_penalty", FLOAT, ["batch"])
+    active = b.op("Unsqueeze", b.input("active", BOOL, ["batch"]), b.ints(1))  # [B, 1]
     talker_sampling = SamplingInputs.declare(b)
     cp_sampling = SamplingInputs.declare(b, "sub_")
     cos, sin = rope_tables(b, lm)
-    ctx = KVBuffer(b.input("seqlens_k", INT32, ["batch"]), b.input("total_sequence_length", INT32, []), cos, sin)
-    kv_shape = ["batch", kv, "capacity", hd]
+    ctx = KVBuffer(
+        b.input("seqlens_k", INT32, ["batch"]), b.input("total_sequence_length", INT32, []), cos, sin, b.input("query_seqlens", INT32, ["batch"])
+    )
+    kv_shape = ["batch", kv, "capacity", gqa_head_size(hd)]  # head_dim padded for GroupQueryAttention (decoder_lm.pad_heads)
     past = [(b.input(f"past_key_{i}", FLOAT, kv_shape), b.input(f"past_value_{i}", FLOAT, kv_shape)) for i in range(nl)]
 
     x = b.op("Add", embeds, b.op("Unsqueeze", prev_frame, b.ints(1)))  # [B,S,H]; + 0.0 is exact for the prompt
@@ -94,8 +104,8 @@ def build_talker(w: Weights, cfg: TalkerConfig, out_path: Path) -> None:
         rest, frame_embed, cp_logits = code_predictor(b, w, cfg, hidden, code0, column(uniforms, 1, groups), column(forced, 1, groups), cp_sampling)
         picked = b.op("Equal", b.op("Unsqueeze", code0, b.ints(1)), b.const(np.arange(lm.vocab_size, dtype=np.int64)))  # [B,V]
     b.output(b.op("Concat", b.op("Unsqueeze", code0, b.ints(1)), rest, axis=1), "codes", INT64, ["batch", groups])
-    b.output(frame_embed, "frame_embed_out", FLOAT, ["batch", lm.hidden_size])
-    b.output(b.op("Or", generated, picked), "generated_out", BOOL, ["batch", lm.vocab_size])
+    b.output(b.op("Where", active, frame_embed, prev_frame), "frame_embed_out", FLOAT, ["batch", lm.hidden_size])
+    b.output(b.op("Or", generated, b.op("And", active, picked)), "generated_out", BOOL, ["batch", lm.vocab_size])
     b.output(logits, "logits", FLOAT, ["batch", lm.vocab_size])
     b.output(cp_logits, "cp_logits", FLOAT, ["batch", groups - 1, cfg.code_predictor.vocab_size])
     for i, (k, v) in enumerate(present):

@@ -1,0 +1,494 @@
+"""Continuous batching: one scheduler thread owns an engine's talker and codec and steps every live
+stream together, one frame (80 ms of audio) per stream per iteration.
+
+An iteration, at most one per loop turn:
+1. retire: cancelled streams (explicit, consumer gone, deadline passed) and shed ones end and free
+   their slot (the last occupied slot moves into the hole: :class:`runtime.slots.SlotPool`);
+2. admit: waiting requests in policy order (class with aging, deadline, arrival) take free slots
+   and are prefilled (batch-1 calls into their slot, within a per-iteration prefill budget); a
+   stream starting its next segment is prefilled again in its own slot first; each prefill
+   returns the segment's frame 0;
+3. step: one batched talker call over the occupied slots; rows that are paused (consumer
+   back-pressure, streamed text not yet arrived) or skipped by the policy idle in that call;
+4. codec: every stream with frames due is decoded (one batched call per frame count);
+5. deliver: PCM -> segment joiner -> chunker -> the stream's queue (:class:`runtime.stream.AudioStream`).
+
+What a request produces does not depend on what runs beside it: each row's inputs, RNG stream
+(uniforms drawn from its own seed) and KV are its own, so greedy codes equal a solo run and
+seeded sampling too. Callers talk to the thread through :meth:`Scheduler.submit` (thread-safe),
+which admits or refuses at once (:class:`runtime.errors.OverloadError` with a retry hint).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from runtime import metrics
+from runtime.codec import SAMPLES_PER_FRAME, CodecStream
+from runtime.engine import Engine
+from runtime.errors import InputError, OverloadError, TTSError
+from runtime.plan import Job, icl_extra
+from runtime.slots import RowStep, SlotPool, sampling_row, slot_bytes
+from runtime.stream import AudioStream, Chunker, SegmentJoiner, StreamStats
+
+log = logging.getLogger("qtts.scheduler")
+PRIORITIES = {"realtime": 0, "standard": 1, "batch": 2}
+FRAME_S = SAMPLES_PER_FRAME / 24000
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    """Pool and policy settings (``runtime.toml`` [scheduler]).
+
+    ``max_streams`` slots of ``capacity`` talker positions (prompt + the frames of one segment)
+    each, at most as many as fit in ``memory_mb`` of KV; ``max_waiting`` queued requests beyond
+    them; ``window_ms``: how long an idle scheduler waits so near-simultaneous arrivals share the
+    first iteration; ``prefill_tokens``: prompt positions prefilled per iteration (at least one
+    prefill always runs); ``aging_s``: a waiting request gains one priority class per aging_s;
+    ``buckets``: batch sizes a step may bind (None: exactly the occupied slots)."""
+
+    max_streams: int = 16
+    capacity: int = 1024
+    memory_mb: int = 4096
+    max_waiting: int = 64
+    window_ms: float = 10.0
+    prefill_tokens: int = 512
+    aging_s: float = 5.0
+    buckets: tuple[int, ...] | None = None
+
+
+@dataclass
+class _Live:
+    """One request inside the scheduler."""
+
+    job: Job
+    stats: StreamStats
+    cancel: threading.Event
+    stream: Callable[[], AudioStream | None]  # weak: a dropped stream cancels its request
+    priority: int
+    deadline: float | None
+    seq: int
+    submitted: float
+    rng: np.random.Generator = field(init=False)
+    slot: int | None = None
+    seg: int = 0  # index of the current segment
+    k: int = 0  # frames made in the current segment
+    position: int = 0  # KV positions filled in the slot
+    limit: int = 0  # frame limit of the current segment
+    guarded: bool = False  # the limit is the segment's budget (finish reason frame_budget)
+    frames_total: int = 0
+    needs_prefill: bool = True
+    seg_end: str | None = None  # finish reason of the current segment, once it ended
+    codec: CodecStream | None = None
+    codec0: CodecStream | None = None
+    ref_tail: np.ndarray | None = None
+    pending: list[np.ndarray] = field(default_factory=list)
+    seg_codes: list[np.ndarray] = field(default_factory=list)
+    decoded: int = 0  # frames of the current segment already decoded
+    joiner: SegmentJoiner = field(init=False)
+    chunker: Chunker | None = field(init=False)
+    held: list[np.ndarray] = field(default_factory=list)  # PCM held back until the first chunk is full
+    first_audio: float | None = None
+    audio_samples: int = 0
+    first_frames: int = 1  # frames in the first delivered chunk (load-dependent)
+    ended: bool = False
+
+    def __post_init__(self) -> None:
+        self.rng = np.random.default_rng(self.job.seed)
+        self.joiner = SegmentJoiner(self.job.fade)
+        self.chunker = Chunker(self.job.chunk) if self.job.chunk else None
+
+    def text_vector(self, step: int) -> np.ndarray | None:
+        """The text vector added at decode step ``step`` >= 1 (None: streamed text not here yet)."""
+        seg = self.job.segments[self.seg]
+        if self.job.text is not None:
+            return self.job.text.vector(step - 1)
+        return seg.trailing[step - 1] if step - 1 < len(seg.trailing) else seg.pad
+
+    def slack(self, now: float) -> float:
+        """Audio delivered ahead of a real-time player that started at the first chunk (s)."""
+        if self.first_audio is None:
+            return 0.0
+        return self.audio_samples / 24000 - (now - self.first_audio)
+
+
+class Scheduler:
+    """Owns ``engine`` and a :class:`SlotPool`; steps all live streams in one thread."""
+
+    def __init__(self, engine: Engine, config: SchedulerConfig | None = None, *, clock: Callable[[], float] = time.perf_counter):
+        self.engine, self.config, self.clock = engine, config or SchedulerConfig(), clock
+        cfg = self.config
+        capacity = min(cfg.capacity, engine.config.talker.lm.max_positions)
+        per_slot = slot_bytes(engine, capacity)
+        slots = max(1, min(cfg.max_streams, cfg.memory_mb * 2**20 // per_slot))
+        self.pool = SlotPool(engine, slots, capacity, cfg.buckets)
+        self.capacity, self.max_streams = capacity, slots
+        log.info(
+            "slot pool",
+            extra={"slots": slots, "capacity": capacity, "slot_mb": round(per_slot / 2**20, 2), "pool_mb": round(self.pool.nbytes / 2**20, 1)},
+        )
+        self.eos = engine.config.talker.codec_ids["eos"]
+        self.codec_session = engine.sessions["codec_decoder"]
+        self._rows: list[_Live] = []  # slot -> stream (compact)
+        self._waiting: list[_Live] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._seq = itertools.count()
+        self._closing = False
+        self.step_s: dict[int, float] = {}  # EWMA of a decode call's seconds by batch size
+        self.prefill_s_per_token = 0.0  # EWMA of prefill seconds per prompt position
+        self._thread = threading.Thread(target=self._run, name="tts-scheduler", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------ client API (any thread)
+    def submit(self, job: Job, stream: AudioStream, *, priority: str = "standard", deadline: float | None = None) -> AudioStream:
+        """Queue ``job``; its audio goes to ``stream``. ``deadline``: seconds from now by which the
+        request must be done (it is refused now if its first audio cannot come before then, and
+        ends with finish reason ``deadline`` when it passes). Raises InputError for a bad priority
+        or a request larger than a slot, OverloadError when the queue is full or the deadline
+        cannot be met."""
+        if priority not in PRIORITIES:
+            raise InputError(f"unknown priority {priority!r}; choose one of: {', '.join(PRIORITIES)}")
+        longest = max(seg.prompt.shape[0] for seg in job.segments)
+        if longest + 1 > self.capacity:
+            raise InputError(f"a segment's prompt needs {longest} positions; the slot capacity is {self.capacity} (shorten the text or raise [scheduler] capacity)")
+        now = self.clock()
+        with self._lock:
+            if self._closing:
+                raise OverloadError("shutting_down", 1.0)
+            if len(self._waiting) >= self.config.max_waiting:
+                metrics.REJECTIONS.labels("queue_full").inc()
+                raise OverloadError("queue_full", self._retry_after())
+            if deadline is not None:
+                ttfa = self._predicted_ttfa(len(self._waiting), longest)
+                if ttfa > deadline:
+                    metrics.REJECTIONS.labels("deadline_unreachable").inc()
+                    raise OverloadError("deadline_unreachable", self._retry_after())
+            live = _Live(
+                job, stream.stats, stream.cancel_event, weakref.ref(stream), PRIORITIES[priority],
+                None if deadline is None else now + deadline, next(self._seq), now,
+            )
+            self._waiting.append(live)
+            metrics.QUEUE_DEPTH.set(len(self._waiting))
+            self._wake.notify_all()
+        return stream
+
+    def close(self) -> None:
+        """Stop accepting, cancel everything, stop the thread."""
+        with self._lock:
+            self._closing = True
+            for s in self._rows + self._waiting:
+                s.cancel.set()
+            self._wake.notify_all()
+        self._thread.join(timeout=30)
+
+    @property
+    def active(self) -> int:
+        return len(self._rows)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def _retry_after(self) -> float:
+        """Seconds until a slot should free up: the shortest remaining work of a live stream."""
+        left = [max(s.limit - s.k, 1) for s in self._rows] or [1]
+        return round(min(left) * self._step_estimate(len(self._rows)) + 0.05, 2)
+
+    def _step_estimate(self, n: int) -> float:
+        if not self.step_s:
+            return FRAME_S / 4
+        sizes = sorted(self.step_s)
+        below = [b for b in sizes if b <= max(n, 1)]
+        b = below[-1] if below else sizes[0]
+        return self.step_s[b] * max(n, 1) / b if b < n else self.step_s[b]
+
+    def _predicted_ttfa(self, position: int, prompt_len: int) -> float:
+        """Seconds until a newcomer at queue ``position`` hears audio: waits for a slot (if none is
+        free: until the shortest stream ends), then its prefill, one step and the first decode."""
+        free = self.max_streams - len(self._rows)
+        step = self._step_estimate(len(self._rows) + 1)
+        prefill = self.prefill_s_per_token * prompt_len or step
+        wait = 0.0 if position < free else self._retry_after() * (1 + (position - free) // self.max_streams)
+        return wait + (position + 1) * prefill + step
+
+    # ------------------------------------------------------------------ the loop (scheduler thread)
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._rows and not self._waiting and not self._closing:
+                    self._wake.wait()
+                if self._closing and not self._rows and not self._waiting:
+                    return
+                idle = not self._rows
+            if idle and self.config.window_ms > 0:
+                time.sleep(self.config.window_ms / 1000)  # let near-simultaneous arrivals share this iteration
+            try:
+                if not self._iteration():  # nothing could run (paused consumers, late text): wait a little
+                    with self._lock:
+                        self._wake.wait(0.005)
+            except Exception as e:  # a failed call must not hang its streams: end them all with the error
+                log.exception("scheduler iteration failed")
+                with self._lock:
+                    everyone = self._rows + self._waiting
+                for s in everyone:
+                    self._finish(s, "error", error=TTSError(f"synthesis failed: {e}"))
+
+    def _iteration(self) -> bool:
+        """One iteration; False when it did no model work."""
+        now = self.clock()
+        for s in list(self._rows) + list(self._waiting):
+            reason = self._gone(s, now)
+            if reason:
+                self._finish(s, reason)
+        prefilled = self._admit()
+        stepped = self._step(prefilled)
+        decoded = self._decode_due()
+        ended = [s for s in self._rows if s.seg_end is not None]
+        for s in ended:
+            self._end_segment(s)
+        metrics.SLOTS_USED.set(len(self._rows))
+        metrics.QUEUE_DEPTH.set(len(self._waiting))
+        return bool(prefilled or stepped or decoded or ended)
+
+    def _gone(self, s: _Live, now: float) -> str | None:
+        if s.cancel.is_set() or s.stream() is None:
+            return "cancelled"
+        if s.deadline is not None and now > s.deadline:
+            return "deadline"
+        return None
+
+    # ------------------------------------------------------------------ admission and prefill
+    def _order(self, now: float) -> list[_Live]:
+        aging = self.config.aging_s
+
+        def key(s: _Live) -> tuple[float, float, int]:
+            return (s.priority - (now - s.submitted) / aging, s.deadline if s.deadline is not None else float("inf"), s.seq)
+
+        return sorted(self._waiting, key=key)
+
+    def _admit(self) -> set[int]:
+        """Prefill streams starting a segment: continuing ones first (they hold a slot), then
+        newcomers into free slots, within the prefill budget. Returns the ids prefilled."""
+        budget = self.config.prefill_tokens
+        done: set[int] = set()
+        now = self.clock()
+        continuing = [s for s in self._rows if s.needs_prefill]
+        with self._lock:
+            order = self._order(now)
+        for s in continuing + order:
+            prompt_len = s.job.segments[s.seg].prompt.shape[0]
+            if done and prompt_len > budget:
+                break
+            if s.slot is None:
+                if len(self._rows) >= self.max_streams:
+                    break
+                with self._lock:
+                    self._waiting.remove(s)
+                    s.slot = len(self._rows)
+                    self._rows.append(s)
+                self._start_stream(s)
+            budget -= prompt_len
+            self._prefill(s)
+            done.add(id(s))
+        return done
+
+    def _start_stream(self, s: _Live) -> None:
+        job = s.job
+        s.first_frames = self._first_chunk_frames()
+        s.codec0 = CodecStream(self.codec_session, reference_chunking=job.reference_chunking)
+        s.ref_tail = job.voice.prime(s.codec0) if job.voice is not None else None
+        s.stats.info.update(seed=job.seed, request_id=job.request_id, segments=[seg.text for seg in job.segments], first_chunk_frames=s.first_frames)
+        metrics.QUEUE_WAIT.observe(self.clock() - s.submitted)
+
+    def _first_chunk_frames(self) -> int:
+        """Frames in a new stream's first chunk: 1 at low load, 2, 4, 8 as the pool fills."""
+        load = len(self._rows) / self.max_streams
+        return 1 if load <= 0.25 else 2 if load <= 0.5 else 4 if load <= 0.75 else 8
+
+    def _prefill(self, s: _Live) -> None:
+        job, seg = s.job, s.job.segments[s.seg]
+        remaining = job.max_frames - s.frames_total
+        room = self.capacity - seg.prompt.shape[0]
+        s.guarded = seg.budget is not None and seg.budget < min(remaining, room)
+        s.limit = min(seg.budget if s.guarded else remaining, room)  # type: ignore[type-var]
+        s.k, s.decoded, s.seg_end, s.needs_prefill = 0, 0, None, False
+        s.pending, s.seg_codes = [], []
+        s.codec = s.codec0.copy()  # type: ignore[union-attr]
+        s.joiner.begin()
+        t = self.clock()
+        codes = self.pool.prefill(s.slot, seg.prompt, s.rng.random(16, dtype=np.float32), self._forced(s), self._sampling(s))  # type: ignore[arg-type]
+        dt = self.clock() - t
+        self.prefill_s_per_token = _ewma(self.prefill_s_per_token, dt / seg.prompt.shape[0])
+        metrics.PREFILL_SECONDS.observe(dt)
+        s.stats.generate_s += dt
+        s.position = seg.prompt.shape[0]
+        self._frame(s, codes)
+
+    def _forced(self, s: _Live) -> np.ndarray:
+        f = s.job.forced_codes
+        return f[s.k] if f is not None and s.k < len(f) else np.full(16, -1, np.int64)
+
+    def _sampling(self, s: _Live) -> dict[str, float | int | bool]:
+        return sampling_row(s.job.params, self.pool.vocab, self.pool.cp_vocab)
+
+    # ------------------------------------------------------------------ the batched step
+    def _ready(self, s: _Live) -> bool:
+        stream = s.stream()
+        return stream is not None and stream.backlog < stream.max_buffered and s.text_vector(s.k) is not None
+
+    def _step(self, prefilled: set[int]) -> int:
+        """The batched talker call; returns the rows that stepped."""
+        rows, now = [], self.clock()
+        candidates = [s for s in self._rows if id(s) not in prefilled and not s.needs_prefill and s.seg_end is None and self._ready(s)]
+        for s in self._select(candidates, now):
+            text = s.text_vector(s.k)
+            rows.append(RowStep(s.slot, s.k, s.position, text, s.rng.random(16, dtype=np.float32), self._forced(s), self._sampling(s)))  # type: ignore[arg-type]
+        if not rows:
+            return 0
+        n = len(self._rows)
+        t = self.clock()
+        codes = self.pool.step(n, rows)
+        dt = self.clock() - t
+        b = self.pool.bucket(n)
+        self.step_s[b] = _ewma(self.step_s.get(b, 0.0), dt)
+        metrics.STEP_SECONDS.labels(str(b)).observe(dt)
+        for r in rows:
+            s = self._rows[r.slot]
+            s.stats.generate_s += dt
+            s.position += 1
+            self._frame(s, codes[r.slot].copy())
+        return len(rows)
+
+    def _select(self, candidates: list[_Live], now: float) -> list[_Live]:
+        """All ready streams, unless the predicted step exceeds the frame budget: then streams with
+        the most audio buffered (lowest class first) sit this step out; a stream close to
+        underrunning or before its first audio always runs."""
+        if len(candidates) <= 1 or self._step_estimate(len(candidates)) <= 0.9 * FRAME_S:
+            return candidates
+        low = 2 * FRAME_S
+        keep = [s for s in candidates if s.first_audio is None or s.slack(now) < low]
+        optional = sorted((s for s in candidates if s not in keep), key=lambda s: (s.priority, -s.slack(now)))
+        while optional and self._step_estimate(len(keep) + len(optional)) > 0.9 * FRAME_S:
+            optional.pop()  # the last: lowest class, most slack
+        return keep + optional
+
+    def _frame(self, s: _Live, codes: np.ndarray) -> None:
+        """A frame from the talker for stream ``s`` (codes i64 [16])."""
+        if s.job.capture:
+            s.stats.info.setdefault("capture", {"talker_logits": [], "cp_logits": []})["talker_logits"].append(self.pool.out["logits"][s.slot].copy())
+        if codes[0] == self.eos:
+            s.seg_end = "eos"
+            return
+        if s.job.capture:
+            s.stats.info["capture"]["cp_logits"].append(self.pool.out["cp_logits"][s.slot].copy())
+        if s.job.on_frame is not None:
+            s.job.on_frame(s.frames_total, codes)
+        s.k += 1
+        s.frames_total += 1
+        s.stats.frames += 1
+        s.pending.append(codes)
+        s.seg_codes.append(codes)
+        if s.k >= s.limit:
+            s.seg_end = "frame_budget" if s.guarded else "max_frames"
+
+    # ------------------------------------------------------------------ codec and delivery
+    def _due(self, s: _Live) -> bool:
+        if not s.pending:
+            return False
+        if s.seg_end is not None:
+            return True
+        job = s.job
+        if s.decoded < job.first_frames:
+            return True
+        return job.decode_frames is not None and len(s.pending) >= job.decode_frames
+
+    def _decode_due(self) -> int:
+        """Decode every stream's due frames; returns how many streams were decoded."""
+        due = [s for s in self._rows if self._due(s)]
+        for s in due:
+            t = self.clock()
+            frames = np.stack(s.pending)
+            pcm = s.codec.push(frames)  # type: ignore[union-attr]
+            dt = self.clock() - t
+            s.stats.decode_s += dt
+            metrics.CODEC_SECONDS.labels("1").observe(dt)
+            whole = len(s.pending) == s.k
+            s.decoded += len(s.pending)
+            s.pending = []
+            if s.ref_tail is not None and s.job.reference_chunking and s.seg_end is not None and whole:
+                extra = icl_extra(len(s.job.voice.ref_codes), len(frames))  # type: ignore[union-attr]
+                pcm = np.concatenate([s.ref_tail[len(s.ref_tail) - extra :], pcm])
+            self._deliver(s, s.joiner.push(pcm))
+        return len(due)
+
+    def _deliver(self, s: _Live, pcm: np.ndarray, *, last: bool = False) -> None:
+        """PCM of ``s`` to its consumer, in chunks; the first chunk waits for ``first_frames`` frames."""
+        if s.chunker is not None:
+            pieces = s.chunker.push(pcm) + (s.chunker.flush() if last else [])
+        else:
+            pieces = [pcm] if len(pcm) else []
+        if s.first_audio is None:
+            s.held += pieces
+            if not s.held or (sum(map(len, s.held)) < s.first_frames * SAMPLES_PER_FRAME and not last):
+                return
+            pieces, s.held = s.held, []
+            s.first_audio = self.clock()
+            metrics.TTFA_SCHEDULED.observe(s.first_audio - s.submitted)
+        stream = s.stream()
+        if stream is None:
+            return
+        for p in pieces:
+            s.audio_samples += len(p)
+            stream.put(p)
+
+    def _end_segment(self, s: _Live) -> None:
+        reason = s.seg_end
+        s.stats.finish_reasons.append(reason)  # type: ignore[arg-type]
+        s.stats.codes.append(np.stack(s.seg_codes) if s.seg_codes else np.zeros((0, 16), np.int64))
+        s.seg_end, s.seg_codes = None, []
+        last = s.seg == len(s.job.segments) - 1 or s.frames_total >= s.job.max_frames
+        tail = s.joiner.end(0 if last else s.job.segments[s.seg].pause)
+        s.stats.join_samples += len(tail)
+        self._deliver(s, tail, last=last)
+        if last:
+            self._finish(s, None)
+        else:
+            s.seg += 1
+            s.needs_prefill = True
+
+    def _finish(self, s: _Live, reason: str | None, *, error: BaseException | None = None) -> None:
+        """End ``s`` (``reason`` appended as its last segment's finish reason unless None) and free its slot."""
+        if s.ended:
+            return
+        s.ended = True
+        if reason is not None:
+            s.stats.finish_reasons.append(reason)
+            if s.seg_codes and len(s.stats.codes) < len(s.stats.finish_reasons):
+                s.stats.codes.append(np.stack(s.seg_codes))
+        with self._lock:
+            if s.slot is None:
+                self._waiting.remove(s)
+            else:
+                last = self._rows.pop()
+                if last is not s:
+                    self._rows[s.slot] = last
+                    self.pool.move(last.slot, s.slot, last.position)  # type: ignore[arg-type]
+                    last.slot = s.slot
+                s.slot = None
+        metrics.FINISHED.labels(reason or s.stats.finish_reason).inc()
+        stream = s.stream()
+        if stream is not None:
+            stream.end(error)
+
+
+def _ewma(old: float, new: float, alpha: float = 0.2) -> float:
+    return new if old == 0.0 else (1 - alpha) * old + alpha * new
