@@ -1,0 +1,141 @@
+"""Continuous batching: many requests in one batched step give what each gives alone; admission,
+priorities, back-pressure and cancel through the scheduler (tiny model)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runtime.errors import InputError, OverloadError
+from runtime.scheduler import SchedulerConfig
+from runtime.synthesizer import Synthesizer
+
+REQUESTS = [  # different speakers, texts, lengths, sampling; one split into several segments
+    {"text": "Привет, мир!", "speaker": "ryan", "seed": 1, "max_frames": 9},
+    {"text": "Hello there, this is a longer English sentence for the batch.", "speaker": "aiden", "seed": 2, "max_frames": 23},
+    {"text": "Второй запрос. Он из двух предложений!", "speaker": "vivian", "seed": 3, "max_frames": 110},
+    {"text": "Greedy one.", "speaker": "serena", "greedy": True, "max_frames": 14},
+    {"text": "Mixed текст, 12 слов.", "speaker": "eric", "seed": 4, "max_frames": 5},
+    {"text": "Sampled with other settings.", "speaker": "ryan", "seed": 5, "temperature": 0.5, "top_k": 7, "top_p": 0.8, "max_frames": 17},
+]
+
+
+def _options(synth: Synthesizer, req: dict) -> dict:
+    req = dict(req)
+    overrides = {k: req.pop(k) for k in ("temperature", "top_k", "top_p") if k in req}
+    sampling = synth.default_sampling(**overrides)
+    if req.pop("greedy", False):
+        sampling = sampling.greedy()
+    return {**req, "sampling": sampling}
+
+
+@pytest.fixture(scope="module")
+def batch_synth(tiny_engines: dict[str, Path]) -> Synthesizer:
+    synth = Synthesizer.from_engines(tiny_engines["custom_voice"], threads=1, scheduler=SchedulerConfig(max_streams=8, window_ms=50))
+    yield synth
+    synth.close()
+
+
+def test_batched_requests_equal_their_solo_runs(batch_synth: Synthesizer) -> None:
+    """Greedy and seeded requests, submitted together, give the codes they give alone (exactly) and
+    PCM within 1e-4; the scheduler did step several of them in one call."""
+    solo = [batch_synth.synthesize(**_options(batch_synth, r)) for r in REQUESTS]
+    batch_synth.scheduler.step_s.clear()
+    with ThreadPoolExecutor(len(REQUESTS)) as pool:
+        together = list(pool.map(lambda r: batch_synth.synthesize(**_options(batch_synth, r)), REQUESTS))
+    assert max(batch_synth.scheduler.step_s) >= 4  # really batched
+    for a, b in zip(solo, together, strict=True):
+        assert np.array_equal(a.codes, b.codes)
+        assert a.codes.shape[0] > 0 and a.pcm.shape == b.pcm.shape
+        assert float(np.abs(a.pcm - b.pcm).max()) <= 1e-4
+        assert a.finish_reason == b.finish_reason and [s["frames"] for s in a.segments] == [s["frames"] for s in b.segments]
+    assert len(solo[2].segments) == 2  # the split request ran its two segments in one slot
+
+
+def test_streams_equal_solo_when_started_at_different_times(batch_synth: Synthesizer) -> None:
+    """Newcomers join while others decode (prefill into a slot, rows at different positions)."""
+    opts = [_options(batch_synth, r) for r in REQUESTS[:4]]
+    solo = [np.concatenate(list(batch_synth.stream(chunk_ms=40, **o))) for o in opts]
+    streams = []
+    for o in opts:
+        streams.append(batch_synth.stream(chunk_ms=40, **o))
+        time.sleep(0.03)
+    got = [np.concatenate(list(s)) for s in streams]
+    for a, b in zip(solo, got, strict=True):
+        assert a.shape == b.shape and float(np.abs(a - b).max()) <= 1e-4
+
+
+def test_a_paused_consumer_does_not_hold_back_the_others(batch_synth: Synthesizer) -> None:
+    frames: list[int] = []
+    stuck = batch_synth.stream("Никто не читает этот поток.", speaker="ryan", seed=1, max_frames=300, chunk_ms=80, max_buffered=1,
+                               on_frame=lambda k, _c: frames.append(k))
+    time.sleep(0.3)
+    paused_at = len(frames)
+    audio = batch_synth.synthesize("Another request finishes meanwhile.", speaker="aiden", seed=2, max_frames=40)
+    assert len(audio.codes) == 40
+    assert len(frames) <= paused_at + 1 and stuck.running  # the unread stream stayed paused
+    stuck.close()
+    assert batch_synth.scheduler.active == 0
+
+
+def test_late_streamed_text_does_not_hold_back_the_others(batch_synth: Synthesizer) -> None:
+    gate = threading.Event()
+
+    def pieces():
+        yield "Hello world, this"
+        gate.wait(10)
+        yield " is late text."
+
+    waiting = batch_synth.stream_text(pieces(), speaker="ryan", seed=1, max_frames=40, normalize=False)
+    audio = batch_synth.synthesize("Meanwhile this one runs to the end.", speaker="aiden", seed=2, max_frames=30)
+    assert len(audio.codes) == 30 and waiting.running
+    gate.set()
+    list(waiting)
+    assert waiting.stats.frames == 40
+
+
+def test_realtime_is_admitted_before_batch(tiny_engines: dict[str, Path]) -> None:
+    """One slot: while it is busy, a batch request and then a realtime one queue; realtime goes first."""
+    synth = Synthesizer.from_engines(tiny_engines["custom_voice"], threads=1, scheduler=SchedulerConfig(max_streams=1, window_ms=0))
+    try:
+        started: list[str] = []
+        busy = synth.stream("Busy.", speaker="ryan", seed=1, max_frames=20, max_buffered=1)
+        next(busy)
+        low = synth.submit("Low.", priority="batch", speaker="ryan", seed=2, max_frames=3, on_frame=lambda k, _c: k or started.append("batch"))
+        high = synth.submit("High.", priority="realtime", speaker="ryan", seed=3, max_frames=3, on_frame=lambda k, _c: k or started.append("realtime"))
+        busy.close()
+        list(high), list(low)
+        assert started == ["realtime", "batch"]
+    finally:
+        synth.close()
+
+
+def test_overload_is_refused_at_once_with_a_retry_hint(tiny_engines: dict[str, Path]) -> None:
+    synth = Synthesizer.from_engines(tiny_engines["custom_voice"], threads=1, scheduler=SchedulerConfig(max_streams=1, max_waiting=1, window_ms=0))
+    try:
+        busy = synth.stream("Busy.", speaker="ryan", seed=1, max_frames=200, max_buffered=1)
+        next(busy)
+        queued = synth.stream("Queued.", speaker="ryan", seed=2, max_frames=3)
+        t = time.perf_counter()
+        with pytest.raises(OverloadError) as refused:
+            synth.stream("One too many.", speaker="ryan", seed=3, max_frames=3)
+        assert time.perf_counter() - t < 0.5
+        assert refused.value.reason == "queue_full" and refused.value.retry_after_s > 0
+        with pytest.raises(InputError, match="priority"):
+            synth.submit("Bad class.", priority="urgent", speaker="ryan")
+        busy.close()
+        assert len(np.concatenate(list(queued))) > 0  # the admitted one was not starved
+    finally:
+        synth.close()
+
+
+def test_deadline_ends_a_request_and_frees_its_slot(batch_synth: Synthesizer) -> None:
+    stream = batch_synth.submit("Long.", speaker="ryan", seed=1, max_frames=2000, split=False, deadline=0.5)
+    chunks = list(stream)
+    assert chunks and stream.stats.finish_reason == "deadline"
+    assert batch_synth.scheduler.active == 0
