@@ -110,6 +110,11 @@ class WaitingQueue(Generic[T]):
             raise ValueError(f"request {req.id!r} is already waiting")
         self._entries[req.id] = (req, item)
 
+    def ordered(self, now: float) -> list[tuple[Request, T]]:
+        """Every waiting (request, item), in admission order (nothing removed)."""
+        order = order_waiting([r for r, _ in self._entries.values()], now, self.aging_s)
+        return [self._entries[r.id] for r in order]
+
     def pop(self, now: float) -> tuple[Request, T] | None:
         """Remove and return the next request to admit, or None when empty."""
         if not self._entries:

@@ -142,6 +142,7 @@ class Job:
     text: TextVectors | None = None
     on_frame: Callable[[int, np.ndarray], None] | None = None
     request_id: str = ""
+    text_chars: int = 0  # the user's text (admission limits)
 
 
 def icl_extra(m: int, g: int, spf: int = SAMPLES_PER_FRAME) -> int:

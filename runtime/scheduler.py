@@ -21,26 +21,29 @@ which admits or refuses at once (:class:`runtime.errors.OverloadError` with a re
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from runtime import metrics
+from runtime.admission import Limits, WaitingQueue, check_admission
+from runtime.admission import Request as Admission
 from runtime.codec import SAMPLES_PER_FRAME, CodecStream
 from runtime.engine import Engine
-from runtime.errors import InputError, OverloadError, TTSError
+from runtime.errors import TTSError
 from runtime.plan import Job, icl_extra
+from runtime.policy import Policy, Priority, StepTimes, StreamView, first_chunk_frames
 from runtime.slots import RowStep, SlotPool, sampling_row, slot_bytes
 from runtime.stream import AudioStream, Chunker, SegmentJoiner, StreamStats
 
 log = logging.getLogger("qtts.scheduler")
-PRIORITIES = {"realtime": 0, "standard": 1, "batch": 2}
 FRAME_S = SAMPLES_PER_FRAME / 24000
 
 
@@ -53,7 +56,11 @@ class SchedulerConfig:
     them; ``window_ms``: how long an idle scheduler waits so near-simultaneous arrivals share the
     first iteration; ``prefill_tokens``: prompt positions prefilled per iteration (at least one
     prefill always runs); ``aging_s``: a waiting request gains one priority class per aging_s;
-    ``buckets``: batch sizes a step may bind (None: exactly the occupied slots)."""
+    ``buckets``: batch sizes a step may bind (None: exactly the occupied slots); ``shed``: under
+    sustained overload end lower-class streams so higher classes keep real time (streams of the
+    highest class present are never shed: alone, they all just run slower); ``policy``: slack
+    watermarks and the step budget (runtime.policy); ``limits``: per-request limits (the slot
+    capacity bounds the prompt anyway)."""
 
     max_streams: int = 16
     capacity: int = 1024
@@ -63,6 +70,9 @@ class SchedulerConfig:
     prefill_tokens: int = 512
     aging_s: float = 5.0
     buckets: tuple[int, ...] | None = None
+    shed: bool = True
+    policy: Policy = field(default_factory=Policy)
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass
@@ -73,10 +83,10 @@ class _Live:
     stats: StreamStats
     cancel: threading.Event
     stream: Callable[[], AudioStream | None]  # weak: a dropped stream cancels its request
-    priority: int
+    priority: Priority
     deadline: float | None
-    seq: int
-    submitted: float
+    id: str
+    submitted_at: float
     rng: np.random.Generator = field(init=False)
     slot: int | None = None
     seg: int = 0  # index of the current segment
@@ -113,11 +123,9 @@ class _Live:
             return self.job.text.vector(step - 1)
         return seg.trailing[step - 1] if step - 1 < len(seg.trailing) else seg.pad
 
-    def slack(self, now: float) -> float:
-        """Audio delivered ahead of a real-time player that started at the first chunk (s)."""
-        if self.first_audio is None:
-            return 0.0
-        return self.audio_samples / 24000 - (now - self.first_audio)
+    def view(self, ready: bool) -> StreamView:
+        """The stream as the policy sees it."""
+        return StreamView(self.id, self.priority, self.submitted_at, self.first_audio, self.audio_samples / 24000, ready, self.deadline)
 
 
 class Scheduler:
@@ -138,46 +146,44 @@ class Scheduler:
         self.eos = engine.config.talker.codec_ids["eos"]
         self.codec_session = engine.sessions["codec_decoder"]
         self._rows: list[_Live] = []  # slot -> stream (compact)
-        self._waiting: list[_Live] = []
+        self._queue: WaitingQueue[_Live] = WaitingQueue(cfg.max_waiting, cfg.aging_s)
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._seq = itertools.count()
+        self._ids = itertools.count()
         self._closing = False
-        self.step_s: dict[int, float] = {}  # EWMA of a decode call's seconds by batch size
-        self.prefill_s_per_token = 0.0  # EWMA of prefill seconds per prompt position
+        self.times = StepTimes()  # measured step and prefill costs (admission, row selection)
+        self.batch_sizes: collections.Counter[int] = collections.Counter()  # decode calls by batch size
+        self._overloaded_since: float | None = None
+        self.limits = replace(cfg.limits, max_prompt_len=min(cfg.limits.max_prompt_len, capacity - 1))
+        metrics.SLOTS_TOTAL.set(slots)
         self._thread = threading.Thread(target=self._run, name="tts-scheduler", daemon=True)
         self._thread.start()
 
     # ------------------------------------------------------------------ client API (any thread)
     def submit(self, job: Job, stream: AudioStream, *, priority: str = "standard", deadline: float | None = None) -> AudioStream:
-        """Queue ``job``; its audio goes to ``stream``. ``deadline``: seconds from now by which the
-        request must be done (it is refused now if its first audio cannot come before then, and
-        ends with finish reason ``deadline`` when it passes). Raises InputError for a bad priority
-        or a request larger than a slot, OverloadError when the queue is full or the deadline
-        cannot be met."""
-        if priority not in PRIORITIES:
-            raise InputError(f"unknown priority {priority!r}; choose one of: {', '.join(PRIORITIES)}")
-        longest = max(seg.prompt.shape[0] for seg in job.segments)
-        if longest + 1 > self.capacity:
-            raise InputError(f"a segment's prompt needs {longest} positions; the slot capacity is {self.capacity} (shorten the text or raise [scheduler] capacity)")
+        """Queue ``job``; its audio goes to ``stream``. ``priority``: realtime | standard | batch.
+        ``deadline``: seconds from now by which the request must be done (it is refused now if its
+        first audio cannot come before then, and ends with finish reason ``deadline`` when it
+        passes). Raises InputError for a bad priority, RequestTooLarge for a request over the
+        limits, OverloadError (with ``retry_after_s``) when the queue is full or the deadline cannot
+        be met. Never blocks on the scheduler's work."""
+        cls = Priority.parse(priority)
         now = self.clock()
         with self._lock:
-            if self._closing:
-                raise OverloadError("shutting_down", 1.0)
-            if len(self._waiting) >= self.config.max_waiting:
-                metrics.REJECTIONS.labels("queue_full").inc()
-                raise OverloadError("queue_full", self._retry_after())
-            if deadline is not None:
-                ttfa = self._predicted_ttfa(len(self._waiting), longest)
-                if ttfa > deadline:
-                    metrics.REJECTIONS.labels("deadline_unreachable").inc()
-                    raise OverloadError("deadline_unreachable", self._retry_after())
-            live = _Live(
-                job, stream.stats, stream.cancel_event, weakref.ref(stream), PRIORITIES[priority],
-                None if deadline is None else now + deadline, next(self._seq), now,
+            live = _Live(job, stream.stats, stream.cancel_event, weakref.ref(stream), cls, None if deadline is None else now + deadline, str(next(self._ids)), now)
+            ask = Admission(
+                live.id, cls, now, job.text_chars, max(seg.prompt.shape[0] for seg in job.segments), job.max_frames, deadline=live.deadline
             )
-            self._waiting.append(live)
-            metrics.QUEUE_DEPTH.set(len(self._waiting))
+            try:
+                check_admission(
+                    ask, self._queue, now, len(self._rows), self.max_streams, self.times, self.limits,
+                    first_frames=first_chunk_frames(len(self._rows), self.max_streams), shutting_down=self._closing,
+                )
+            except TTSError as e:
+                metrics.REJECTIONS.labels(getattr(e, "reason", "invalid")).inc()
+                raise
+            self._queue.push(ask, live)
+            metrics.QUEUE_DEPTH.set(len(self._queue))
             self._wake.notify_all()
         return stream
 
@@ -185,48 +191,31 @@ class Scheduler:
         """Stop accepting, cancel everything, stop the thread."""
         with self._lock:
             self._closing = True
-            for s in self._rows + self._waiting:
+            for s in self._everyone():
                 s.cancel.set()
             self._wake.notify_all()
         self._thread.join(timeout=30)
 
+    def _everyone(self) -> list[_Live]:
+        return self._rows + [live for _, live in self._queue.ordered(self.clock())]
+
     @property
     def active(self) -> int:
+        """Streams holding a slot."""
         return len(self._rows)
 
     @property
     def waiting(self) -> int:
-        return len(self._waiting)
-
-    def _retry_after(self) -> float:
-        """Seconds until a slot should free up: the shortest remaining work of a live stream."""
-        left = [max(s.limit - s.k, 1) for s in self._rows] or [1]
-        return round(min(left) * self._step_estimate(len(self._rows)) + 0.05, 2)
-
-    def _step_estimate(self, n: int) -> float:
-        if not self.step_s:
-            return FRAME_S / 4
-        sizes = sorted(self.step_s)
-        below = [b for b in sizes if b <= max(n, 1)]
-        b = below[-1] if below else sizes[0]
-        return self.step_s[b] * max(n, 1) / b if b < n else self.step_s[b]
-
-    def _predicted_ttfa(self, position: int, prompt_len: int) -> float:
-        """Seconds until a newcomer at queue ``position`` hears audio: waits for a slot (if none is
-        free: until the shortest stream ends), then its prefill, one step and the first decode."""
-        free = self.max_streams - len(self._rows)
-        step = self._step_estimate(len(self._rows) + 1)
-        prefill = self.prefill_s_per_token * prompt_len or step
-        wait = 0.0 if position < free else self._retry_after() * (1 + (position - free) // self.max_streams)
-        return wait + (position + 1) * prefill + step
+        """Requests waiting for a slot."""
+        return len(self._queue)
 
     # ------------------------------------------------------------------ the loop (scheduler thread)
     def _run(self) -> None:
         while True:
             with self._lock:
-                while not self._rows and not self._waiting and not self._closing:
+                while not self._rows and not len(self._queue) and not self._closing:
                     self._wake.wait()
-                if self._closing and not self._rows and not self._waiting:
+                if self._closing and not self._rows and not len(self._queue):
                     return
                 idle = not self._rows
             if idle and self.config.window_ms > 0:
@@ -238,17 +227,20 @@ class Scheduler:
             except Exception as e:  # a failed call must not hang its streams: end them all with the error
                 log.exception("scheduler iteration failed")
                 with self._lock:
-                    everyone = self._rows + self._waiting
+                    everyone = self._everyone()
                 for s in everyone:
                     self._finish(s, "error", error=TTSError(f"synthesis failed: {e}"))
 
     def _iteration(self) -> bool:
         """One iteration; False when it did no model work."""
         now = self.clock()
-        for s in list(self._rows) + list(self._waiting):
+        with self._lock:
+            everyone = self._everyone()
+        for s in everyone:
             reason = self._gone(s, now)
             if reason:
                 self._finish(s, reason)
+        self._shed(now)
         prefilled = self._admit()
         stepped = self._step(prefilled)
         decoded = self._decode_due()
@@ -256,7 +248,7 @@ class Scheduler:
         for s in ended:
             self._end_segment(s)
         metrics.SLOTS_USED.set(len(self._rows))
-        metrics.QUEUE_DEPTH.set(len(self._waiting))
+        metrics.QUEUE_DEPTH.set(len(self._queue))
         return bool(prefilled or stepped or decoded or ended)
 
     def _gone(self, s: _Live, now: float) -> str | None:
@@ -266,24 +258,32 @@ class Scheduler:
             return "deadline"
         return None
 
+    def _shed(self, now: float) -> None:
+        """Sustained overload: end lower-class streams (finish reason ``shed``) so that the streams
+        about to underrun fit the frame budget again; the highest class present is never shed."""
+        if not self.config.shed or not self._rows:
+            return
+        views = [s.view(self._ready(s)) for s in self._rows]
+        policy = self.config.policy
+        self._overloaded_since = policy.overload_since(self._overloaded_since, views, now, self.times)
+        top = max(s.priority for s in self._rows)
+        by_id = {s.id: s for s in self._rows}
+        for sid in policy.shed(views, now, self.times, self._overloaded_since):
+            s = by_id[sid]
+            if s.priority < top:
+                metrics.SHED.labels(s.priority.name.lower()).inc()
+                self._finish(s, "shed")
+
     # ------------------------------------------------------------------ admission and prefill
-    def _order(self, now: float) -> list[_Live]:
-        aging = self.config.aging_s
-
-        def key(s: _Live) -> tuple[float, float, int]:
-            return (s.priority - (now - s.submitted) / aging, s.deadline if s.deadline is not None else float("inf"), s.seq)
-
-        return sorted(self._waiting, key=key)
-
     def _admit(self) -> set[int]:
         """Prefill streams starting a segment: continuing ones first (they hold a slot), then
-        newcomers into free slots, within the prefill budget. Returns the ids prefilled."""
+        newcomers into free slots in policy order, within the prefill budget. Returns the ids
+        of the streams prefilled."""
         budget = self.config.prefill_tokens
         done: set[int] = set()
-        now = self.clock()
         continuing = [s for s in self._rows if s.needs_prefill]
         with self._lock:
-            order = self._order(now)
+            order = [live for _, live in self._queue.ordered(self.clock())]
         for s in continuing + order:
             prompt_len = s.job.segments[s.seg].prompt.shape[0]
             if done and prompt_len > budget:
@@ -292,7 +292,7 @@ class Scheduler:
                 if len(self._rows) >= self.max_streams:
                     break
                 with self._lock:
-                    self._waiting.remove(s)
+                    self._queue.remove(s.id)
                     s.slot = len(self._rows)
                     self._rows.append(s)
                 self._start_stream(s)
@@ -303,16 +303,11 @@ class Scheduler:
 
     def _start_stream(self, s: _Live) -> None:
         job = s.job
-        s.first_frames = self._first_chunk_frames()
+        s.first_frames = first_chunk_frames(len(self._rows) - 1, self.max_streams)
         s.codec0 = CodecStream(self.codec_session, reference_chunking=job.reference_chunking)
         s.ref_tail = job.voice.prime(s.codec0) if job.voice is not None else None
         s.stats.info.update(seed=job.seed, request_id=job.request_id, segments=[seg.text for seg in job.segments], first_chunk_frames=s.first_frames)
-        metrics.QUEUE_WAIT.observe(self.clock() - s.submitted)
-
-    def _first_chunk_frames(self) -> int:
-        """Frames in a new stream's first chunk: 1 at low load, 2, 4, 8 as the pool fills."""
-        load = len(self._rows) / self.max_streams
-        return 1 if load <= 0.25 else 2 if load <= 0.5 else 4 if load <= 0.75 else 8
+        metrics.QUEUE_WAIT.observe(self.clock() - s.submitted_at)
 
     def _prefill(self, s: _Live) -> None:
         job, seg = s.job, s.job.segments[s.seg]
@@ -327,7 +322,7 @@ class Scheduler:
         t = self.clock()
         codes = self.pool.prefill(s.slot, seg.prompt, s.rng.random(16, dtype=np.float32), self._forced(s), self._sampling(s))  # type: ignore[arg-type]
         dt = self.clock() - t
-        self.prefill_s_per_token = _ewma(self.prefill_s_per_token, dt / seg.prompt.shape[0])
+        self.times.observe_prefill(seg.prompt.shape[0], dt)
         metrics.PREFILL_SECONDS.observe(dt)
         s.stats.generate_s += dt
         s.position = seg.prompt.shape[0]
@@ -359,7 +354,8 @@ class Scheduler:
         codes = self.pool.step(n, rows)
         dt = self.clock() - t
         b = self.pool.bucket(n)
-        self.step_s[b] = _ewma(self.step_s.get(b, 0.0), dt)
+        self.times.observe_step(b, dt)
+        self.batch_sizes[b] += 1
         metrics.STEP_SECONDS.labels(str(b)).observe(dt)
         for r in rows:
             s = self._rows[r.slot]
@@ -369,17 +365,15 @@ class Scheduler:
         return len(rows)
 
     def _select(self, candidates: list[_Live], now: float) -> list[_Live]:
-        """All ready streams, unless the predicted step exceeds the frame budget: then streams with
-        the most audio buffered (lowest class first) sit this step out; a stream close to
-        underrunning or before its first audio always runs."""
-        if len(candidates) <= 1 or self._step_estimate(len(candidates)) <= 0.9 * FRAME_S:
+        """All ready streams, unless the predicted step exceeds the frame budget: then the policy
+        lets streams with seconds of audio buffered (lowest class first) sit this step out."""
+        if len(candidates) <= 1:
             return candidates
-        low = 2 * FRAME_S
-        keep = [s for s in candidates if s.first_audio is None or s.slack(now) < low]
-        optional = sorted((s for s in candidates if s not in keep), key=lambda s: (s.priority, -s.slack(now)))
-        while optional and self._step_estimate(len(keep) + len(optional)) > 0.9 * FRAME_S:
-            optional.pop()  # the last: lowest class, most slack
-        return keep + optional
+        run, skipped = self.config.policy.select_rows([s.view(True) for s in candidates], now, self.times)
+        if skipped:
+            metrics.SKIPPED_ROWS.inc(len(skipped))
+        keep = set(run)
+        return [s for s in candidates if s.id in keep]
 
     def _frame(self, s: _Live, codes: np.ndarray) -> None:
         """A frame from the talker for stream ``s`` (codes i64 [16])."""
@@ -442,7 +436,7 @@ class Scheduler:
                 return
             pieces, s.held = s.held, []
             s.first_audio = self.clock()
-            metrics.TTFA_SCHEDULED.observe(s.first_audio - s.submitted)
+            metrics.TTFA_SCHEDULED.observe(s.first_audio - s.submitted_at)
         stream = s.stream()
         if stream is None:
             return
@@ -476,7 +470,7 @@ class Scheduler:
                 s.stats.codes.append(np.stack(s.seg_codes))
         with self._lock:
             if s.slot is None:
-                self._waiting.remove(s)
+                self._queue.remove(s.id)
             else:
                 last = self._rows.pop()
                 if last is not s:
@@ -484,11 +478,9 @@ class Scheduler:
                     self.pool.move(last.slot, s.slot, last.position)  # type: ignore[arg-type]
                     last.slot = s.slot
                 s.slot = None
+        self.times.observe_finish(s.frames_total)
         metrics.FINISHED.labels(reason or s.stats.finish_reason).inc()
         stream = s.stream()
         if stream is not None:
             stream.end(error)
 
-
-def _ewma(old: float, new: float, alpha: float = 0.2) -> float:
-    return new if old == 0.0 else (1 - alpha) * old + alpha * new

@@ -174,6 +174,7 @@ class Synthesizer:
             voice=req.voice,
             reference_chunking=req.reference_chunking,
             request_id=uuid.uuid4().hex[:12],
+            text_chars=len(req.text),
             **delivery,
         )
 
