@@ -67,7 +67,7 @@ def _synthesizer(engines: Path | None, provider: str | None, threads: int | None
     synth = _guard(
         lambda: Synthesizer.from_engines(
             r.engines, provider=r.provider, threads=r.threads or None, device_id=r.device_id, gpu_mem_limit_mb=r.gpu_mem_limit_mb,
-            tokenizer_regex=r.tokenizer_regex, normalizer=normalizer,
+            tokenizer_regex=r.tokenizer_regex, normalizer=normalizer, scheduler=s.scheduler.config(),
         )
     )
     synth.default_max_frames = r.max_frames
@@ -111,7 +111,7 @@ def _progress(description: str, total: int | None, enabled: bool = True):
 @app.command("random-checkpoint")
 def random_checkpoint(
     out: Annotated[Path, typer.Argument(help="Directory to write (released layout).")],
-    size: Annotated[str, typer.Option(help="tiny | 0.6b | 1.7b")] = "tiny",
+    size: Annotated[str, typer.Option(help="tiny | tiny-hd24 | 0.6b | 1.7b")] = "tiny",
     variant: Annotated[str, typer.Option(help="custom_voice | base | voice_design")] = "custom_voice",
     seed: int = 0,
     dtype: Annotated[str, typer.Option(help="Stored talker dtype: bf16 (as released) | f32")] = "bf16",
@@ -571,12 +571,15 @@ def conformance(
     cases: Annotated[Path, typer.Option(help="Cases JSON (format of reference/cases/tiny.json).")],
     out: Annotated[Path, typer.Option(help="Output directory: <out>/<case>/{codes,pcm}.npy")],
     golden: Annotated[Path | None, typer.Option(help="Golden directory to compare against (codes exact, PCM, teacher-forced logits).")] = None,
+    concurrency: Annotated[int, typer.Option(help="Cases submitted at once (batched by the scheduler; results must not change).")] = 1,
     threads: int | None = None,
 ) -> None:
     """Run official-format cases; write codes/PCM; optionally compare with a golden set."""
     from runtime.conformance import run_conformance
 
-    report = _guard(lambda: run_conformance(engines, cases, out, golden=golden, threads=threads))
+    if concurrency < 1:
+        _fail("--concurrency must be >= 1")
+    report = _guard(lambda: run_conformance(engines, cases, out, golden=golden, threads=threads, concurrency=concurrency))
     typer.echo(json.dumps(report, indent=1, ensure_ascii=False))
     if golden is not None and not report["passed"]:
         raise typer.Exit(1)

@@ -10,6 +10,7 @@ relative to the logits' scale.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from runtime.errors import InputError
 from runtime.sampling import SamplingParams
+from runtime.scheduler import SchedulerConfig
 from runtime.synthesizer import Synthesizer
 from runtime.voice import VoicePrompt, encode_reference
 
@@ -123,21 +125,33 @@ def run_case(synth: Synthesizer, case: dict[str, Any], out: Path, golden: Path |
     return rec
 
 
-def run_conformance(engine_dir: Path, cases_path: Path, out_dir: Path, *, golden: Path | None = None, threads: int | None = None) -> dict[str, Any]:
+def run_conformance(
+    engine_dir: Path, cases_path: Path, out_dir: Path, *, golden: Path | None = None, threads: int | None = None, concurrency: int = 1
+) -> dict[str, Any]:
+    """Run every case of ``cases_path`` (``concurrency`` of them submitted at once: the scheduler
+    batches them, and every result must still equal the golden one)."""
     try:
         cases = json.loads(Path(cases_path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
         raise InputError(f"cannot read cases file {cases_path}: {e}") from None
-    synth = Synthesizer.from_engines(engine_dir, threads=threads)
-    results: dict[str, Any] = {}
-    for case in cases:
-        reason = skip_reason(synth, case)
-        results[case["name"]] = {"status": "skipped", "reason": reason} if reason else run_case(synth, case, Path(out_dir) / case["name"], golden)
-    ran = [r for r in results.values() if r["status"] == "ran"]
+    synth = Synthesizer.from_engines(engine_dir, threads=threads, scheduler=SchedulerConfig(max_streams=max(concurrency, 1), capacity=2048))
+    try:
+        skipped = {case["name"]: skip_reason(synth, case) for case in cases}
+        runnable = [case for case in cases if skipped[case["name"]] is None]
+        with ThreadPoolExecutor(max(concurrency, 1)) as pool:
+            ran = dict(zip(
+                [c["name"] for c in runnable],
+                pool.map(lambda c: run_case(synth, c, Path(out_dir) / c["name"], golden), runnable),
+                strict=True,
+            ))
+    finally:
+        synth.close()
+    results = {c["name"]: ran[c["name"]] if c["name"] in ran else {"status": "skipped", "reason": skipped[c["name"]]} for c in cases}
     return {
         "engine": str(engine_dir),
+        "concurrency": concurrency,
         "cases": results,
         "ran": len(ran),
         "skipped": len(results) - len(ran),
-        "passed": all(r.get("passed", True) for r in ran),
+        "passed": all(r.get("passed", True) for r in ran.values()),
     }

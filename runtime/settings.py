@@ -46,6 +46,38 @@ class RuntimeSection:
 
 
 @dataclass(frozen=True)
+class SchedulerSection:
+    """[scheduler]: the continuous-batching pool and QoS (runtime.scheduler.SchedulerConfig)."""
+
+    max_streams: int = 16
+    capacity: int = 1024
+    memory_mb: int = 4096
+    max_waiting: int = 64
+    window_ms: float = 10.0
+    prefill_tokens: int = 512
+    aging_s: float = 10.0
+    buckets: list = field(default_factory=list)  # batch sizes a step binds; empty = exactly the live streams
+    shed: bool = True
+
+    def config(self) -> Any:
+        """The scheduler's :class:`runtime.scheduler.SchedulerConfig`."""
+        from runtime.scheduler import SchedulerConfig
+
+        for name in ("max_streams", "capacity", "memory_mb", "max_waiting", "prefill_tokens"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"[scheduler] {name} must be >= 1")
+        if not 0 <= self.window_ms <= 100 or self.aging_s <= 0:
+            raise ConfigError("[scheduler] window_ms must be in [0, 100] and aging_s > 0")
+        if any(not isinstance(b, int) or b < 1 for b in self.buckets):
+            raise ConfigError("[scheduler] buckets must be positive integers")
+        return SchedulerConfig(
+            max_streams=self.max_streams, capacity=self.capacity, memory_mb=self.memory_mb, max_waiting=self.max_waiting,
+            window_ms=self.window_ms, prefill_tokens=self.prefill_tokens, aging_s=self.aging_s,
+            buckets=tuple(self.buckets) or None, shed=self.shed,
+        )
+
+
+@dataclass(frozen=True)
 class LoggingSection:
     format: str = "text"
     level: str = "warning"
@@ -55,6 +87,7 @@ class LoggingSection:
 class RuntimeSettings:
     runtime: RuntimeSection = field(default_factory=RuntimeSection)
     sampling: dict[str, Any] = field(default_factory=dict)  # validated by SamplingParams
+    scheduler: SchedulerSection = field(default_factory=SchedulerSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
 
 
@@ -94,7 +127,7 @@ def _build(cls: type, data: dict[str, Any], where: str) -> Any:
         if is_dataclass(t):
             values[k] = _build(t, v, f"{where}.{k}")
             continue
-        base = dict if str(t).startswith("dict") else t
+        base = dict if str(t).startswith("dict") else list if str(t).startswith("list") else t
         if base is float and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
         if not isinstance(v, base) or (base is int and isinstance(v, bool)):

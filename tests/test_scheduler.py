@@ -3,6 +3,7 @@ priorities, back-pressure and cancel through the scheduler (tiny model)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ import pytest
 from runtime.errors import InputError, OverloadError
 from runtime.scheduler import SchedulerConfig
 from runtime.synthesizer import Synthesizer
+from tests.golden_sets import MODE_TO_VARIANT, PROJECT_SETS
 
 REQUESTS = [  # different speakers, texts, lengths, sampling; one split into several segments
     {"text": "Привет, мир!", "speaker": "ryan", "seed": 1, "max_frames": 9},
@@ -139,3 +141,20 @@ def test_deadline_ends_a_request_and_frees_its_slot(batch_synth: Synthesizer) ->
     chunks = list(stream)
     assert chunks and stream.stats.finish_reason == "deadline"
     assert batch_synth.scheduler.active == 0
+
+
+@pytest.mark.parametrize("variant", ["custom_voice", "voice_design", "base"])
+@pytest.mark.parametrize("golden", sorted(PROJECT_SETS), ids=[d.name for d in sorted(PROJECT_SETS)])
+def test_conformance_with_concurrency_4(golden: Path, variant: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Every golden case of the variant submitted four at a time (`tts-run conformance --concurrency 4`):
+    greedy codes still equal the official ones, PCM within 1e-4, sampled cases' teacher-forced logits."""
+    from runtime.conformance import run_conformance
+
+    cases = [json.loads(p.read_text(encoding="utf-8"))["case"] for p in sorted(golden.glob("*/case.json"))]
+    cases = [c for c in cases if MODE_TO_VARIANT[c["mode"]] == variant]
+    (tmp_path / "cases.json").write_text(json.dumps(cases), encoding="utf-8")
+    engine = request.getfixturevalue(f"{PROJECT_SETS[golden]}_engines")[variant]
+    report = run_conformance(engine, tmp_path / "cases.json", tmp_path / "out", golden=golden, threads=1, concurrency=4)
+    assert report["ran"] == len(cases) >= 1 and report["skipped"] == 0
+    failed = {name: r for name, r in report["cases"].items() if not r.get("passed")}
+    assert not failed, failed
