@@ -3,11 +3,15 @@
 The graph decodes N new frames (``codes`` int64 [B, N, 16]) into N * samples_per_frame samples of
 24 kHz PCM and carries the decoder state explicitly (export/graphs/codec_decoder.py). A
 :class:`CodecStream` owns one such state: pushing frames in any chunking gives the same signal as
-one full decode (to float rounding, well under 1 LSB of 16-bit PCM).
+one full decode (to float rounding, well under 1 LSB of 16-bit PCM). Rows of one call are
+independent streams at their own frame offsets: :func:`decode_batch` (states) and
+:meth:`CodecStream.push_batch` (streams) step many of them in one call (continuous batching).
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,11 +49,41 @@ class DecoderState:
         return self.conv.nbytes + self.key.nbytes + self.value.nbytes
 
 
-def _check_codes(codes: np.ndarray) -> np.ndarray:
+def _check_codes(codes: np.ndarray, dims: str = "[T, Q]") -> np.ndarray:
+    """codes as int64, checked to be an integer array of the rank ``dims`` names."""
     codes = np.asarray(codes)
-    if codes.ndim != 2 or not np.issubdtype(codes.dtype, np.integer):
-        raise ValueError(f"codes must be an integer array [T, Q], got {codes.dtype} {codes.shape}")
+    if codes.ndim != dims.count(",") + 1 or not np.issubdtype(codes.dtype, np.integer):
+        raise ValueError(f"codes must be an integer array {dims}, got {codes.dtype} {codes.shape}")
     return codes.astype(np.int64, copy=False)
+
+
+def decode_batch(session: ort.InferenceSession, states: Sequence[DecoderState], codes: np.ndarray) -> np.ndarray:
+    """Step B streams in one decoder call: codes int [B, N, Q] (row i continues ``states[i]``)
+    -> pcm float32 [B, N * samples_per_frame]. Each state advances by N frames (its arrays are
+    replaced, never written in place, so copies and saved states stay intact). Rows may be at any
+    frame offsets; each equals that stream decoded alone (to float rounding)."""
+    codes = _check_codes(codes, "[B, N, Q]")
+    if not states or len(states) != len(codes) or len({id(st) for st in states}) != len(states):
+        raise ValueError(f"need one distinct state per row: {len(states)} states, codes {codes.shape}")
+    if codes.shape[1] == 0:
+        return np.zeros((len(codes), 0), np.float32)
+    pcm, conv, key, value = session.run(
+        None,
+        {
+            "codes": codes,
+            "state": np.concatenate([st.conv for st in states]),
+            "past_key": np.concatenate([st.key for st in states], axis=1),
+            "past_value": np.concatenate([st.value for st in states], axis=1),
+            "offset": np.array([st.frames for st in states], np.int64),
+        },
+    )
+    for i, st in enumerate(states):
+        if len(states) == 1:  # the outputs are the row
+            st.conv, st.key, st.value = conv, key, value
+        else:
+            st.conv, st.key, st.value = conv[i : i + 1].copy(), key[:, i : i + 1].copy(), value[:, i : i + 1].copy()
+        st.frames += codes.shape[1]
+    return pcm
 
 
 class CodecStream:
@@ -110,41 +144,56 @@ class CodecStream:
             at += n
         return out
 
-    def _run(self, codes: np.ndarray) -> np.ndarray:
-        st = self.state
-        pcm, st.conv, st.key, st.value = self.session.run(
-            None,
-            {
-                "codes": codes[None],
-                "state": st.conv,
-                "past_key": st.key,
-                "past_value": st.value,
-                "offset": np.array([st.frames], np.int64),
-            },
-        )
-        st.frames += len(codes)
-        return pcm[0]
+    def _room(self) -> int:
+        """Frames that can be decoded before the next reference chunk boundary (unbounded without
+        reference chunking)."""
+        return self.chunk - self.frames % self.chunk if self.reference_chunking else sys.maxsize
+
+    def _restart_if_due(self) -> None:
+        """Reference chunking at a chunk boundary: restart the state from zeros, primed with the
+        last ``context`` frames. Call once before each decode."""
+        if self.reference_chunking and self.frames and self.frames % self.chunk == 0:
+            self.state = DecoderState.fresh(self.session)
+            decode_batch(self.session, [self.state], self._recent[None])
+
+    def _advance(self, codes: np.ndarray) -> None:
+        """Account for decoded frames codes [N, Q]."""
+        self.frames += len(codes)
+        if self.reference_chunking:
+            self._recent = np.concatenate([self._recent, codes])[len(self._recent) + len(codes) - self.context :]
 
     def push(self, codes: np.ndarray) -> np.ndarray:
         """Decode the next frames: codes int [N, Q] (N >= 0, no -1 padding) -> pcm [N * spf]."""
         codes = _check_codes(codes)
-        if len(codes) == 0:
-            return np.zeros(0, np.float32)
-        if not self.reference_chunking:
-            self.frames += len(codes)
-            return self._run(codes)
-        parts = []
+        parts = [np.zeros(0, np.float32)]
         while len(codes):
-            if self.frames and self.frames % self.chunk == 0:
-                self.state = DecoderState.fresh(self.session)
-                if self.context:
-                    self._run(self._recent)
-            room = self.chunk - self.frames % self.chunk
-            head, codes = codes[:room], codes[room:]
-            parts.append(self._run(head))
-            self.frames += len(head)
-            self._recent = np.concatenate([self._recent, head])[len(self._recent) + len(head) - self.context :]
+            self._restart_if_due()
+            head, codes = codes[: self._room()], codes[self._room() :]
+            parts.append(decode_batch(self.session, [self.state], head[None])[0])
+            self._advance(head)
         return np.concatenate(parts)
+
+    @staticmethod
+    def push_batch(streams: Sequence[CodecStream], codes: np.ndarray) -> np.ndarray:
+        """Push codes int [B, N, Q] (row i to ``streams[i]``, all on one session) in one decoder
+        call -> pcm float32 [B, N * spf]; row i equals ``streams[i].push(codes[i])``. A stream
+        whose reference chunk ends inside the N frames is pushed on its own instead."""
+        codes = _check_codes(codes, "[B, N, Q]")
+        if not streams or len(streams) != len(codes) or len({id(s) for s in streams}) != len(streams):
+            raise ValueError(f"need one distinct stream per row: {len(streams)} streams, codes {codes.shape}")
+        if any(s.session is not streams[0].session for s in streams):
+            raise ValueError("push_batch: the streams decode on different sessions")
+        n = codes.shape[1]
+        together = [i for i, s in enumerate(streams) if s._room() >= n]
+        rows = {i: s.push(codes[i]) for i, s in enumerate(streams) if i not in together}
+        if together:
+            for i in together:
+                streams[i]._restart_if_due()
+            pcm = decode_batch(streams[0].session, [streams[i].state for i in together], codes[together])
+            for i, row in zip(together, pcm, strict=True):
+                streams[i]._advance(codes[i])
+                rows[i] = row
+        return np.stack([rows[i] for i in range(len(streams))])
 
 
 def random_chunk_sizes(rng: np.random.Generator, frames: int, lo: int = 1, hi: int = 25) -> list[int]:

@@ -11,7 +11,14 @@ import pytest
 from export.config import CodecConfig
 from export.graphs.codec_decoder import build_codec_decoder
 from export.safetensors_io import SafetensorsFile
-from runtime.codec import CodecStream, DecoderState, decode, random_chunk_sizes
+from runtime.codec import (
+    SAMPLES_PER_FRAME,
+    CodecStream,
+    DecoderState,
+    decode,
+    decode_batch,
+    random_chunk_sizes,
+)
 from tests.golden_sets import SHARED_CKPT, golden_dirs
 
 ort = pytest.importorskip("onnxruntime")
@@ -141,3 +148,74 @@ def test_prime_and_copy(graphs: dict[str, Path]) -> None:
     for stream in (primed.copy(), primed.copy()):  # copies are independent
         assert _err(stream.push(codes[12:]), joint[12 * spf :]) <= LSB
     assert primed.frames == 12
+
+
+def _primed_states(sess: ort.InferenceSession, codes: np.ndarray, history: tuple[int, ...]) -> list[DecoderState]:
+    """Row r's state after decoding its first history[r] frames alone (codes [B, T, Q])."""
+    states = []
+    for row, h in zip(codes, history, strict=True):
+        stream = CodecStream(sess)
+        stream.push(row[:h])
+        states.append(stream.state)
+    return states
+
+
+@pytest.mark.parametrize("history", [(0, 7, 73), (73,), (5, 0, 5, 130)])
+@pytest.mark.parametrize("n", [1, 4])
+def test_decode_batch_rows_at_different_offsets(graphs: dict[str, Path], history: tuple[int, ...], n: int) -> None:
+    """Rows at different frame offsets decoded in one call equal each row decoded alone (pcm and the
+    written-back state), and each row continued alone afterwards still equals its full decode."""
+    sess = _session(graphs["plain"])
+    total = max(history) + n + 9
+    codes = np.random.default_rng(n + len(history)).integers(0, 2048, size=(len(history), total, 16), dtype=np.int64)
+    batched = _primed_states(sess, codes, history)
+    alone = [st.copy() for st in batched]
+    step = np.stack([row[h : h + n] for row, h in zip(codes, history, strict=True)])
+    pcm = decode_batch(sess, batched, step)
+    assert pcm.shape == (len(history), n * SAMPLES_PER_FRAME) and pcm.dtype == np.float32
+    for r, (st_b, st_a) in enumerate(zip(batched, alone, strict=True)):
+        assert _err(pcm[r], decode_batch(sess, [st_a], step[r : r + 1])[0]) <= LSB / 16
+        assert st_b.frames == st_a.frames == history[r] + n
+        for got, want in ((st_b.conv, st_a.conv), (st_b.key, st_a.key), (st_b.value, st_a.value)):
+            assert got.flags.c_contiguous and got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)  # float rounding of batched GEMMs
+        stream = CodecStream(sess)  # continue alone from the batched state: the rest of the full decode
+        assert stream.resume(st_b, codes[r, : history[r] + n])
+        rest = stream.push(codes[r, history[r] + n :])
+        full = decode(sess, codes[r])
+        assert _err(np.concatenate([pcm[r], rest]), full[history[r] * SAMPLES_PER_FRAME :]) <= LSB
+
+
+def test_push_batch_reference_chunking(graphs: dict[str, Path]) -> None:
+    """push_batch equals pushing each stream alone: full-context and reference-chunked streams mixed,
+    one at a chunk boundary (restarts, then joins the call), one whose chunk ends inside the step."""
+    sess = _session(graphs["plain"])
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 2048, size=(4, 40, 16), dtype=np.int64)
+    history, n = (15, 16, 9, 30), 3
+
+    def streams() -> list[CodecStream]:
+        out = [CodecStream(sess, reference_chunking=i < 3, chunk=16, context=4) for i in range(4)]
+        for s, row, h in zip(out, codes, history, strict=True):
+            s.push(row[:h])
+        return out
+
+    batched, alone = streams(), streams()
+    pcm = CodecStream.push_batch(batched, np.stack([row[h : h + n] for row, h in zip(codes, history, strict=True)]))
+    for r, (b, a) in enumerate(zip(batched, alone, strict=True)):
+        assert _err(pcm[r], a.push(codes[r, history[r] : history[r] + n])) <= LSB / 16
+        assert b.frames == a.frames and np.array_equal(b._recent, a._recent)
+        assert _err(b.push(codes[r, history[r] + n :]), a.push(codes[r, history[r] + n :])) <= LSB
+
+
+def test_decode_batch_rejects_mismatched_rows(graphs: dict[str, Path]) -> None:
+    sess = _session(graphs["plain"])
+    st = DecoderState.fresh(sess)
+    codes = np.zeros((2, 1, 16), np.int64)
+    for states, rows in (([st], codes), ([st, st], codes), ([], codes[:0])):  # count, repeated, empty
+        with pytest.raises(ValueError, match="distinct state"):
+            decode_batch(sess, states, rows)
+    with pytest.raises(ValueError, match="integer array"):
+        decode_batch(sess, [st], codes[0])
+    assert decode_batch(sess, [st, DecoderState.fresh(sess)], codes[:, :0]).shape == (2, 0)
+    assert st.frames == 0

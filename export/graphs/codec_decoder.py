@@ -8,8 +8,10 @@ equals one full decode (every module is causal):
   flattened and concatenated (S is fixed by the checkpoint; zeros = fresh decoder);
 - ``past_key`` / ``past_value`` float32 [L, B, heads, window - 1, head_dim] -> ``new_key`` /
   ``new_value``: the pre-transformer's sliding-window KV of the last window - 1 frames (keys after RoPE);
-- ``offset`` int64 [1]: frames decoded before this call (transformer positions continue from it;
-  history entries at negative positions are masked, so zero state + offset 0 is a fresh decode).
+- ``offset`` int64 [B]: per row, frames decoded before this call (the row's transformer positions
+  continue from it; history entries at negative positions are masked, so zero state + offset 0 is a
+  fresh decode). Rows are independent streams, so one call can step many streams at different
+  positions (continuous batching); B = 1 is the single-stream decode.
 
 Convolutional parts run channel-first [B, C, T] (ONNX Conv), the transformer [B, T, C].
 """
@@ -159,12 +161,14 @@ def dequantize(g: GraphBuilder, codes: str, W: _Weights, cfg: CodecDecoderConfig
 
 
 def sliding_window_mask(g: GraphBuilder, q_pos: str, k_pos: str, window: int) -> str:
-    """Additive mask [Tq, Tk]: 0 where 0 <= k and q-window < k <= q, else -inf (positions int64 [Tq], [Tk])."""
-    d = g.op("Sub", g.op("Unsqueeze", q_pos, g.ints(1)), g.op("Unsqueeze", k_pos, g.ints(0)))
+    """Additive mask [B, Tq, Tk]: 0 where 0 <= k and q-window < k <= q, else -inf (positions int64
+    [B, Tq], [B, Tk])."""
+    k_row = g.op("Unsqueeze", k_pos, g.ints(1))  # [B, 1, Tk]
+    d = g.op("Sub", g.op("Unsqueeze", q_pos, g.ints(2)), k_row)
     ok = g.op(
         "And", g.op("GreaterOrEqual", d, g.const(np.int64(0))), g.op("Less", d, g.const(np.int64(window)))
     )
-    ok = g.op("And", ok, g.op("GreaterOrEqual", g.op("Unsqueeze", k_pos, g.ints(0)), g.const(np.int64(0))))
+    ok = g.op("And", ok, g.op("GreaterOrEqual", k_row, g.const(np.int64(0))))
     return g.op("Where", ok, g.const(np.float32(0.0)), g.const(np.float32(-np.inf)))
 
 
@@ -181,7 +185,8 @@ def transformer_layer(
     """Pre-norm layer with LayerScale (spec §7.5): x [B, T, hidden] -> (x', keys, values).
 
     ``past`` = (keys, values) [B, H, window-1, hd] of the previous frames; the returned keys/values
-    [B, H, window-1+T, hd] are past ++ this call's (keys after RoPE); ``mask`` is [T, window-1+T].
+    [B, H, window-1+T, hd] are past ++ this call's (keys after RoPE); ``rope`` (cos, sin) is
+    [B, 1, T, hd] and ``mask`` [B, 1, T, window-1+T] (per row: rows sit at their own positions).
     """
     H, hd, eps = cfg.num_heads, cfg.head_dim, cfg.rms_norm_eps
     cos, sin = rope
@@ -234,7 +239,7 @@ def build_codec_decoder(
     ctx = ConvHistory(g)
     past_key = g.input("past_key", FLOAT, [L, "batch", H, past_len, hd])
     past_value = g.input("past_value", FLOAT, [L, "batch", H, past_len, hd])
-    offset = g.op("Squeeze", g.input("offset", INT64, [1]), g.ints(0))
+    offset = g.op("Unsqueeze", g.input("offset", INT64, ["batch"]), g.ints(1))  # [B, 1]
     with g.scope("quantizer"):
         x = g.op("Transpose", dequantize(g, codes, W, cfg), perm=[0, 2, 1])  # [B, D, T]
     taps.append(("quantized", x))
@@ -251,10 +256,12 @@ def build_codec_decoder(
             "decoder.pre_transformer.input_proj",
         )
         n_new = g.op("Gather", g.op("Shape", codes), g.const(np.int64(1)), axis=0)
-        pos = g.op("Range", offset, g.op("Add", offset, n_new), g.const(np.int64(1)))
-        k_pos = g.op("Range", g.op("Sub", offset, g.const(np.int64(past_len))), g.op("Add", offset, n_new), g.const(np.int64(1)))
-        rope = g.rope_cos_sin(pos, cfg.head_dim, cfg.rope_theta)
-        mask = sliding_window_mask(g, pos, k_pos, cfg.sliding_window)
+        one = g.const(np.int64(1))
+        pos = g.op("Add", offset, g.op("Range", g.const(np.int64(0)), n_new, one))  # [B, T]
+        k_pos = g.op("Add", offset, g.op("Range", g.const(np.int64(-past_len)), n_new, one))  # [B, past+T]
+        cos, sin = g.rope_cos_sin(pos, cfg.head_dim, cfg.rope_theta)  # [B, T, hd]
+        rope = (g.op("Unsqueeze", cos, g.ints(1)), g.op("Unsqueeze", sin, g.ints(1)))
+        mask = g.op("Unsqueeze", sliding_window_mask(g, pos, k_pos, cfg.sliding_window), g.ints(1))
         new_k, new_v = [], []
         for i in range(L):
             with g.scope(f"layer{i}"):
