@@ -65,6 +65,7 @@ refvenv:
 
 golden:
 	HF_HUB_OFFLINE=1 $(REFVENV)/bin/python golden/make_golden.py --out golden/tiny
+	HF_HUB_OFFLINE=1 $(REFVENV)/bin/python golden/make_golden.py --size tiny-hd24 --cases-only
 
 # Conformance against the team's shared golden set (needs the reference venv to rebuild its checkpoints)
 conformance-shared: setup

@@ -529,15 +529,42 @@ def bench(
     warm_runs: int = 3,
     reference: Annotated[Path | None, typer.Option(help="Merge a reference-implementation bench JSON (make bench-reference).")] = None,
     codec_parity: Annotated[bool, typer.Option(help="Also measure streaming vs full codec decode (1..400 frames, any chunking).")] = False,
+    concurrency: Annotated[str | None, typer.Option(help="Load bench instead: concurrency levels, e.g. 1,2,4,8,16,32 (closed loop).")] = None,
+    rate: Annotated[float | None, typer.Option(help="With --concurrency: also an open-loop run at this Poisson rate (requests/s).")] = None,
+    requests: Annotated[int | None, typer.Option(help="With --concurrency: requests per level (default max(2C, 8)).")] = None,
+    seconds: Annotated[float, typer.Option(help="With --concurrency: time limit per level (s).")] = 60.0,
+    plot: Annotated[Path | None, typer.Option(help="With --concurrency: PNG of TTFA percentiles and audio-s/s against C (default: next to --out).")] = None,
     provider: str | None = None,
     threads: int | None = None,
 ) -> None:
     """Time-to-first-audio (whole and streaming), RTF, chunk gaps, underruns, frames/s, peak RSS, cold and
-    warm; Base engines: 10 s reference encoding -> JSON."""
+    warm; Base engines: 10 s reference encoding -> JSON. With --concurrency: the batching scheduler
+    under load (TTFA percentiles, audio-s/s, request RTF, continuity, step time by batch size, the two
+    ceilings, priority isolation) -> JSON under "concurrency", and a PNG plot."""
     from runtime.bench import run_bench
 
     s = _runtime_settings(None, provider, threads).runtime
     dirs = engines or [Path(s.engines)]
+    if concurrency is not None:
+        from runtime.loadtest import plot as draw
+        from runtime.loadtest import run_load
+
+        try:
+            levels = sorted({int(c) for c in concurrency.split(",")})
+        except ValueError:
+            _fail(f"--concurrency: expected comma-separated integers, got {concurrency!r}")
+        if not levels or levels[0] < 1 or levels[-1] > 256:
+            _fail("--concurrency levels must be in 1..256")
+        report = {"concurrency": [
+            _guard(lambda d=d: run_load(d, concurrency=levels, frames=frames, rate=rate, provider=s.provider, threads=s.threads or None, requests=requests, seconds=seconds))
+            for d in dirs
+        ]}
+        out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+        png = draw(report, plot or out.with_suffix(".png"))
+        typer.echo(json.dumps([{"engine": r["engine"], "ceilings": r["ceilings"], "levels": [
+            {k: lv[k] for k in ("concurrency", "ttfa_ms", "audio_s_per_s", "rtf", "continuity")} for lv in r["levels"]]} for r in report["concurrency"]], indent=1))
+        typer.echo(f"plot: {png}" if png else "plot: skipped (pip install '.[bench]' for matplotlib)", err=True)
+        return
     report = _guard(
         lambda: run_bench(
             dirs, frames=frames, warm_runs=warm_runs, provider=s.provider, threads=s.threads or None, reference=reference,

@@ -68,9 +68,20 @@ class DecoderLMConfig:
             vocab_size=int(_get(d, "vocab_size", where)),
             max_positions=int(d.get("max_position_embeddings", 32768)),
         )
+        check_heads(c.num_heads, c.num_kv_heads, c.head_dim, where)
         if c.num_heads % c.num_kv_heads:
             raise UnsupportedModelError(f"{where}: heads {c.num_heads} not a multiple of kv heads {c.num_kv_heads}")
         return c
+
+
+def check_heads(heads: int, kv_heads: int, head_dim: int, where: str) -> None:
+    """Attention shapes every graph needs: positive head counts and a positive even head_dim (the
+    rotary embedding rotates the two halves of a head against each other; the official code fails
+    on an odd one). Any even head_dim is supported, a multiple of 16 or not."""
+    if heads <= 0 or kv_heads <= 0:
+        raise UnsupportedModelError(f"{where}: num_attention_heads {heads} and num_key_value_heads {kv_heads} must be positive")
+    if head_dim <= 0 or head_dim % 2:
+        raise UnsupportedModelError(f"{where}: head_dim {head_dim} must be positive and even (rotary embedding)")
 
 
 @dataclass(frozen=True)
@@ -255,6 +266,9 @@ class CodecConfig:
             upsample_rates=tuple(int(x) for x in _get(d, "upsample_rates", dw)),
             upsampling_ratios=tuple(int(x) for x in _get(d, "upsampling_ratios", dw)),
         )
+        check_heads(dec.num_heads, dec.num_kv_heads, dec.head_dim, dw)
+        if dec.num_kv_heads != dec.num_heads:
+            raise UnsupportedModelError(f"{dw}: grouped-query attention is not supported (num_key_value_heads must equal num_attention_heads)")
         if dec.num_quantizers != 16 or dec.num_semantic_quantizers != 1:
             raise UnsupportedModelError(f"{dw}: expected 16 quantizers with 1 semantic")
         spf = int(_get(raw, "decode_upsample_rate", where))

@@ -2,7 +2,9 @@
 
 Layout and config values are those of the released checkpoints (spec §1; JSON contents equal to
 the team's reference generator). Sizes: ``tiny`` (CPU-second tests, every component present),
-``0.6b`` and ``1.7b`` (real dimensions). Variants: ``custom_voice``, ``base`` (+ ECAPA speaker
+``tiny-hd24`` (tiny, with head sizes that are not multiples of 16: talker 24, code predictor 20
+with as many kv heads as heads, codec decoder and encoder 24), ``0.6b`` and ``1.7b`` (real
+dimensions). Variants: ``custom_voice``, ``base`` (+ ECAPA speaker
 encoder), ``voice_design``.
 
 Every tensor is drawn from its own ``np.random.Generator`` seeded with
@@ -38,7 +40,7 @@ from export.config import CodecConfig, ModelConfig
 from export.safetensors_io import f32_to_bf16
 from export.schema import TensorSpec, codec_tensor_specs, model_tensor_specs
 
-SIZE_NAMES = ("tiny", "0.6b", "1.7b")
+SIZE_NAMES = ("tiny", "tiny-hd24", "0.6b", "1.7b")
 VARIANTS = ("custom_voice", "base", "voice_design")
 TOKENIZER_ASSETS = Path(__file__).parent / "assets" / "tokenizer"
 TOKENIZER_FILES = ("vocab.json", "merges.txt", "tokenizer_config.json")
@@ -105,6 +107,22 @@ _SIZES: dict[str, dict[str, Any]] = {
                 "codebook_dim": 32, "decoder_dim": 64, "vector_quantization_hidden_dimension": 32},
         "enc": {"hidden_size": 32, "num_filters": 4, "num_hidden_layers": 1, "num_attention_heads": 2,
                 "num_key_value_heads": 2, "head_dim": 16, "intermediate_size": 64, "codebook_dim": 16,
+                "vector_quantization_hidden_dimension": 16, "upsample_groups": 32},
+    },
+    "tiny-hd24": {
+        "tag": "tiny-hd24",
+        "talker": {"hidden_size": 48, "intermediate_size": 96, "num_hidden_layers": 2,
+                   "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 24,
+                   "text_hidden_size": 32, "mrope_section": [6, 3, 3]},
+        "cp": {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+               "num_attention_heads": 2, "num_key_value_heads": 2, "head_dim": 20},
+        "spk": {"enc_channels": [32, 32, 32, 32, 96], "enc_attention_channels": 16,
+                "enc_res2net_scale": 8, "enc_se_channels": 16},
+        "dec": {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+                "num_attention_heads": 2, "num_key_value_heads": 2, "head_dim": 24, "latent_dim": 32,
+                "codebook_dim": 32, "decoder_dim": 64, "vector_quantization_hidden_dimension": 32},
+        "enc": {"hidden_size": 32, "num_filters": 4, "num_hidden_layers": 1, "num_attention_heads": 2,
+                "num_key_value_heads": 2, "head_dim": 24, "intermediate_size": 64, "codebook_dim": 16,
                 "vector_quantization_hidden_dimension": 16, "upsample_groups": 32},
     },
     "0.6b": {

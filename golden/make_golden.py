@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Golden set of the project: the OFFICIAL qwen-tts 0.1.1 pipeline (CPU torch, float32) run on the
-project's own random-weight checkpoints (``export/random_checkpoint.py``, tiny, seed 0, bf16).
+project's own random-weight checkpoints (``export/random_checkpoint.py``, seed 0, bf16).
 
     .refvenv/bin/python golden/make_golden.py --out golden/tiny [--checkpoints DIR] [--threads 2]
+    .refvenv/bin/python golden/make_golden.py --size tiny-hd24 --cases-only   # golden/tiny-hd24
 
 Dev-only (needs torch + qwen-tts, offline). Steps: generate the three tiny checkpoints with the
-project's numpy generator (into ``--checkpoints`` or a temp dir), load each with
-``Qwen3TTSModel.from_pretrained`` (and check the loaded weights equal the files), run the cases of
-``golden/cases/tiny.json`` through the public ``generate_*`` methods, dump the standalone codec and
-the tokenizer corpus (``tokenizer_corpus.py``), and write ``manifest.json`` with versions and the
-sha256 of every generated checkpoint file.
+project's numpy generator (size ``--size``, default tiny; into ``--checkpoints`` or a temp dir), load
+each with ``Qwen3TTSModel.from_pretrained`` (and check the loaded weights equal the files), run the
+cases of ``golden/cases/<size>.json`` through the public ``generate_*`` methods, dump the standalone
+codec and the tokenizer corpus (``tokenizer_corpus.py``; not with ``--cases-only``), and write
+``manifest.json`` with versions and the sha256 of every generated checkpoint file.
 
 Adapted from the team's reference harness ``/work/shared/reference/golden.py``; the dump format is
 its README §4, with these differences: no ``.wav`` copies, no timings in the dumped JSON (so a
@@ -50,7 +51,7 @@ from export.random_checkpoint import generate_checkpoint  # noqa: E402
 
 FORMAT_VERSION = 1
 CP_LOGIT_FRAMES = 4  # raw code-predictor logits are dumped for this many leading frames
-SIZE, SEED, DTYPE = "tiny", 0, "bf16"
+SEED, DTYPE = 0, "bf16"
 VARIANTS = ("custom_voice", "base", "voice_design")
 MODEL_FOR_MODE = {"custom_voice": "custom_voice", "voice_design": "voice_design", "voice_clone": "base"}
 
@@ -612,8 +613,11 @@ def tokenizer_golden(tts, plain_tok, out: Path) -> dict:
 # --------------------------------------------------------------------------------------------
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=str(HERE / "tiny"))
-    ap.add_argument("--cases", default=str(HERE / "cases" / "tiny.json"))
+    ap.add_argument("--size", default="tiny", help="export/random_checkpoint.py size of the checkpoints (default tiny)")
+    ap.add_argument("--out", default=None, help="output directory (default golden/<size>)")
+    ap.add_argument("--cases", default=None, help="cases file (default golden/cases/<size>.json)")
+    ap.add_argument("--cases-only", action="store_true",
+                    help="only the cases and manifest.json: no tokenizer corpus, no standalone codec dump")
     ap.add_argument("--checkpoints", default=None,
                     help="write the generated checkpoints here and keep them (default: a temp dir)")
     ap.add_argument("--threads", type=int, default=2,
@@ -625,9 +629,9 @@ def main():
     from qwen_tts import Qwen3TTSModel
     from transformers import AutoTokenizer
 
-    out = Path(args.out)
+    out = Path(args.out or HERE / args.size)
     out.mkdir(parents=True, exist_ok=True)
-    cases = json.loads(Path(args.cases).read_text(encoding="utf-8"))
+    cases = json.loads(Path(args.cases or HERE / "cases" / f"{args.size}.json").read_text(encoding="utf-8"))
     tmp = None
     if args.checkpoints:
         ck_root = Path(args.checkpoints)
@@ -649,9 +653,9 @@ def main():
     tok_log = logging.getLogger("transformers.tokenization_utils_base")
     t_all = time.time()
     for variant in VARIANTS:
-        mdir = ck_root / f"{SIZE}-{variant}"
+        mdir = ck_root / f"{args.size}-{variant}"
         t0 = time.time()
-        generate_checkpoint(mdir, SIZE, variant, seed=SEED, dtype=DTYPE)
+        generate_checkpoint(mdir, args.size, variant, seed=SEED, dtype=DTYPE)
         timings[f"generate_{variant}_s"] = time.time() - t0
         t0 = time.time()
         messages = []
@@ -668,7 +672,7 @@ def main():
         manifest["models"][variant] = {
             "dir_name": mdir.name,
             "generator": {"function": "export.random_checkpoint.generate_checkpoint",
-                          "size": SIZE, "variant": variant, "seed": SEED, "dtype": DTYPE},
+                          "size": args.size, "variant": variant, "seed": SEED, "dtype": DTYPE},
             "tts_model_type": tts.model.tts_model_type, "tts_model_size": tts.model.tts_model_size,
             "official_pre_tokenizer": repr(tts.processor.tokenizer.backend_tokenizer.pre_tokenizer),
             "load_check": load_check(tts, mdir),
@@ -677,13 +681,14 @@ def main():
         manifest["checkpoint_sha256"][variant] = sha256_files(mdir)
         loaded[variant] = (tts, cap, plain)
 
-    tts0, _, plain0 = loaded["custom_voice"]  # tokenizer + codec are shared by all variants
-    t0 = time.time()
-    manifest["tokenizer"] = tokenizer_golden(tts0, plain0, out / "tokenizer")
-    timings["tokenizer_s"] = time.time() - t0
-    t0 = time.time()
-    manifest["codec_standalone"] = codec_standalone(tts0.model.speech_tokenizer, out / "codec_standalone")
-    timings["codec_standalone_s"] = time.time() - t0
+    if not args.cases_only:
+        tts0, _, plain0 = loaded["custom_voice"]  # tokenizer + codec are shared by all variants
+        t0 = time.time()
+        manifest["tokenizer"] = tokenizer_golden(tts0, plain0, out / "tokenizer")
+        timings["tokenizer_s"] = time.time() - t0
+        t0 = time.time()
+        manifest["codec_standalone"] = codec_standalone(tts0.model.speech_tokenizer, out / "codec_standalone")
+        timings["codec_standalone_s"] = time.time() - t0
 
     for case in cases:
         variant = MODEL_FOR_MODE[case["mode"]]
@@ -705,8 +710,10 @@ def main():
     write_json(out / "manifest.json", manifest)
     timings["total_s"] = time.time() - t_all
     print("[golden] timings (s): " + ", ".join(f"{k}={v:.2f}" for k, v in timings.items()))
-    print(f"[golden] tokenizer: {manifest['tokenizer']['n']} strings, {manifest['tokenizer']['n_differ']} differ "
-          f"between regexes; wrote {out}")
+    if not args.cases_only:
+        print(f"[golden] tokenizer: {manifest['tokenizer']['n']} strings, {manifest['tokenizer']['n_differ']} differ "
+              f"between regexes")
+    print(f"[golden] wrote {out}")
     if tmp is not None:
         tmp.cleanup()
 

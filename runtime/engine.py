@@ -128,7 +128,7 @@ class Engine:
             check_placement(self.sessions[name], self.providers, path)
         lm = self.config.talker.lm
         self.hidden_size = lm.hidden_size
-        self.kv_shape = (lm.num_layers, lm.num_kv_heads, lm.head_dim)
+        self.kv_shape = (lm.num_layers, *next(i.shape for i in self.sessions["talker"].get_inputs() if i.name == "past_key_0")[1::2])  # (layers, kv heads, the graph's KV head size)
         self.sample_rate = 24000
 
     @property

@@ -8,7 +8,9 @@ import shutil
 import struct
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,6 +19,7 @@ from export import random_checkpoint
 from export.checkpoint import GENERATION_DEFAULTS, Checkpoint
 from export.config import CodecConfig, ModelConfig
 from export.errors import CheckpointError, UnsupportedModelError
+from export.graphs.codec_encoder import MimiEncoderConfig
 from export.random_checkpoint import (
     VARIANTS,
     build_codec_config,
@@ -179,6 +182,58 @@ def test_f32_and_progress(tmp_path: Path) -> None:
     assert calls[-1][1] == calls[-1][2] == param_count(expected_model_tensors(ck.config)) + param_count(
         expected_codec_tensors(ck.codec_config)
     )
+
+
+def test_tiny_hd24_shapes(tiny_hd24_checkpoints: dict[str, Path]) -> None:
+    """The tiny-hd24 checkpoints validate and have the head sizes the size promises."""
+    for variant, d in tiny_hd24_checkpoints.items():
+        ck = Checkpoint.open(d)
+        ck.validate()
+        lm, cp, dec = ck.config.talker.lm, ck.config.talker.code_predictor, ck.codec_config.decoder
+        assert (lm.head_dim, lm.num_heads, lm.num_kv_heads) == (24, 4, 2)
+        assert cp.head_dim == 20 and cp.num_heads == cp.num_kv_heads
+        assert cp.hidden_size != lm.hidden_size
+        assert "talker.code_predictor.small_to_mtp_projection.weight" in ck.model_file
+        assert dec.head_dim == 24 and ck.codec_config.encoder["head_dim"] == 24
+        assert ck.config.model_type == variant
+
+
+def _model_config(edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    raw = build_model_config("tiny", "base")
+    edit(raw["talker_config"])
+    return raw
+
+
+def _codec_config(part: str, **change: int) -> dict[str, Any]:
+    raw = build_codec_config("tiny")
+    raw[part].update(change)
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("parse", "message"),
+    [
+        (lambda: ModelConfig.parse(_model_config(lambda t: t.update(head_dim=23))), r"talker_config: head_dim 23 must be positive and even"),
+        (lambda: ModelConfig.parse(_model_config(lambda t: t["code_predictor_config"].update(head_dim=9))), r"code_predictor_config: head_dim 9 must be"),
+        (lambda: ModelConfig.parse(_model_config(lambda t: t.update(num_key_value_heads=0))), r"num_key_value_heads 0 must be positive"),
+        (lambda: CodecConfig.parse(_codec_config("decoder_config", head_dim=15)), r"decoder_config: head_dim 15 must be positive and even"),
+        (lambda: CodecConfig.parse(_codec_config("decoder_config", num_key_value_heads=1)), r"decoder_config: grouped-query attention is not supported"),
+        (lambda: MimiEncoderConfig.parse(CodecConfig.parse(_codec_config("encoder_config", head_dim=25))), r"encoder_config: head_dim 25 must be"),
+    ],
+)
+def test_unsupported_attention_shapes_are_refused(parse: Callable[[], object], message: str) -> None:
+    """Head shapes no graph (or the official code) can run are refused with the offending key;
+    any even head_dim is accepted."""
+    with pytest.raises(UnsupportedModelError, match=message):
+        parse()
+
+
+def test_export_refuses_an_odd_head_dim(clone: Path, tmp_path: Path) -> None:
+    from export.exporter import export_engine
+
+    _replace_json(clone / "config.json", lambda c: c["talker_config"].update(head_dim=23))
+    with pytest.raises(UnsupportedModelError, match=r"head_dim 23 must be positive and even"):
+        export_engine(clone, tmp_path / "engine")
 
 
 def test_bad_size_variant_dtype(tmp_path: Path) -> None:

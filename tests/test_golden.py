@@ -12,20 +12,29 @@ import pytest
 from export.exporter import export_engine
 from runtime.conformance import PCM_TOL, run_case, skip_reason
 from runtime.synthesizer import Synthesizer
-from tests.golden_sets import MODE_TO_VARIANT, PROJECT, SHARED_CKPT, case_dirs, case_id, golden_dirs
+from tests.golden_sets import (
+    MODE_TO_VARIANT,
+    PROJECT,
+    PROJECT_HD24,
+    PROJECT_SETS,
+    SHARED_CKPT,
+    case_dirs,
+    case_id,
+    case_sets,
+)
 
 CASES = case_dirs()
 
 
 @pytest.fixture(scope="module")
-def synth_for(tiny_engines: dict[str, Path], tmp_path_factory: pytest.TempPathFactory):
+def synth_for(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """(golden dir, variant) -> Synthesizer on that golden set's checkpoints (cached per module)."""
     cache: dict[tuple[Path, str], Synthesizer] = {}
 
     def get(golden: Path, variant: str) -> Synthesizer:
         if (golden, variant) not in cache:
-            if golden == PROJECT:
-                eng = tiny_engines[variant]
+            if golden in PROJECT_SETS:
+                eng = request.getfixturevalue(f"{PROJECT_SETS[golden]}_engines")[variant]
             else:
                 ckpt = SHARED_CKPT / f"tiny-{variant}"
                 if not (ckpt / "config.json").exists():
@@ -37,21 +46,27 @@ def synth_for(tiny_engines: dict[str, Path], tmp_path_factory: pytest.TempPathFa
     return get
 
 
-def test_project_golden_set_is_present() -> None:
-    assert "project" in golden_dirs(), "golden/tiny is committed; regenerate it with `make golden`"
+def test_project_golden_sets_are_present() -> None:
+    assert {"project", "project-hd24"} <= set(case_sets()), "golden/tiny and golden/tiny-hd24 are committed; regenerate them with `make golden`"
     assert len([c for c in CASES if c.parent == PROJECT]) >= 8
+    hd24 = [json.loads((c / "case.json").read_text(encoding="utf-8"))["case"] for c in CASES if c.parent == PROJECT_HD24]
+    assert {c["mode"] for c in hd24} == set(MODE_TO_VARIANT)
+    assert {c.get("x_vector_only_mode") for c in hd24 if c["mode"] == "voice_clone"} == {True, False}
 
 
-def test_generator_reproduces_the_golden_checkpoints(tiny_checkpoints: dict[str, Path]) -> None:
+@pytest.mark.parametrize("golden", sorted(PROJECT_SETS), ids=[d.name for d in sorted(PROJECT_SETS)])
+def test_generator_reproduces_the_golden_checkpoints(golden: Path, request: pytest.FixtureRequest) -> None:
     """The numpy generator still writes the exact files the golden set was made from."""
     from runtime.manifest import sha256_file
 
-    manifest = json.loads((PROJECT / "manifest.json").read_text(encoding="utf-8"))
+    checkpoints = request.getfixturevalue(f"{PROJECT_SETS[golden]}_checkpoints")
+    manifest = json.loads((golden / "manifest.json").read_text(encoding="utf-8"))
     hashes = manifest["checkpoint_sha256"]
     assert hashes
     for variant, files in hashes.items():
+        assert manifest["models"][variant]["generator"]["size"] == checkpoints[variant].name.removesuffix(f"-{variant}")
         for rel, digest in files.items():
-            assert sha256_file(tiny_checkpoints[variant] / rel) == digest, f"{variant}/{rel}"
+            assert sha256_file(checkpoints[variant] / rel) == digest, f"{variant}/{rel}"
 
 
 @pytest.mark.parametrize("case_dir", CASES, ids=[case_id(c) for c in CASES])

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from export.config import CodecConfig
+from export.config import CodecConfig, check_heads
 from export.errors import CheckpointError, UnsupportedModelError
 from export.onnx_graph import FLOAT, INT64, GraphBuilder
 
@@ -65,6 +65,7 @@ class MimiEncoderConfig:
             raise UnsupportedModelError(f"{where}: only causal convs, zero padding and identity shortcuts are supported")
         if get("num_key_value_heads") != get("num_attention_heads"):
             raise UnsupportedModelError(f"{where}: grouped-query attention is not supported (expected MHA)")
+        check_heads(int(get("num_attention_heads")), int(get("num_key_value_heads")), int(get("head_dim")), where)
         if get("audio_channels") != 1:
             raise UnsupportedModelError(f"{where}: only mono audio is supported")
         if "encoder_valid_num_quantizers" not in codec.raw:
