@@ -104,17 +104,17 @@ def measure_codec_parity(synth: Any, lengths: tuple[int, ...] = (1, 7, 73, 150, 
     return {"lengths": list(lengths), "cases": rows, "max_abs_error": worst, "max_error_lsb16": worst * 32768}
 
 
-def underruns(chunk_times: list[float], chunk_samples: list[int], sample_rate: int) -> tuple[int, float]:
-    """(underrun count, total stall seconds) of a player that starts at the first chunk's arrival
-    and plays in real time, waiting (rebuffering) whenever the next chunk is late."""
+def underruns(chunk_times: list[float], chunk_samples: list[int], sample_rate: int) -> tuple[int, float, float]:
+    """(underrun count, total stall seconds, longest stall seconds) of a player that starts at the
+    first chunk's arrival and plays in real time, waiting (rebuffering) whenever the next chunk is late."""
     clock = chunk_times[0]  # when the next chunk is due to start playing
-    count, stalled = 0, 0.0
+    count, stalled, worst = 0, 0.0, 0.0
     for t, n in zip(chunk_times, chunk_samples, strict=True):
         if t > clock + 1e-9:
-            count, stalled = count + 1, stalled + t - clock
+            count, stalled, worst = count + 1, stalled + t - clock, max(worst, t - clock)
             clock = t
         clock += n / sample_rate
-    return count, stalled
+    return count, stalled, worst
 
 
 def measure_stream(synth: Any, kw: dict[str, Any], *, ttfa_requests: int, runs: int) -> dict[str, Any]:
@@ -131,7 +131,7 @@ def measure_stream(synth: Any, kw: dict[str, Any], *, ttfa_requests: int, runs: 
         times = s.stats.chunk_times
         gaps += list(np.diff(times))
         rtf.append(times[-1] / (sum(sizes) / synth.sample_rate))
-        n, t = underruns(times, sizes, synth.sample_rate)
+        n, t, _ = underruns(times, sizes, synth.sample_rate)
         under.append(n)
         stall.append(t)
     return {

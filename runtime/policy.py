@@ -274,19 +274,32 @@ class Policy:
     ) -> tuple[list[str], list[str]]:
         """``(run_ids, skip_ids)`` over the ready streams (not-ready ones are in neither).
 
-        Every ready stream runs unless the predicted step exceeds the budget; then streams are skipped,
-        lowest class first and largest slack first within a class, until it fits. Only non-pressing
-        streams with slack above the high watermark can be skipped, and scanning stops at the first
-        that cannot, so a higher class is never skipped while a lower one runs."""
+        Every ready stream runs unless the predicted step exceeds the budget; then streams are
+        skipped until it fits, in two passes. First those with slack above the high watermark
+        (they lose nothing), lowest class first and largest slack first within a class; the scan
+        stops at the first that cannot be skipped, so a higher class is never skipped while a lower
+        one runs. Then, if still over budget, streams of every class below the highest class
+        present, lowest class first, most slack first (pressing ones last): a lower class gives
+        way rather than make a higher one underrun. The highest class present is never skipped
+        below the high watermark: alone, its streams all just run slower."""
         ready = [s for s in streams if s.ready]
         excess = len(ready) - fit_rows(times, self.budget_s, len(ready))
-        skip: set[str] = set()
-        for s in sorted(ready, key=lambda s: (s.priority, -_sort_slack(s, now))):
+        skip: list[str] = []
+        order = sorted(ready, key=lambda s: (s.priority, -_sort_slack(s, now)))
+        for s in order:
             slack = slack_s(s, now)
             if len(skip) == excess or slack is None or slack <= self.high_watermark_s:
                 break
-            skip.add(s.id)
-        return [s.id for s in ready if s.id not in skip], [s.id for s in ready if s.id in skip]
+            skip.append(s.id)
+        if len(skip) < excess:
+            top = max(s.priority for s in ready)
+            for s in order:
+                if len(skip) == excess or s.priority == top:
+                    break
+                if s.id not in skip:
+                    skip.append(s.id)
+        skipped = set(skip)
+        return [s.id for s in ready if s.id not in skipped], [s.id for s in ready if s.id in skipped]
 
     def critical_overloaded(self, streams: Sequence[StreamView], now: float, times: StepTimes) -> bool:
         """Whether the critical streams alone exceed the step budget."""

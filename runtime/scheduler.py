@@ -152,7 +152,7 @@ class Scheduler:
         self._ids = itertools.count()
         self._closing = False
         self.times = StepTimes()  # measured step and prefill costs (admission, row selection)
-        self.batch_sizes: collections.Counter[int] = collections.Counter()  # decode calls by batch size
+        self._totals: dict[str, dict[int, list[float]]] = {k: collections.defaultdict(lambda: [0, 0.0]) for k in ("step", "codec", "prefill")}
         self._overloaded_since: float | None = None
         self.limits = replace(cfg.limits, max_prompt_len=min(cfg.limits.max_prompt_len, capacity - 1))
         metrics.SLOTS_TOTAL.set(slots)
@@ -199,6 +199,15 @@ class Scheduler:
     def _everyone(self) -> list[_Live]:
         return self._rows + [live for _, live in self._queue.ordered(self.clock())]
 
+    def totals(self) -> dict[str, dict[int, tuple[int, float]]]:
+        """Calls and seconds so far: ``step`` (talker) and ``codec`` by batch size, ``prefill``."""
+        return {kind: {b: (int(n), s) for b, (n, s) in rows.items()} for kind, rows in self._totals.items()}
+
+    def _count(self, kind: str, batch: int, seconds: float) -> None:
+        row = self._totals[kind][batch]
+        row[0] += 1
+        row[1] += seconds
+
     @property
     def active(self) -> int:
         """Streams holding a slot."""
@@ -242,8 +251,9 @@ class Scheduler:
                 self._finish(s, reason)
         self._shed(now)
         prefilled = self._admit()
+        decoded = self._decode_due(prefilled)  # newcomers' first audio does not wait for the batched step
         stepped = self._step(prefilled)
-        decoded = self._decode_due()
+        decoded += self._decode_due()
         ended = [s for s in self._rows if s.seg_end is not None]
         for s in ended:
             self._end_segment(s)
@@ -303,7 +313,8 @@ class Scheduler:
 
     def _start_stream(self, s: _Live) -> None:
         job = s.job
-        s.first_frames = first_chunk_frames(len(self._rows) - 1, self.max_streams)
+        # load as this stream sees it: the streams it cannot overtake (its class and above)
+        s.first_frames = first_chunk_frames(sum(o.priority >= s.priority for o in self._rows if o is not s), self.max_streams)
         s.codec0 = CodecStream(self.codec_session, reference_chunking=job.reference_chunking)
         s.ref_tail = job.voice.prime(s.codec0) if job.voice is not None else None
         s.stats.info.update(seed=job.seed, request_id=job.request_id, segments=[seg.text for seg in job.segments], first_chunk_frames=s.first_frames)
@@ -323,6 +334,7 @@ class Scheduler:
         codes = self.pool.prefill(s.slot, seg.prompt, s.rng.random(16, dtype=np.float32), self._forced(s), self._sampling(s))  # type: ignore[arg-type]
         dt = self.clock() - t
         self.times.observe_prefill(seg.prompt.shape[0], dt)
+        self._count("prefill", 1, dt)
         metrics.PREFILL_SECONDS.observe(dt)
         s.stats.generate_s += dt
         s.position = seg.prompt.shape[0]
@@ -355,7 +367,7 @@ class Scheduler:
         dt = self.clock() - t
         b = self.pool.bucket(n)
         self.times.observe_step(b, dt)
-        self.batch_sizes[b] += 1
+        self._count("step", b, dt)
         metrics.STEP_SECONDS.labels(str(b)).observe(dt)
         for r in rows:
             s = self._rows[r.slot]
@@ -405,24 +417,35 @@ class Scheduler:
             return True
         return job.decode_frames is not None and len(s.pending) >= job.decode_frames
 
-    def _decode_due(self) -> int:
-        """Decode every stream's due frames; returns how many streams were decoded."""
-        due = [s for s in self._rows if self._due(s)]
+    def _decode_due(self, only: set[int] | None = None) -> int:
+        """Decode the due frames of every stream (of those in ``only``): one codec call per distinct
+        frame count (usually one call: every stream decodes its new frame). Returns the streams decoded."""
+        due = [s for s in self._rows if (only is None or id(s) in only) and self._due(s)]
+        groups: dict[int, list[_Live]] = collections.defaultdict(list)
         for s in due:
+            groups[len(s.pending)].append(s)
+        for group in groups.values():
             t = self.clock()
-            frames = np.stack(s.pending)
-            pcm = s.codec.push(frames)  # type: ignore[union-attr]
+            pcm = CodecStream.push_batch([s.codec for s in group], np.stack([np.stack(s.pending) for s in group]))  # type: ignore[misc]
             dt = self.clock() - t
-            s.stats.decode_s += dt
-            metrics.CODEC_SECONDS.labels("1").observe(dt)
-            whole = len(s.pending) == s.k
-            s.decoded += len(s.pending)
-            s.pending = []
-            if s.ref_tail is not None and s.job.reference_chunking and s.seg_end is not None and whole:
-                extra = icl_extra(len(s.job.voice.ref_codes), len(frames))  # type: ignore[union-attr]
-                pcm = np.concatenate([s.ref_tail[len(s.ref_tail) - extra :], pcm])
-            self._deliver(s, s.joiner.push(pcm))
+            metrics.CODEC_SECONDS.labels(str(len(group))).observe(dt)
+            self._count("codec", len(group), dt)
+            for s, row in zip(group, pcm, strict=True):
+                s.stats.decode_s += dt
+                self._decoded(s, row)
         return len(due)
+
+    def _decoded(self, s: _Live, pcm: np.ndarray) -> None:
+        """``s``'s pending frames came back from the codec as ``pcm``: to the joiner and the consumer
+        (an ICL voice's whole-segment decode under reference chunking keeps the official trim)."""
+        n = len(s.pending)
+        whole = n == s.k
+        s.decoded += n
+        s.pending = []
+        if s.ref_tail is not None and s.job.reference_chunking and s.seg_end is not None and whole:
+            extra = icl_extra(len(s.job.voice.ref_codes), n)  # type: ignore[union-attr]
+            pcm = np.concatenate([s.ref_tail[len(s.ref_tail) - extra :], pcm])
+        self._deliver(s, s.joiner.push(pcm))
 
     def _deliver(self, s: _Live, pcm: np.ndarray, *, last: bool = False) -> None:
         """PCM of ``s`` to its consumer, in chunks; the first chunk waits for ``first_frames`` frames."""

@@ -61,7 +61,7 @@ def soak(engine_dir: Path, *, minutes: float, chunk_ms: float = 40, provider: st
     wall = time.perf_counter() - t0
     st = stream.stats
     after_minute = [b for s, b in rss if s >= 60] or [rss[-1][1]]
-    n_under, stalled = underruns(st.chunk_times, sizes, sr)
+    n_under, stalled, _ = underruns(st.chunk_times, sizes, sr)
     return {
         "engine": str(engine_dir),
         "audio_s": st.samples / sr,

@@ -96,21 +96,31 @@ def test_overload_skips_only_what_it_must():
     assert skip == ["b"]
 
 
-def test_pressing_and_low_slack_streams_are_never_skipped():
-    streams = [stream("new", B, slack=None), stream("low", B, slack=0.2), stream("mid", B, slack=1.0)] + [
+def test_one_class_alone_is_never_skipped_below_the_high_watermark():
+    streams = [stream("new", B, slack=None), stream("low", B, slack=0.2), stream("mid", B, slack=1.0), stream("rich", B, slack=3.0)]
+    run, skip = Policy().select_rows(streams, NOW, SLOW)
+    assert skip == ["rich"] and run == ["new", "low", "mid"]  # still over budget: they all run slower
+
+
+def test_lower_classes_give_way_to_the_highest_class():
+    """Over budget with realtime streams present: batch streams sit out even when they are about to
+    underrun (lowest class first, most slack first, pressing last), realtime never does."""
+    streams = [stream("new", B, slack=None), stream("low", B, slack=0.2), stream("mid", S, slack=1.0)] + [
         stream(f"rt{i}", R, slack=0.0) for i in range(3)
     ]
-    run, skip = Policy().select_rows(streams, NOW, SLOW)
-    assert skip == [] and len(run) == 6  # over budget, but nothing may be skipped
+    run, skip = Policy().select_rows(streams, NOW, SLOW)  # 3 rows fit
+    assert skip == ["new", "low", "mid"] and run == ["rt0", "rt1", "rt2"]  # (lists in input order)
+    run, skip = Policy().select_rows(streams[:2] + streams[3:5], NOW, SLOW)  # 4 rows: one must go
+    assert skip == ["low"] and run == ["new", "rt0", "rt1"]
 
 
 def test_higher_class_not_skipped_while_lower_class_runs():
-    # the batch stream must run (below the high watermark), so the rich standard one may not be skipped
+    # the batch stream is skipped before the rich standard one may be
     streams = [stream("b", B, slack=0.5), stream("s", S, slack=9.0)] + [
         stream(f"r{i}", R, slack=0.0) for i in range(3)
     ]
     _, skip = Policy().select_rows(streams, NOW, SLOW)
-    assert skip == []
+    assert skip == ["b", "s"]
 
 
 views = st.builds(
@@ -128,9 +138,10 @@ def test_select_rows_invariants(streams, per_row):
     run, skip = policy.select_rows(streams, NOW, times)
     by_id = {s.id: s for s in streams}
     assert sorted(run + skip) == sorted(s.id for s in streams if s.ready)
+    top = max((s.priority for s in streams if s.ready), default=None)
     for k in skip:
         slack = slack_s(by_id[k], NOW)
-        assert slack is not None and slack > policy.high_watermark_s
+        assert (slack is not None and slack > policy.high_watermark_s) or by_id[k].priority < top
         assert all(by_id[k].priority <= by_id[r].priority for r in run)
     if skip:  # every skip was needed: one row more would not fit
         assert times.predict_step(len(run) + 1) > policy.budget_s

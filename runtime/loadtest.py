@@ -1,0 +1,249 @@
+"""Load bench of the batching scheduler (``tts-run bench --concurrency 1,2,4,...``), in-process.
+
+Per engine and per concurrency C (closed loop: C clients, each submitting its next request when the
+previous one ends), or per Poisson rate R (open loop: arrivals at R requests/s, each its own
+client), every request streams ``frames`` frames (random weights never emit EOS) and its client
+reads chunks as fast as they come. Per request: TTFA (submit -> first chunk), RTF (submit -> last
+chunk over its audio), and the worst underrun of a real-time player that starts at the first chunk
+(:func:`runtime.bench.underruns`). Per level: ``ttfa_ms`` {p50, p95, p99}, ``rtf`` {p50, p95},
+``continuity`` (share of requests whose worst underrun is <= 100 ms), ``audio_s_per_s`` (all audio
+over the level's wall time), ``step_ms`` by batch size and the codec's share of engine time.
+Ceilings: the largest C with request RTF p50 < 1, and the largest C with continuity >= 95 %.
+
+A priority-isolation run puts a few ``realtime`` clients beside ``batch`` clients that fill the
+pool, and compares the realtime TTFA p95 and continuity with the same realtime clients alone.
+Everything is bounded in requests and seconds and stops by itself.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runtime.bench import OFFICIAL, TEXT, _request_kwargs, underruns
+from runtime.errors import OverloadError
+from runtime.scheduler import SchedulerConfig
+
+CONTINUITY_MS = 100.0
+
+
+def _pcts(xs: list[float], scale: float = 1.0) -> dict[str, float]:
+    if not xs:
+        return {}
+    a = np.asarray(xs, np.float64) * scale
+    return {k: round(float(np.percentile(a, q)), 3) for k, q in (("p50", 50), ("p95", 95), ("p99", 99))} | {"mean": round(float(a.mean()), 3)}
+
+
+def one_request(synth: Any, kw: dict[str, Any], priority: str, chunk_ms: float) -> dict[str, Any]:
+    """Stream one request to the end; its TTFA, RTF and worst real-time-player underrun."""
+    t0 = time.perf_counter()
+    try:
+        stream = synth.submit(TEXT, priority=priority, chunk_ms=chunk_ms, **kw)
+    except OverloadError as e:
+        return {"refused": e.reason}
+    arrivals, sizes = [], []
+    for chunk in stream:
+        arrivals.append(time.perf_counter() - t0)
+        sizes.append(len(chunk))
+    if not arrivals:
+        return {"finish_reason": stream.stats.finish_reason, "audio_s": 0.0}
+    audio = sum(sizes) / synth.sample_rate
+    _, _, worst = underruns(arrivals, sizes, synth.sample_rate)
+    return {
+        "ttfa_s": arrivals[0], "rtf": arrivals[-1] / audio, "audio_s": audio, "worst_underrun_s": worst,
+        "finish_reason": stream.stats.finish_reason, "priority": priority,
+    }
+
+
+def _clients(
+    n: int, work: Callable[[int], dict[str, Any]], *, requests: int, seconds: float, results: list[dict[str, Any]], stop: threading.Event
+) -> list[threading.Thread]:
+    """n closed-loop clients sharing a budget of ``requests`` requests and ``seconds`` seconds."""
+    lock = threading.Lock()
+    issued = [0]
+    end = time.perf_counter() + seconds
+
+    def client(i: int) -> None:
+        while not stop.is_set() and time.perf_counter() < end:
+            with lock:
+                if issued[0] >= requests:
+                    return
+                issued[0] += 1
+            r = work(i)
+            with lock:
+                results.append(r)
+
+    return [threading.Thread(target=client, args=(i,), daemon=True) for i in range(n)]
+
+
+def _summary(results: list[dict[str, Any]], wall: float) -> dict[str, Any]:
+    done = [r for r in results if "ttfa_s" in r]
+    return {
+        "requests": len(results),
+        "refused": sum("refused" in r for r in results),
+        "ttfa_ms": _pcts([r["ttfa_s"] for r in done], 1000),
+        "rtf": _pcts([r["rtf"] for r in done]),
+        "continuity": round(sum(r["worst_underrun_s"] * 1000 <= CONTINUITY_MS for r in done) / max(len(done), 1), 4),
+        "worst_underrun_ms": _pcts([r["worst_underrun_s"] for r in done], 1000),
+        "audio_s_per_s": round(sum(r.get("audio_s", 0.0) for r in results) / wall, 4),
+        "wall_s": round(wall, 2),
+    }
+
+
+def _engine_times(synth: Any, before: dict[str, Any]) -> dict[str, Any]:
+    """Step and codec time by batch size since ``before`` (a ``Scheduler.totals()`` snapshot)."""
+    now = synth.scheduler.totals()
+    out: dict[str, Any] = {}
+    for kind in ("step", "codec"):
+        rows = {}
+        for b, (n, s) in now[kind].items():
+            n0, s0 = before[kind].get(b, (0, 0.0))
+            if n > n0:
+                rows[str(b)] = round((s - s0) / (n - n0) * 1000, 3)
+        out[f"{kind}_ms"] = rows
+    eng = {k: sum(s for _, s in now[k].values()) - sum(s for _, s in before[k].values()) for k in ("step", "codec", "prefill")}
+    out["codec_share"] = round(eng["codec"] / max(sum(eng.values()), 1e-9), 3)
+    return out
+
+
+def closed_loop(synth: Any, kw: dict[str, Any], c: int, *, requests: int, seconds: float, chunk_ms: float) -> dict[str, Any]:
+    results: list[dict[str, Any]] = []
+    stop = threading.Event()
+    before = synth.scheduler.totals()
+    threads = _clients(c, lambda i: one_request(synth, kw | {"seed": i}, "standard", chunk_ms), requests=requests, seconds=seconds, results=results, stop=stop)
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"concurrency": c} | _summary(results, time.perf_counter() - t0) | _engine_times(synth, before)
+
+
+def open_loop(synth: Any, kw: dict[str, Any], rate: float, *, requests: int, seconds: float, chunk_ms: float, seed: int = 0) -> dict[str, Any]:
+    """Poisson arrivals at ``rate`` requests/s: ``requests`` of them or ``seconds``, whichever first."""
+    rng = np.random.default_rng(seed)
+    results: list[dict[str, Any]] = []
+    lock = threading.Lock()
+    threads = []
+    before = synth.scheduler.totals()
+    t0 = time.perf_counter()
+    at = 0.0
+    for i in range(requests):
+        at += float(rng.exponential(1 / rate))
+        if at > seconds:
+            break
+        time.sleep(max(0.0, t0 + at - time.perf_counter()))
+
+        def work(i: int = i) -> None:
+            r = one_request(synth, kw | {"seed": i}, "standard", chunk_ms)
+            with lock:
+                results.append(r)
+
+        t = threading.Thread(target=work, daemon=True)
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+    return {"rate": rate} | _summary(results, time.perf_counter() - t0) | _engine_times(synth, before)
+
+
+def priority_isolation(synth: Any, kw: dict[str, Any], *, realtime: int, batch: int, requests: int, seconds: float, chunk_ms: float) -> dict[str, Any]:
+    """``realtime`` clients alone, then beside ``batch`` closed-loop clients that fill the pool."""
+    def rt_run(background: int) -> dict[str, Any]:
+        stop = threading.Event()
+        rt: list[dict[str, Any]] = []
+        bg: list[dict[str, Any]] = []
+        loaders = _clients(background, lambda i: one_request(synth, kw | {"seed": 1000 + i}, "batch", chunk_ms), requests=10**6, seconds=seconds * 3, results=bg, stop=stop)
+        for t in loaders:
+            t.start()
+        time.sleep(0.5 if background else 0.0)  # the batch load is running
+        t0 = time.perf_counter()
+        clients = _clients(realtime, lambda i: one_request(synth, kw | {"seed": i}, "realtime", chunk_ms), requests=requests, seconds=seconds, results=rt, stop=threading.Event())
+        for t in clients:
+            t.start()
+        for t in clients:
+            t.join()
+        wall = time.perf_counter() - t0
+        stop.set()
+        for t in loaders:
+            t.join()
+        return {"realtime": _summary(rt, wall), "batch": _summary(bg, wall) if background else None}
+
+    alone, loaded = rt_run(0), rt_run(batch)
+    base, under = alone["realtime"]["ttfa_ms"].get("p95"), loaded["realtime"]["ttfa_ms"].get("p95")
+    return {
+        "realtime_clients": realtime, "batch_clients": batch, "alone": alone, "loaded": loaded,
+        "ttfa_p95_ratio": round(under / base, 3) if base and under else None,
+    }
+
+
+def ceilings(levels: list[dict[str, Any]]) -> dict[str, int | None]:
+    """The largest C with request RTF p50 < 1, and the largest C with continuity >= 95 %."""
+    rtf = [lv["concurrency"] for lv in levels if lv["rtf"] and lv["rtf"]["p50"] < 1]
+    cont = [lv["concurrency"] for lv in levels if lv["continuity"] >= 0.95 and lv["rtf"]]
+    return {"rtf_p50_below_1": max(rtf, default=None), "continuity_95": max(cont, default=None)}
+
+
+def run_load(
+    engine_dir: Path, *, concurrency: list[int], frames: int, rate: float | None = None, provider: str = "cpu", threads: int | None = None,
+    requests: int | None = None, seconds: float = 60.0, chunk_ms: float = 40, isolation: bool = True, capacity: int = 512,
+) -> dict[str, Any]:
+    """One engine under load (module docstring) -> JSON-able dict."""
+    from runtime.synthesizer import Synthesizer
+
+    top = max(concurrency)
+    synth = Synthesizer.from_engines(engine_dir, provider=provider, threads=threads, scheduler=SchedulerConfig(max_streams=top, capacity=capacity, memory_mb=16384, max_waiting=4 * top, shed=False))
+    try:
+        kw = _request_kwargs(synth) | {"max_frames": frames} | OFFICIAL
+        one_request(synth, kw | {"seed": 0}, "standard", chunk_ms)  # warm-up (not counted)
+        levels = [closed_loop(synth, kw, c, requests=requests or max(2 * c, 8), seconds=seconds, chunk_ms=chunk_ms) for c in concurrency]
+        out: dict[str, Any] = {
+            "engine": str(engine_dir), "model_type": synth.model_type, "frames": frames, "chunk_ms": chunk_ms,
+            "slots": synth.scheduler.max_streams, "levels": levels, "ceilings": ceilings(levels),
+        }
+        base = next((lv for lv in levels if lv["concurrency"] == 1), None)
+        if base and base["audio_s_per_s"]:
+            for lv in levels:
+                lv["audio_s_per_s_vs_c1"] = round(lv["audio_s_per_s"] / base["audio_s_per_s"], 3)
+        if rate:
+            out["open_loop"] = open_loop(synth, kw, rate, requests=requests or 64, seconds=seconds, chunk_ms=chunk_ms)
+        if isolation and top >= 4:
+            out["priority_isolation"] = priority_isolation(synth, kw, realtime=2, batch=top - 2, requests=requests or 16, seconds=seconds, chunk_ms=chunk_ms)
+        return out
+    finally:
+        synth.close()
+
+
+def plot(report: dict[str, Any], path: Path) -> Path | None:
+    """TTFA percentiles and aggregate audio-s/s against C, one panel pair per engine (PNG).
+    None when matplotlib is not installed (pip install '.[bench]')."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    engines = report["concurrency"]
+    fig, axes = plt.subplots(len(engines), 2, figsize=(10, 3.2 * len(engines)), squeeze=False)
+    for (ax_t, ax_a), r in zip(axes, engines, strict=True):
+        cs = [lv["concurrency"] for lv in r["levels"]]
+        for q in ("p50", "p95", "p99"):
+            ax_t.plot(cs, [lv["ttfa_ms"].get(q, np.nan) for lv in r["levels"]], marker="o", label=f"TTFA {q}")
+        ax_t.set(xscale="log", yscale="log", xlabel="concurrent streams C", ylabel="ms", title=f"{Path(r['engine']).name}: time to first audio")
+        ax_t.set_xticks(cs, [str(c) for c in cs])
+        ax_t.legend()
+        ax_a.plot(cs, [lv["audio_s_per_s"] for lv in r["levels"]], marker="o", label="audio-s/s (all streams)")
+        ax_a.plot(cs, [lv["continuity"] * max(lv["audio_s_per_s"] for lv in r["levels"]) for lv in r["levels"]], ls="--", label="continuity (scaled)")
+        ax_a.set(xscale="log", xlabel="concurrent streams C", ylabel="audio seconds / second", title="throughput")
+        ax_a.set_xticks(cs, [str(c) for c in cs])
+        ax_a.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
