@@ -9,7 +9,7 @@ PROFILE ?= fp32
 FRAMES ?= 40
 SHARED ?= ../shared
 
-.PHONY: setup test demo export bench bench-reference soak golden refvenv conformance-shared lint clean
+.PHONY: setup test demo export bench bench-concurrency bench-reference soak golden refvenv conformance-shared lint clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -49,6 +49,14 @@ bench: setup $(BENCH_MODELS:%=checkpoints/%/config.json)
 	$(TTS) bench $(BENCH_MODELS:%=--engines engines/%) --frames $(FRAMES) --codec-parity \
 	    $(if $(wildcard bench_reference.json),--reference bench_reference.json) --out bench.json
 
+# The batching scheduler under load (closed loop per concurrency, Poisson open loop, priority isolation)
+# -> bench_concurrency_<model>.json + .png; 0.6B shapes stop at C=8 (the CPU runs them slower than real time)
+bench-concurrency: setup checkpoints/tiny-custom_voice/config.json checkpoints/0.6b-custom_voice/config.json
+	$(VENV)/bin/pip install -q -e '.[cpu,dev,bench]'
+	for m in tiny-custom_voice 0.6b-custom_voice; do $(TTS) export checkpoints/$$m --out engines/$$m || exit 1; done
+	$(TTS) bench --engines engines/tiny-custom_voice --concurrency 1,2,4,8,16,32 --rate 8 --frames $(FRAMES) --out bench_concurrency_tiny.json
+	$(TTS) bench --engines engines/0.6b-custom_voice --concurrency 1,2,4,8 --frames $(FRAMES) --requests 8 --out bench_concurrency_0.6b.json
+
 # One long stream on the tiny model (MINUTES of audio): memory growth, underruns, sample accounting -> soak.json
 MINUTES ?= 10
 soak: setup checkpoints/tiny-custom_voice/config.json
@@ -72,9 +80,9 @@ conformance-shared: setup
 	VENV=$(abspath $(REFVENV)) bash $(SHARED)/reference/make_tiny_models.sh build/shared-ckpt
 	for v in custom_voice voice_design base; do \
 	  $(TTS) export build/shared-ckpt/tiny-$$v --out build/shared-engines/tiny-$$v && \
-	  $(TTS) conformance --engines build/shared-engines/tiny-$$v --cases $(SHARED)/reference/cases/tiny.json \
+	  $(TTS) conformance --concurrency 4 --engines build/shared-engines/tiny-$$v --cases $(SHARED)/reference/cases/tiny.json \
 	      --out build/conformance/tiny-$$v --golden $(SHARED)/golden/tiny || exit 1; \
 	done
 
 clean:
-	rm -rf build engines/*/ checkpoints demo.wav bench.json
+	rm -rf build engines/*/ checkpoints demo.wav bench.json bench_concurrency_*

@@ -247,3 +247,100 @@ def plot(report: dict[str, Any], path: Path) -> Path | None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+FINISH_REASONS = {"eos", "max_frames", "frame_budget", "cancelled", "deadline", "shed"}
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+
+def stress(synth: Any, requests: int, *, seed: int = 0, rounds: int = 3, frames: int = 30, workers: int = 16) -> dict[str, Any]:
+    """``rounds`` bounded rounds of ``requests`` requests from ``workers`` threads at once: random
+    classes, random cancels (explicit close, or the stream dropped), random deadlines, slow consumers
+    (back-pressure) and streamed text; a refused client retries after the hint, up to 3 tries. Checks that every request ended accounted for: refused at
+    once with a typed error, or ended with a finish reason (and audio unless it was cancelled first);
+    that no slot or queue entry is left; RSS after each round (the first is the warm-up)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from runtime.errors import TTSError
+
+    rng = np.random.default_rng(seed)
+    kw = _request_kwargs(synth) | {"normalize": False}
+    plans = [
+        [{"kind": str(rng.choice(["plain", "cancel", "drop", "deadline", "slow", "text"], p=[0.35, 0.15, 0.1, 0.15, 0.15, 0.1])),
+          "priority": str(rng.choice(["realtime", "standard", "batch"])), "frames": int(rng.integers(5, frames + 1)),
+          "after": int(rng.integers(0, 6)), "deadline": float(rng.uniform(0.05, 1.0)), "seed": int(rng.integers(1 << 30))}
+         for _ in range(requests)]
+        for _ in range(rounds)
+    ]
+
+    def submit(p: dict[str, Any]) -> Any:
+        """Submit like a polite client: after a queue_full refusal, wait the hint and retry (3 tries)."""
+        opts = kw | {"seed": p["seed"], "max_frames": p["frames"], "priority": p["priority"]}
+        for attempt in range(3):
+            try:
+                if p["kind"] == "text":
+                    return synth.stream_text((w + " " for w in TEXT.split()), **opts)
+                return synth.submit(TEXT, deadline=p["deadline"] if p["kind"] == "deadline" else None, max_buffered=2 if p["kind"] == "slow" else 8, **opts)
+            except OverloadError as e:
+                if e.reason != "queue_full" or attempt == 2:
+                    raise
+                time.sleep(min(e.retry_after_s, 0.5))
+        raise AssertionError("unreachable")
+
+    def run(p: dict[str, Any]) -> dict[str, Any]:
+        try:
+            stream = submit(p)
+        except TTSError as e:
+            return {"kind": p["kind"], "refused": type(e).__name__, "reason": getattr(e, "reason", "")}
+        samples = 0
+        try:
+            for i, chunk in enumerate(stream):
+                samples += len(chunk)
+                if p["kind"] in ("cancel", "drop") and i >= p["after"]:
+                    break
+                if p["kind"] == "slow":
+                    time.sleep(0.02)
+        except OverloadError as e:  # text-in: the request is submitted once its first token is known
+            return {"kind": p["kind"], "refused": type(e).__name__, "reason": e.reason}
+        except TTSError as e:
+            return {"kind": p["kind"], "error": str(e)}
+        if p["kind"] == "cancel":
+            stream.close()
+        elif p["kind"] == "drop":
+            stats = stream.stats
+            del stream  # nobody closes it: dropping it must cancel the request
+            return {"kind": p["kind"], "samples": samples, "dropped": True, "stats": stats}
+        return {"kind": p["kind"], "samples": samples, "finish_reason": stream.stats.finish_reason}
+
+    out: dict[str, Any] = {"requests_per_round": requests, "rounds": []}
+    for plan in plans:
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(run, plan))
+        deadline = time.perf_counter() + 30
+        while (synth.scheduler.active or synth.scheduler.waiting) and time.perf_counter() < deadline:
+            time.sleep(0.01)  # dropped streams are reaped within a step
+        for r in results:
+            if r.pop("dropped", False):
+                r["finish_reason"] = r.pop("stats").finish_reason
+        ended = [r for r in results if "finish_reason" in r]
+        out["rounds"].append({
+            "seconds": round(time.perf_counter() - t0, 2),
+            "accepted": len(ended) + sum("error" in r for r in results),
+            "refused": {k: sum(r.get("reason") == k for r in results) for k in sorted({r.get("reason", "") for r in results if "refused" in r})},
+            "errors": [r["error"] for r in results if "error" in r],
+            "finish_reasons": {k: sum(r["finish_reason"] == k for r in ended) for k in sorted({r["finish_reason"] for r in ended})},
+            "unaccounted": [r for r in results if "finish_reason" not in r and "refused" not in r and "error" not in r],
+            "bad_finish": [r for r in ended if r["finish_reason"] not in FINISH_REASONS],
+            "silent_completions": sum(r["finish_reason"] in ("eos", "max_frames", "frame_budget") and r["samples"] == 0 for r in ended),
+            "slots_left": synth.scheduler.active,
+            "waiting_left": synth.scheduler.waiting,
+            "rss_mb": round(_rss_mb(), 1),
+        })
+    rss = [r["rss_mb"] for r in out["rounds"]]
+    out["rss_growth_after_warmup"] = round(rss[-1] / rss[0] - 1, 4) if len(rss) > 1 else 0.0
+    return out
