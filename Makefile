@@ -55,7 +55,7 @@ bench-concurrency: setup checkpoints/tiny-custom_voice/config.json checkpoints/0
 	$(VENV)/bin/pip install -q -e '.[cpu,dev,bench]'
 	for m in tiny-custom_voice 0.6b-custom_voice; do $(TTS) export checkpoints/$$m --out engines/$$m || exit 1; done
 	$(TTS) bench --engines engines/tiny-custom_voice --concurrency 1,2,4,8,16,32 --rate 8 --frames $(FRAMES) --out bench_concurrency_tiny.json
-	$(TTS) bench --engines engines/0.6b-custom_voice --concurrency 1,2,4,8 --frames $(FRAMES) --requests 8 --out bench_concurrency_0.6b.json
+	$(TTS) bench --engines engines/0.6b-custom_voice --concurrency 1,2,4,8 --frames $(FRAMES) --requests 8 --no-isolation --seconds 300 --out bench_concurrency_0.6b.json
 
 # One long stream on the tiny model (MINUTES of audio): memory growth, underruns, sample accounting -> soak.json
 MINUTES ?= 10

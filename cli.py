@@ -534,6 +534,7 @@ def bench(
     requests: Annotated[int | None, typer.Option(help="With --concurrency: requests per level (default max(2C, 8)).")] = None,
     seconds: Annotated[float, typer.Option(help="With --concurrency: time limit per level (s).")] = 60.0,
     plot: Annotated[Path | None, typer.Option(help="With --concurrency: PNG of TTFA percentiles and audio-s/s against C (default: next to --out).")] = None,
+    isolation: Annotated[bool, typer.Option(help="With --concurrency: the priority-isolation run (realtime beside saturating batch load).")] = True,
     provider: str | None = None,
     threads: int | None = None,
 ) -> None:
@@ -556,7 +557,10 @@ def bench(
         if not levels or levels[0] < 1 or levels[-1] > 256:
             _fail("--concurrency levels must be in 1..256")
         report = {"concurrency": [
-            _guard(lambda d=d: run_load(d, concurrency=levels, frames=frames, rate=rate, provider=s.provider, threads=s.threads or None, requests=requests, seconds=seconds))
+            _guard(lambda d=d: run_load(
+                d, concurrency=levels, frames=frames, rate=rate, provider=s.provider, threads=s.threads or None, requests=requests, seconds=seconds,
+                isolation=isolation,
+            ))
             for d in dirs
         ]}
         out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

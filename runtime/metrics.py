@@ -8,7 +8,6 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 if TYPE_CHECKING:
     from runtime.stream import StreamStats
-    from runtime.synthesizer import Audio
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("qtts_requests", "Synthesis requests by model type and finish reason", ["model_type", "finish_reason"], registry=REGISTRY)
@@ -30,13 +29,14 @@ RTF = Histogram(
 )
 
 
-def observe_request(audio: Audio, model_type: str) -> None:
-    REQUESTS.labels(model_type, audio.finish_reason).inc()
-    FRAMES.labels(model_type).inc(len(audio.codes))
-    AUDIO_SECONDS.labels(model_type).inc(audio.duration)
-    TTFA.labels(model_type).observe(audio.timings["time_to_first_audio_s"])
-    if audio.duration > 0:
-        RTF.labels(model_type).observe(audio.timings["rtf"])
+def observe_request(model_type: str, finish_reason: str, frames: int, audio_s: float, ttfa_s: float, rtf: float) -> None:
+    """A finished whole-utterance request (``Synthesizer.synthesize``)."""
+    REQUESTS.labels(model_type, finish_reason).inc()
+    FRAMES.labels(model_type).inc(frames)
+    AUDIO_SECONDS.labels(model_type).inc(audio_s)
+    TTFA.labels(model_type).observe(ttfa_s)
+    if audio_s > 0:
+        RTF.labels(model_type).observe(rtf)
 
 
 CHUNK_GAP = Histogram(
@@ -74,6 +74,7 @@ TTFA_SCHEDULED = Histogram(
     "qtts_scheduler_ttfa_seconds", "Submission to the first chunk handed to the stream", buckets=TTFA._upper_bounds[:-1], registry=REGISTRY
 )
 UNDERRUN_SECONDS = Counter("qtts_underrun_seconds", "Seconds a real-time player started at the first chunk would have starved", registry=REGISTRY)
+CONTINUITY = Counter("qtts_continuity", "Finished streams by whether every stall stayed <= 100 ms (ok=true)", ["ok"], registry=REGISTRY)
 SKIPPED_ROWS = Counter("qtts_skipped_rows", "Stream-steps skipped by the policy to keep the step within the frame budget", registry=REGISTRY)
 SHED = Counter("qtts_shed", "Streams ended by overload shedding, by class", ["priority"], registry=REGISTRY)
 

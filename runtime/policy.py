@@ -130,6 +130,14 @@ def first_chunk_frames(active: int, max_streams: int) -> int:
     return MAX_FIRST_CHUNK_FRAMES
 
 
+def codec_frames(active: int, max_streams: int) -> int:
+    """Frames a streaming request's codec decodes per call at load ``active / max_streams``: 1
+    below 25 %, 2 below 50 %, else 4. The codec is compute-bound on a CPU and a call of 4 frames
+    costs about 30 % less per frame than 4 calls of one (batching streams saves only ~15 %), so
+    under load audio goes out in 160-320 ms pieces and the pool serves more streams."""
+    return min(4, first_chunk_frames(active, max_streams))
+
+
 def _ewma(old: float, new: float, alpha: float) -> float:
     return old + alpha * (new - old)
 

@@ -10,7 +10,8 @@ An iteration, at most one per loop turn:
    returns the segment's frame 0;
 3. step: one batched talker call over the occupied slots; rows that are paused (consumer
    back-pressure, streamed text not yet arrived) or skipped by the policy idle in that call;
-4. codec: every stream with frames due is decoded (one batched call per frame count);
+4. codec: every stream with frames due is decoded (one batched call per frame count; under load
+   a streaming request's frames are decoded 2 or 4 at a time: runtime.policy.codec_frames);
 5. deliver: PCM -> segment joiner -> chunker -> the stream's queue (:class:`runtime.stream.AudioStream`).
 
 What a request produces does not depend on what runs beside it: each row's inputs, RNG stream
@@ -39,12 +40,13 @@ from runtime.codec import SAMPLES_PER_FRAME, CodecStream
 from runtime.engine import Engine
 from runtime.errors import TTSError
 from runtime.plan import Job, icl_extra
-from runtime.policy import Policy, Priority, StepTimes, StreamView, first_chunk_frames
+from runtime.policy import Policy, Priority, StepTimes, StreamView, codec_frames, first_chunk_frames
 from runtime.slots import RowStep, SlotPool, sampling_row, slot_bytes
 from runtime.stream import AudioStream, Chunker, SegmentJoiner, StreamStats
 
 log = logging.getLogger("qtts.scheduler")
 FRAME_S = SAMPLES_PER_FRAME / 24000
+CONTINUITY_MS = 100.0  # a stream is continuous when no stall of a real-time player exceeds this
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class _Live:
     first_audio: float | None = None
     audio_samples: int = 0
     first_frames: int = 1  # frames in the first delivered chunk (load-dependent)
+    underrun_s: float = 0.0  # the longest stall of a real-time player started at the first chunk
     ended: bool = False
 
     def __post_init__(self) -> None:
@@ -154,6 +157,7 @@ class Scheduler:
         self.times = StepTimes()  # measured step and prefill costs (admission, row selection)
         self._totals: dict[str, dict[int, list[float]]] = {k: collections.defaultdict(lambda: [0, 0.0]) for k in ("step", "codec", "prefill")}
         self._overloaded_since: float | None = None
+        self._codec_frames = 1  # frames per codec call of a streaming request at the current load
         self.limits = replace(cfg.limits, max_prompt_len=min(cfg.limits.max_prompt_len, capacity - 1))
         metrics.SLOTS_TOTAL.set(slots)
         self._thread = threading.Thread(target=self._run, name="tts-scheduler", daemon=True)
@@ -250,6 +254,7 @@ class Scheduler:
             if reason:
                 self._finish(s, reason)
         self._shed(now)
+        self._codec_frames = codec_frames(len(self._rows), self.max_streams)
         prefilled = self._admit()
         decoded = self._decode_due(prefilled)  # newcomers' first audio does not wait for the batched step
         stepped = self._step(prefilled)
@@ -415,7 +420,7 @@ class Scheduler:
         job = s.job
         if s.decoded < job.first_frames:
             return True
-        return job.decode_frames is not None and len(s.pending) >= job.decode_frames
+        return job.decode_frames is not None and len(s.pending) >= max(job.decode_frames, self._codec_frames)
 
     def _decode_due(self, only: set[int] | None = None) -> int:
         """Decode the due frames of every stream (of those in ``only``): one codec call per distinct
@@ -460,6 +465,12 @@ class Scheduler:
             pieces, s.held = s.held, []
             s.first_audio = self.clock()
             metrics.TTFA_SCHEDULED.observe(s.first_audio - s.submitted_at)
+        else:
+            late = self.clock() - (s.first_audio + s.audio_samples / 24000)
+            if late > 0:  # a real-time player started at the first chunk has run dry: it waits, then resumes
+                metrics.UNDERRUN_SECONDS.inc(late)
+                s.first_audio += late
+                s.underrun_s = max(s.underrun_s, late)
         stream = s.stream()
         if stream is None:
             return
@@ -503,6 +514,9 @@ class Scheduler:
                 s.slot = None
         self.times.observe_finish(s.frames_total)
         metrics.FINISHED.labels(reason or s.stats.finish_reason).inc()
+        if s.first_audio is not None:
+            metrics.CONTINUITY.labels(str(s.underrun_s * 1000 <= CONTINUITY_MS).lower()).inc()
+        s.stats.info["underrun_s"] = s.underrun_s
         stream = s.stream()
         if stream is not None:
             stream.end(error)

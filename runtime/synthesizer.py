@@ -269,7 +269,7 @@ class Synthesizer:
                 for seg, c, r in zip(plan, stats.codes, stats.finish_reasons, strict=False)
             ],
         )
-        metrics.observe_request(audio, self.model_type)
+        metrics.observe_request(self.model_type, audio.finish_reason, len(audio.codes), audio.duration, total, audio.timings["rtf"])
         log.info(
             "synthesized",
             extra={"request_id": job.request_id, "frames": stats.frames, "segments": len(plan), "finish_reason": audio.finish_reason, "seconds": round(total, 4), "rtf": round(audio.timings["rtf"], 4)},

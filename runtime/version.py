@@ -11,7 +11,7 @@ import functools
 import hashlib
 from pathlib import Path
 
-ENGINE_FORMAT = 3  # 2: stateful codec decoder; 3: one talker step graph per frame (code predictor and sampling inside)
+ENGINE_FORMAT = 4  # 2: stateful codec decoder; 3: one talker step graph per frame (code predictor and sampling inside); 4: batch rows (per-row step, sampling, active, query_seqlens; codec offset per row)
 _EXPORT_DIR = Path(__file__).resolve().parent.parent / "export"
 
 

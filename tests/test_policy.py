@@ -13,6 +13,7 @@ from runtime.policy import (
     Priority,
     StepTimes,
     StreamView,
+    codec_frames,
     first_chunk_frames,
     interpolate,
     order_waiting,
@@ -279,3 +280,8 @@ def test_step_predictions_are_monotone(observations):
 
 def test_interpolate_repairs_non_monotone_points():
     assert interpolate([(1, 0.03), (2, 0.01), (4, 0.04)], 2, 0.0) == pytest.approx(0.03)
+
+
+def test_codec_frames_grow_with_load_up_to_four():
+    got = [codec_frames(a, 16) for a in range(17)]
+    assert got[0] == 1 and got[-1] == 4 and got == sorted(got) and set(got) == {1, 2, 4}
