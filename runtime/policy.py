@@ -131,10 +131,11 @@ def first_chunk_frames(active: int, max_streams: int) -> int:
 
 
 def codec_frames(active: int, max_streams: int) -> int:
-    """Frames a streaming request's codec decodes per call at load ``active / max_streams``: 1
-    below 25 %, 2 below 50 %, else 4. The codec is compute-bound on a CPU and a call of 4 frames
-    costs about 30 % less per frame than 4 calls of one (batching streams saves only ~15 %), so
-    under load audio goes out in 160-320 ms pieces and the pool serves more streams."""
+    """Frames a streaming request's codec may decode per call at load ``active / max_streams`` (the
+    streams of its class and above): 1 below 25 %, 2 below 50 %, else 4. The codec is compute-bound
+    on a CPU and a call of 4 frames costs about 30 % less per frame than 4 calls of one (batching
+    streams saves only ~15 %), so under load audio goes out in 160-320 ms pieces and the pool serves
+    more streams. The scheduler caps it by the audio the stream's player has buffered."""
     return min(4, first_chunk_frames(active, max_streams))
 
 

@@ -58,7 +58,9 @@ class SchedulerConfig:
     them; ``window_ms``: how long an idle scheduler waits so near-simultaneous arrivals share the
     first iteration; ``prefill_tokens``: prompt positions prefilled per iteration (at least one
     prefill always runs); ``aging_s``: a waiting request gains one priority class per aging_s;
-    ``buckets``: batch sizes a step may bind (None: exactly the occupied slots); ``shed``: under
+    ``buckets``: batch sizes a step may bind (None: exactly the occupied slots); ``codec_rows``:
+    streams per codec call (between calls realtime arrivals are admitted; batching more streams
+    saves little on a CPU, whose codec is compute-bound); ``shed``: under
     sustained overload end lower-class streams so higher classes keep real time (streams of the
     highest class present are never shed: alone, they all just run slower); ``policy``: slack
     watermarks and the step budget (runtime.policy); ``limits``: per-request limits (the slot
@@ -72,6 +74,7 @@ class SchedulerConfig:
     prefill_tokens: int = 512
     aging_s: float = 5.0
     buckets: tuple[int, ...] | None = None
+    codec_rows: int = 8
     shed: bool = True
     policy: Policy = field(default_factory=Policy)
     limits: Limits = field(default_factory=Limits)
@@ -157,7 +160,7 @@ class Scheduler:
         self.times = StepTimes()  # measured step and prefill costs (admission, row selection)
         self._totals: dict[str, dict[int, list[float]]] = {k: collections.defaultdict(lambda: [0, 0.0]) for k in ("step", "codec", "prefill")}
         self._overloaded_since: float | None = None
-        self._codec_frames = 1  # frames per codec call of a streaming request at the current load
+        self._codec_frames = {p: 1 for p in Priority}  # frames per codec call of a streaming request, by class, at the current load
         self.limits = replace(cfg.limits, max_prompt_len=min(cfg.limits.max_prompt_len, capacity - 1))
         metrics.SLOTS_TOTAL.set(slots)
         self._thread = threading.Thread(target=self._run, name="tts-scheduler", daemon=True)
@@ -254,11 +257,19 @@ class Scheduler:
             if reason:
                 self._finish(s, reason)
         self._shed(now)
-        self._codec_frames = codec_frames(len(self._rows), self.max_streams)
+        self._codec_frames = {p: codec_frames(sum(o.priority >= p for o in self._rows), self.max_streams) for p in Priority}
         prefilled = self._admit()
         decoded = self._decode_due(prefilled)  # newcomers' first audio does not wait for the batched step
+        batch = self.pool.bucket(len(self._rows))
+        t = self.clock()
         stepped = self._step(prefilled)
-        decoded += self._decode_due()
+        step_s = self.clock() - t
+        t = self.clock()
+        urgent: set[int] = set()
+        decoded += self._decode_due(urgent=urgent)
+        if stepped:  # what one frame of every stream costs: the talker step and the codec after it
+            self.times.observe_step(batch, step_s + self.clock() - t)
+        prefilled |= urgent
         ended = [s for s in self._rows if s.seg_end is not None]
         for s in ended:
             self._end_segment(s)
@@ -290,15 +301,20 @@ class Scheduler:
                 self._finish(s, "shed")
 
     # ------------------------------------------------------------------ admission and prefill
-    def _admit(self) -> set[int]:
+    def _admit(self, *, urgent: bool = False) -> set[int]:
         """Prefill streams starting a segment: continuing ones first (they hold a slot), then
-        newcomers into free slots in policy order, within the prefill budget. Returns the ids
-        of the streams prefilled."""
+        newcomers into free slots in policy order, within the prefill budget (``urgent``: only
+        realtime newcomers); newcomers below the highest class live are admitted only while the
+        predicted iteration stays within the frame budget (at least one per iteration). Returns the
+        ids of the streams prefilled."""
         budget = self.config.prefill_tokens
         done: set[int] = set()
-        continuing = [s for s in self._rows if s.needs_prefill]
+        continuing = [] if urgent else [s for s in self._rows if s.needs_prefill]
         with self._lock:
-            order = [live for _, live in self._queue.ordered(self.clock())]
+            order = [live for _, live in self._queue.ordered(self.clock()) if not urgent or live.priority == Priority.REALTIME]
+        # while a higher class is live, lower-class newcomers get only what the frame budget leaves
+        top = max((o.priority for o in self._rows), default=Priority.BATCH)
+        spare = self.config.policy.budget_s - self.times.predict_step(len(self._rows))
         for s in continuing + order:
             prompt_len = s.job.segments[s.seg].prompt.shape[0]
             if done and prompt_len > budget:
@@ -306,6 +322,10 @@ class Scheduler:
             if s.slot is None:
                 if len(self._rows) >= self.max_streams:
                     break
+                if s.priority < top:
+                    spare -= self.times.predict_prefill(prompt_len)
+                    if done and spare < 0:
+                        break
                 with self._lock:
                     self._queue.remove(s.id)
                     s.slot = len(self._rows)
@@ -371,7 +391,6 @@ class Scheduler:
         codes = self.pool.step(n, rows)
         dt = self.clock() - t
         b = self.pool.bucket(n)
-        self.times.observe_step(b, dt)
         self._count("step", b, dt)
         metrics.STEP_SECONDS.labels(str(b)).observe(dt)
         for r in rows:
@@ -420,16 +439,29 @@ class Scheduler:
         job = s.job
         if s.decoded < job.first_frames:
             return True
-        return job.decode_frames is not None and len(s.pending) >= max(job.decode_frames, self._codec_frames)
+        if job.decode_frames is None:
+            return False
+        # under load decode several frames per call, but never more than the player has buffered
+        buffered = 0.0 if s.first_audio is None else s.audio_samples / 24000 - (self.clock() - s.first_audio)
+        group = max(1, min(self._codec_frames[s.priority], 1 + int(buffered / FRAME_S)))
+        return len(s.pending) >= max(job.decode_frames, group)
 
-    def _decode_due(self, only: set[int] | None = None) -> int:
-        """Decode the due frames of every stream (of those in ``only``): one codec call per distinct
-        frame count (usually one call: every stream decodes its new frame). Returns the streams decoded."""
+    def _decode_due(self, only: set[int] | None = None, *, urgent: set[int] | None = None) -> int:
+        """Decode the due frames of every stream (of those in ``only``): batched calls of at most
+        ``codec_rows`` streams with the same frame count (usually every stream's new frame). With
+        ``urgent`` (a set to fill), realtime arrivals are admitted before each call and their first
+        audio decoded at once, so they never wait for more than one call. Returns the streams decoded."""
         due = [s for s in self._rows if (only is None or id(s) in only) and self._due(s)]
         groups: dict[int, list[_Live]] = collections.defaultdict(list)
         for s in due:
             groups[len(s.pending)].append(s)
-        for group in groups.values():
+        rows = self.config.codec_rows
+        calls = [g[i : i + rows] for g in groups.values() for i in range(0, len(g), rows)]
+        for group in calls:
+            if urgent is not None:
+                new = self._admit(urgent=True)
+                urgent |= new
+                self._decode_due(new)
             t = self.clock()
             pcm = CodecStream.push_batch([s.codec for s in group], np.stack([np.stack(s.pending) for s in group]))  # type: ignore[misc]
             dt = self.clock() - t

@@ -57,13 +57,14 @@ class SchedulerSection:
     prefill_tokens: int = 512
     aging_s: float = 10.0
     buckets: list = field(default_factory=list)  # batch sizes a step binds; empty = exactly the live streams
+    codec_rows: int = 8
     shed: bool = True
 
     def config(self) -> Any:
         """The scheduler's :class:`runtime.scheduler.SchedulerConfig`."""
         from runtime.scheduler import SchedulerConfig
 
-        for name in ("max_streams", "capacity", "memory_mb", "max_waiting", "prefill_tokens"):
+        for name in ("max_streams", "capacity", "memory_mb", "max_waiting", "prefill_tokens", "codec_rows"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"[scheduler] {name} must be >= 1")
         if not 0 <= self.window_ms <= 100 or self.aging_s <= 0:
@@ -73,7 +74,7 @@ class SchedulerSection:
         return SchedulerConfig(
             max_streams=self.max_streams, capacity=self.capacity, memory_mb=self.memory_mb, max_waiting=self.max_waiting,
             window_ms=self.window_ms, prefill_tokens=self.prefill_tokens, aging_s=self.aging_s,
-            buckets=tuple(self.buckets) or None, shed=self.shed,
+            buckets=tuple(self.buckets) or None, codec_rows=self.codec_rows, shed=self.shed,
         )
 
 
