@@ -27,9 +27,7 @@ import numpy as np
 
 from runtime.bench import OFFICIAL, TEXT, _request_kwargs, underruns
 from runtime.errors import OverloadError
-from runtime.scheduler import SchedulerConfig
-
-CONTINUITY_MS = 100.0
+from runtime.scheduler import CONTINUITY_MS, SchedulerConfig
 
 
 def _pcts(xs: list[float], scale: float = 1.0) -> dict[str, float]:
@@ -254,7 +252,7 @@ def plot(report: dict[str, Any], path: Path) -> Path | None:
     return path
 
 
-FINISH_REASONS = {"eos", "max_frames", "frame_budget", "cancelled", "deadline", "shed"}
+FINISH_REASONS = {"eos", "max_frames", "frame_budget", "capacity", "cancelled", "deadline", "shed"}
 
 
 def _rss_mb() -> float:

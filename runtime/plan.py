@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from runtime.codec import SAMPLES_PER_FRAME
+from runtime.codec import SAMPLES_PER_FRAME, CodecStream
 from runtime.engine import Engine
 from runtime.errors import InputError
 from runtime.prompt import SPEAKER, PromptLayout, RefFrame, build_prompt
@@ -100,6 +100,7 @@ class TextVectors:
 
     def __init__(self, eos: np.ndarray, pad: np.ndarray):
         self.eos, self.pad = eos, pad
+        self.on_extend: Callable[[], None] | None = None  # the scheduler's wake-up
         self._vectors: list[np.ndarray] = []
         self._finished = False
         self._lock = threading.Lock()
@@ -108,6 +109,8 @@ class TextVectors:
         with self._lock:
             self._vectors.extend(vectors)
             self._finished = self._finished or finished
+        if self.on_extend is not None:
+            self.on_extend()
 
     def vector(self, j: int) -> np.ndarray | None:
         with self._lock:
@@ -122,12 +125,15 @@ class TextVectors:
 class Job:
     """What the scheduler runs for one request: its segments and how to deliver them.
 
-    ``chunk``: samples per delivered chunk (0: pieces as decoded); ``first_frames``: frames of each
-    segment decoded as soon as made, then every ``decode_frames`` (None: at the segment's end);
-    ``forced_codes`` [F, 16] teacher-force frames; ``capture`` keeps raw logits; ``text``: streamed
-    text vectors (text-in streaming; then the segment's ``trailing`` is unused)."""
+    ``codec``: the codec stream every segment starts from (fresh, or primed with an ICL voice's
+    reference frames: ``ref_tail`` is the end of their audio, spec §6.3); ``chunk``: samples per
+    delivered chunk (0: pieces as decoded); ``first_frames``: frames of each segment decoded as soon
+    as made, then every ``decode_frames`` (None: at the segment's end); ``forced_codes`` [F, 16]
+    teacher-force frames; ``capture`` keeps raw logits; ``text``: streamed text vectors (text-in
+    streaming; then the segment's ``trailing`` is unused)."""
 
     segments: list[SegmentJob]
+    codec: CodecStream
     params: SamplingParams
     seed: int
     max_frames: int
@@ -136,6 +142,7 @@ class Job:
     first_frames: int = 1
     decode_frames: int | None = 1
     voice: VoicePrompt | None = None
+    ref_tail: np.ndarray | None = None
     reference_chunking: bool = False
     forced_codes: np.ndarray | None = None
     capture: bool = False

@@ -98,13 +98,11 @@ class _Live:
     k: int = 0  # frames made in the current segment
     position: int = 0  # KV positions filled in the slot
     limit: int = 0  # frame limit of the current segment
-    guarded: bool = False  # the limit is the segment's budget (finish reason frame_budget)
+    limit_reason: str = "max_frames"  # finish reason when the segment reaches ``limit`` frames
     frames_total: int = 0
     needs_prefill: bool = True
     seg_end: str | None = None  # finish reason of the current segment, once it ended
     codec: CodecStream | None = None
-    codec0: CodecStream | None = None
-    ref_tail: np.ndarray | None = None
     pending: list[np.ndarray] = field(default_factory=list)
     seg_codes: list[np.ndarray] = field(default_factory=list)
     decoded: int = 0  # frames of the current segment already decoded
@@ -116,6 +114,7 @@ class _Live:
     first_frames: int = 1  # frames in the first delivered chunk (load-dependent)
     underrun_s: float = 0.0  # the longest stall of a real-time player started at the first chunk
     ended: bool = False
+    sampling: dict[str, float | int | bool] = field(default_factory=dict)  # the step's per-row settings
 
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.job.seed)
@@ -145,6 +144,8 @@ class Scheduler:
         slots = max(1, min(cfg.max_streams, cfg.memory_mb * 2**20 // per_slot))
         self.pool = SlotPool(engine, slots, capacity, cfg.buckets)
         self.capacity, self.max_streams = capacity, slots
+        if engine.device[0] != "cpu":
+            log.warning("the slot pool lives in host memory: on %s every step copies the KV (device-resident pools come with the GPU work)", engine.device[0])
         log.info(
             "slot pool",
             extra={"slots": slots, "capacity": capacity, "slot_mb": round(per_slot / 2**20, 2), "pool_mb": round(self.pool.nbytes / 2**20, 1)},
@@ -176,13 +177,18 @@ class Scheduler:
         be met. Never blocks on the scheduler's work."""
         cls = Priority.parse(priority)
         now = self.clock()
+        if not self._thread.is_alive():
+            raise TTSError("the scheduler has stopped (see the log); create a new Synthesizer")
+        stream.on_read = self._poke
+        if job.text is not None:
+            job.text.on_extend = self._poke
         with self._lock:
             live = _Live(job, stream.stats, stream.cancel_event, weakref.ref(stream), cls, None if deadline is None else now + deadline, str(next(self._ids)), now)
             ask = Admission(
                 live.id, cls, now, job.text_chars, max(seg.prompt.shape[0] for seg in job.segments), job.max_frames, deadline=live.deadline
             )
             try:
-                check_admission(
+                ttfa = check_admission(
                     ask, self._queue, now, len(self._rows), self.max_streams, self.times, self.limits,
                     first_frames=first_chunk_frames(len(self._rows), self.max_streams), shutting_down=self._closing,
                 )
@@ -190,9 +196,15 @@ class Scheduler:
                 metrics.REJECTIONS.labels(getattr(e, "reason", "invalid")).inc()
                 raise
             self._queue.push(ask, live)
+            stream.stats.info["predicted_ttfa_s"] = round(ttfa, 4)
             metrics.QUEUE_DEPTH.set(len(self._queue))
             self._wake.notify_all()
         return stream
+
+    def _poke(self) -> None:
+        """Wake the loop: a paused consumer read, or streamed text arrived."""
+        with self._lock:
+            self._wake.notify_all()
 
     def close(self) -> None:
         """Stop accepting, cancel everything, stop the thread."""
@@ -208,12 +220,14 @@ class Scheduler:
 
     def totals(self) -> dict[str, dict[int, tuple[int, float]]]:
         """Calls and seconds so far: ``step`` (talker) and ``codec`` by batch size, ``prefill``."""
-        return {kind: {b: (int(n), s) for b, (n, s) in rows.items()} for kind, rows in self._totals.items()}
+        with self._lock:
+            return {kind: {b: (int(n), s) for b, (n, s) in rows.items()} for kind, rows in self._totals.items()}
 
     def _count(self, kind: str, batch: int, seconds: float) -> None:
-        row = self._totals[kind][batch]
-        row[0] += 1
-        row[1] += seconds
+        with self._lock:
+            row = self._totals[kind][batch]
+            row[0] += 1
+            row[1] += seconds
 
     @property
     def active(self) -> int:
@@ -227,25 +241,42 @@ class Scheduler:
 
     # ------------------------------------------------------------------ the loop (scheduler thread)
     def _run(self) -> None:
-        while True:
-            with self._lock:
-                while not self._rows and not len(self._queue) and not self._closing:
-                    self._wake.wait()
-                if self._closing and not self._rows and not len(self._queue):
-                    return
-                idle = not self._rows
-            if idle and self.config.window_ms > 0:
-                time.sleep(self.config.window_ms / 1000)  # let near-simultaneous arrivals share this iteration
-            try:
-                if not self._iteration():  # nothing could run (paused consumers, late text): wait a little
-                    with self._lock:
-                        self._wake.wait(0.005)
-            except Exception as e:  # a failed call must not hang its streams: end them all with the error
-                log.exception("scheduler iteration failed")
+        try:
+            while True:
                 with self._lock:
-                    everyone = self._everyone()
-                for s in everyone:
-                    self._finish(s, "error", error=TTSError(f"synthesis failed: {e}"))
+                    while not self._rows and not len(self._queue) and not self._closing:
+                        self._wake.wait()
+                    if self._closing and not self._rows and not len(self._queue):
+                        return
+                    idle = not self._rows
+                if idle and self.config.window_ms > 0:
+                    time.sleep(self.config.window_ms / 1000)  # let near-simultaneous arrivals share this iteration
+                try:
+                    if not self._iteration():  # nothing could run (paused consumers, late text): wait for a poke
+                        with self._lock:
+                            self._wake.wait(0.05)
+                except Exception as e:  # a failed model call must not hang its streams: end them with the error
+                    log.exception("scheduler iteration failed")
+                    self._finish_all(TTSError(f"synthesis failed: {e}"))
+        finally:
+            self._finish_all(TTSError("the scheduler stopped"))
+
+    def _finish_all(self, error: TTSError) -> None:
+        with self._lock:
+            everyone = self._everyone()
+        for s in everyone:
+            try:
+                self._finish(s, "error", error=error)
+            except Exception:  # never leave the others' consumers waiting
+                log.exception("could not end a stream")
+                stream = s.stream()
+                if stream is not None:
+                    stream.end(error)
+
+    def _fail(self, s: _Live, e: Exception) -> None:
+        """A failure of one request's own work (its callback, its prompt): end that request only."""
+        log.warning("request failed", extra={"request_id": s.job.request_id, "error": str(e)})
+        self._finish(s, "error", error=e if isinstance(e, TTSError) else TTSError(f"synthesis failed: {e}"))
 
     def _iteration(self) -> bool:
         """One iteration; False when it did no model work."""
@@ -259,16 +290,14 @@ class Scheduler:
         self._shed(now)
         self._codec_frames = {p: codec_frames(sum(o.priority >= p for o in self._rows), self.max_streams) for p in Priority}
         prefilled = self._admit()
-        decoded = self._decode_due(prefilled)  # newcomers' first audio does not wait for the batched step
-        batch = self.pool.bucket(len(self._rows))
-        t = self.clock()
-        stepped = self._step(prefilled)
-        step_s = self.clock() - t
-        t = self.clock()
+        decoded, _ = self._decode_due(prefilled)  # newcomers' first audio does not wait for the batched step
+        stepped, batch, step_s = self._step(prefilled)
         urgent: set[int] = set()
-        decoded += self._decode_due(urgent=urgent)
+        n, codec_s = self._decode_due(urgent=urgent)
+        decoded += n
         if stepped:  # what one frame of every stream costs: the talker step and the codec after it
-            self.times.observe_step(batch, step_s + self.clock() - t)
+            with self._lock:
+                self.times.observe_step(batch, step_s + codec_s)
         prefilled |= urgent
         ended = [s for s in self._rows if s.seg_end is not None]
         for s in ended:
@@ -328,20 +357,63 @@ class Scheduler:
                         break
                 with self._lock:
                     self._queue.remove(s.id)
-                    s.slot = len(self._rows)
-                    self._rows.append(s)
+                    self._insert(s)
                 self._start_stream(s)
             budget -= prompt_len
-            self._prefill(s)
+            try:
+                self._prefill(s)
+            except (TTSError, ValueError) as e:  # this request's prompt or callback
+                self._fail(s, e)
+                continue
             done.add(id(s))
         return done
+
+    def _insert(self, s: _Live) -> None:
+        """Give newcomer ``s`` a slot, keeping rows ordered by class (highest first), so the rows a
+        step leaves out under load (the lowest classes) sit at the end and are not bound at all.
+        The first row of each lower class block moves to its block's end (at most 2 moves)."""
+        rows = self._rows
+        at = next((i for i, o in enumerate(rows) if o.priority < s.priority), len(rows))
+        heads = [i for i in range(at, len(rows)) if i == at or rows[i].priority != rows[i - 1].priority]
+        end = len(rows)
+        rows.append(s)  # placeholder at the end, replaced below when rows move
+        for head in reversed(heads):
+            self._move(head, end)
+            end = head
+        rows[at], s.slot = s, at
+
+    def _remove(self, s: _Live) -> None:
+        """Free ``s``'s slot: the last row of its class block fills the hole, then the last row of
+        each following block fills the hole its block left (at most 3 moves); rows stay compact
+        and ordered by class."""
+        rows, n = self._rows, len(self._rows)
+        assert s.slot is not None and rows[s.slot] is s
+        ends, j = [], s.slot
+        while j < n:
+            cls = s.priority if j == s.slot else rows[j].priority
+            while j + 1 < n and rows[j + 1].priority == cls:
+                j += 1
+            ends.append(j)
+            j += 1
+        hole = s.slot
+        for end in ends:
+            if end != hole:
+                self._move(end, hole)
+            hole = end
+        rows.pop()
+        s.slot = None
+
+    def _move(self, src: int, dst: int) -> None:
+        """Row ``src``'s stream moves to slot ``dst`` (its KV and carried state with it)."""
+        o = self._rows[src]
+        self.pool.move(src, dst, o.position)
+        self._rows[dst], o.slot = o, dst
 
     def _start_stream(self, s: _Live) -> None:
         job = s.job
         # load as this stream sees it: the streams it cannot overtake (its class and above)
         s.first_frames = first_chunk_frames(sum(o.priority >= s.priority for o in self._rows if o is not s), self.max_streams)
-        s.codec0 = CodecStream(self.codec_session, reference_chunking=job.reference_chunking)
-        s.ref_tail = job.voice.prime(s.codec0) if job.voice is not None else None
+        s.sampling = sampling_row(job.params, self.pool.vocab, self.pool.cp_vocab)
         s.stats.info.update(seed=job.seed, request_id=job.request_id, segments=[seg.text for seg in job.segments], first_chunk_frames=s.first_frames)
         metrics.QUEUE_WAIT.observe(self.clock() - s.submitted_at)
 
@@ -349,16 +421,19 @@ class Scheduler:
         job, seg = s.job, s.job.segments[s.seg]
         remaining = job.max_frames - s.frames_total
         room = self.capacity - seg.prompt.shape[0]
-        s.guarded = seg.budget is not None and seg.budget < min(remaining, room)
-        s.limit = min(seg.budget if s.guarded else remaining, room)  # type: ignore[type-var]
+        guarded = seg.budget is not None and seg.budget < remaining
+        s.limit, s.limit_reason = (seg.budget, "frame_budget") if guarded else (remaining, "max_frames")  # type: ignore[assignment]
+        if room < s.limit:  # the slot is shorter than this segment may run
+            s.limit, s.limit_reason = room, "capacity"
         s.k, s.decoded, s.seg_end, s.needs_prefill = 0, 0, None, False
         s.pending, s.seg_codes = [], []
-        s.codec = s.codec0.copy()  # type: ignore[union-attr]
+        s.codec = job.codec.copy()  # type: ignore[union-attr]
         s.joiner.begin()
         t = self.clock()
-        codes = self.pool.prefill(s.slot, seg.prompt, s.rng.random(16, dtype=np.float32), self._forced(s), self._sampling(s))  # type: ignore[arg-type]
+        codes = self.pool.prefill(s.slot, seg.prompt, s.rng.random(16, dtype=np.float32), self._forced(s), s.sampling)  # type: ignore[arg-type]
         dt = self.clock() - t
-        self.times.observe_prefill(seg.prompt.shape[0], dt)
+        with self._lock:
+            self.times.observe_prefill(seg.prompt.shape[0], dt)
         self._count("prefill", 1, dt)
         metrics.PREFILL_SECONDS.observe(dt)
         s.stats.generate_s += dt
@@ -369,26 +444,25 @@ class Scheduler:
         f = s.job.forced_codes
         return f[s.k] if f is not None and s.k < len(f) else np.full(16, -1, np.int64)
 
-    def _sampling(self, s: _Live) -> dict[str, float | int | bool]:
-        return sampling_row(s.job.params, self.pool.vocab, self.pool.cp_vocab)
-
     # ------------------------------------------------------------------ the batched step
     def _ready(self, s: _Live) -> bool:
         stream = s.stream()
         return stream is not None and stream.backlog < stream.max_buffered and s.text_vector(s.k) is not None
 
-    def _step(self, prefilled: set[int]) -> int:
-        """The batched talker call; returns the rows that stepped."""
+    def _step(self, prefilled: set[int]) -> tuple[int, int, float]:
+        """The batched talker call over the slots up to the last stepping row (rows are ordered by
+        class, so lower classes left out under load are not bound); returns (rows stepped, batch
+        size bound, seconds)."""
         rows, now = [], self.clock()
         candidates = [s for s in self._rows if id(s) not in prefilled and not s.needs_prefill and s.seg_end is None and self._ready(s)]
         for s in self._select(candidates, now):
             text = s.text_vector(s.k)
-            rows.append(RowStep(s.slot, s.k, s.position, text, s.rng.random(16, dtype=np.float32), self._forced(s), self._sampling(s)))  # type: ignore[arg-type]
+            rows.append(RowStep(s.slot, s.k, s.position, text, s.rng.random(16, dtype=np.float32), self._forced(s), s.sampling))  # type: ignore[arg-type]
         if not rows:
-            return 0
-        n = len(self._rows)
+            return 0, 0, 0.0
+        n = max(r.slot for r in rows) + 1
         t = self.clock()
-        codes = self.pool.step(n, rows)
+        codes = self.pool.step(n, rows, len(self._rows))
         dt = self.clock() - t
         b = self.pool.bucket(n)
         self._count("step", b, dt)
@@ -398,7 +472,7 @@ class Scheduler:
             s.stats.generate_s += dt
             s.position += 1
             self._frame(s, codes[r.slot].copy())
-        return len(rows)
+        return len(rows), b, dt
 
     def _select(self, candidates: list[_Live], now: float) -> list[_Live]:
         """All ready streams, unless the predicted step exceeds the frame budget: then the policy
@@ -421,14 +495,19 @@ class Scheduler:
         if s.job.capture:
             s.stats.info["capture"]["cp_logits"].append(self.pool.out["cp_logits"][s.slot].copy())
         if s.job.on_frame is not None:
-            s.job.on_frame(s.frames_total, codes)
+            try:
+                s.job.on_frame(s.frames_total, codes)
+            except Exception as e:  # the caller's callback: ends only its own request
+                s.seg_end = "error"
+                s.stats.info["callback_error"] = e
+                return
         s.k += 1
         s.frames_total += 1
         s.stats.frames += 1
         s.pending.append(codes)
         s.seg_codes.append(codes)
         if s.k >= s.limit:
-            s.seg_end = "frame_budget" if s.guarded else "max_frames"
+            s.seg_end = s.limit_reason
 
     # ------------------------------------------------------------------ codec and delivery
     def _due(self, s: _Live) -> bool:
@@ -450,13 +529,15 @@ class Scheduler:
         """Decode the due frames of every stream (of those in ``only``): batched calls of at most
         ``codec_rows`` streams with the same frame count (usually every stream's new frame). With
         ``urgent`` (a set to fill), realtime arrivals are admitted before each call and their first
-        audio decoded at once, so they never wait for more than one call. Returns the streams decoded."""
+        audio decoded at once, so they never wait for more than one call. Returns (streams decoded,
+        seconds in the codec for the due streams)."""
         due = [s for s in self._rows if (only is None or id(s) in only) and self._due(s)]
         groups: dict[int, list[_Live]] = collections.defaultdict(list)
         for s in due:
             groups[len(s.pending)].append(s)
         rows = self.config.codec_rows
         calls = [g[i : i + rows] for g in groups.values() for i in range(0, len(g), rows)]
+        spent = 0.0
         for group in calls:
             if urgent is not None:
                 new = self._admit(urgent=True)
@@ -465,12 +546,13 @@ class Scheduler:
             t = self.clock()
             pcm = CodecStream.push_batch([s.codec for s in group], np.stack([np.stack(s.pending) for s in group]))  # type: ignore[misc]
             dt = self.clock() - t
+            spent += dt
             metrics.CODEC_SECONDS.labels(str(len(group))).observe(dt)
             self._count("codec", len(group), dt)
             for s, row in zip(group, pcm, strict=True):
                 s.stats.decode_s += dt
                 self._decoded(s, row)
-        return len(due)
+        return len(due), spent
 
     def _decoded(self, s: _Live, pcm: np.ndarray) -> None:
         """``s``'s pending frames came back from the codec as ``pcm``: to the joiner and the consumer
@@ -479,9 +561,10 @@ class Scheduler:
         whole = n == s.k
         s.decoded += n
         s.pending = []
-        if s.ref_tail is not None and s.job.reference_chunking and s.seg_end is not None and whole:
+        tail = s.job.ref_tail
+        if tail is not None and s.job.reference_chunking and s.seg_end is not None and whole:
             extra = icl_extra(len(s.job.voice.ref_codes), n)  # type: ignore[union-attr]
-            pcm = np.concatenate([s.ref_tail[len(s.ref_tail) - extra :], pcm])
+            pcm = np.concatenate([tail[len(tail) - extra :], pcm])
         self._deliver(s, s.joiner.push(pcm))
 
     def _deliver(self, s: _Live, pcm: np.ndarray, *, last: bool = False) -> None:
@@ -497,7 +580,7 @@ class Scheduler:
             pieces, s.held = s.held, []
             s.first_audio = self.clock()
             metrics.TTFA_SCHEDULED.observe(s.first_audio - s.submitted_at)
-        else:
+        elif pieces:
             late = self.clock() - (s.first_audio + s.audio_samples / 24000)
             if late > 0:  # a real-time player started at the first chunk has run dry: it waits, then resumes
                 metrics.UNDERRUN_SECONDS.inc(late)
@@ -512,6 +595,9 @@ class Scheduler:
 
     def _end_segment(self, s: _Live) -> None:
         reason = s.seg_end
+        if reason == "error":  # the request's own callback failed
+            self._fail(s, s.stats.info.pop("callback_error"))
+            return
         s.stats.finish_reasons.append(reason)  # type: ignore[arg-type]
         s.stats.codes.append(np.stack(s.seg_codes) if s.seg_codes else np.zeros((0, 16), np.int64))
         s.seg_end, s.seg_codes = None, []
@@ -530,21 +616,15 @@ class Scheduler:
         if s.ended:
             return
         s.ended = True
-        if reason is not None:
+        if reason is not None:  # one codes array per finish reason, empty when nothing was made
             s.stats.finish_reasons.append(reason)
-            if s.seg_codes and len(s.stats.codes) < len(s.stats.finish_reasons):
-                s.stats.codes.append(np.stack(s.seg_codes))
+            s.stats.codes.append(np.stack(s.seg_codes) if s.seg_codes else np.zeros((0, 16), np.int64))
         with self._lock:
             if s.slot is None:
                 self._queue.remove(s.id)
             else:
-                last = self._rows.pop()
-                if last is not s:
-                    self._rows[s.slot] = last
-                    self.pool.move(last.slot, s.slot, last.position)  # type: ignore[arg-type]
-                    last.slot = s.slot
-                s.slot = None
-        self.times.observe_finish(s.frames_total)
+                self._remove(s)
+            self.times.observe_finish(s.frames_total)
         metrics.FINISHED.labels(reason or s.stats.finish_reason).inc()
         if s.first_audio is not None:
             metrics.CONTINUITY.labels(str(s.underrun_s * 1000 <= CONTINUITY_MS).lower()).inc()

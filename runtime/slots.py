@@ -157,10 +157,11 @@ class SlotPool:
         self.session.run_with_iobinding(bound.io)
         return self.out["codes"][slot].copy()
 
-    def step(self, n: int, rows: list[RowStep]) -> np.ndarray:
-        """One batched decode call over the occupied slots [0, n): the given rows step (one new
-        position each); every other row idles, its KV and carried state unchanged. Returns codes
-        i64 [n, 16] (meaningful for the stepped rows)."""
+    def step(self, n: int, rows: list[RowStep], occupied: int | None = None) -> np.ndarray:
+        """One batched decode call over slots [0, n): the given rows step (one new position each);
+        every other row idles, its KV and carried state unchanged, including the occupied slots
+        [n, occupied) the call does not bind. Returns codes i64 [n, 16] (meaningful for the
+        stepped rows)."""
         b = self.bucket(n)
         self.rows["active"][:b] = False
         self.rows["query_seqlens"][:b] = 0  # idle rows: seqlens_k still says how much KV they hold
@@ -176,6 +177,9 @@ class SlotPool:
             )
         bound.total[()] = int(self.rows["seqlens_k"][:b].max()) + 1  # idle rows count too
         self.session.run_with_iobinding(bound.io)
+        rest = slice(b, occupied or b)  # rows left out of the call keep their carried state across the flip
+        self.frame_embed[1 - p][rest] = self.frame_embed[p][rest]
+        self.generated[1 - p][rest] = self.generated[p][rest]
         self.parity = 1 - p
         return self.out["codes"][:n]
 

@@ -115,18 +115,22 @@ class AudioStream:
     one stopped it); the consumer iterates. The scheduler pauses a stream whose consumer holds
     ``max_buffered`` unread chunks (back-pressure; others keep going). ``close()`` (also on
     ``with`` exit, on a ``break`` out of ``async for``) cancels the request and waits until the
-    scheduler has freed its slot (within one step); dropping the stream cancels it too.
+    scheduler has freed its slot (within one step); dropping a running stream cancels it too.
+    ``cancel``: an event of the caller's that cancels the request when set (default: a new one).
     """
 
-    def __init__(self, *, max_buffered: int = 8, on_finish: Callable[[StreamStats], None] | None = None):
+    def __init__(
+        self, *, max_buffered: int = 8, on_finish: Callable[[StreamStats], None] | None = None, cancel: threading.Event | None = None
+    ):
         self.stats = StreamStats()
         self.max_buffered = max(1, max_buffered)
-        self.cancel_event = threading.Event()
+        self.cancel_event = cancel if cancel is not None else threading.Event()
+        self.on_read: Callable[[], None] | None = None  # the scheduler's wake-up: a paused stream may go on
         self._on_finish = on_finish
         self._chunks: collections.deque[Any] = collections.deque()
         self._cond = threading.Condition()
         self._ended = False  # the scheduler is done with this stream
-        self._done = False  # the consumer saw the end
+        self._done = False  # the consumer saw the end (or closed)
 
     # ------------------------------------------------------------------ producer side (scheduler)
     @property
@@ -140,8 +144,11 @@ class AudioStream:
             self._cond.notify_all()
 
     def end(self, error: BaseException | None = None) -> None:
-        """No more chunks; ``error`` is raised to the consumer after the chunks already put."""
+        """No more chunks; ``error`` is raised to the consumer after the chunks already put.
+        Only the first call counts."""
         with self._cond:
+            if self._ended:
+                return
             self._chunks.append(_END if error is None else error)
             self._ended = True
             self._cond.notify_all()
@@ -157,11 +164,14 @@ class AudioStream:
             while not self._chunks:
                 self._cond.wait()
             item = self._chunks.popleft()
+            paused = len(self._chunks) + 1 >= self.max_buffered
         if item is _END or isinstance(item, BaseException):
             self._finish()
             if isinstance(item, BaseException):
                 raise item
             raise StopIteration
+        if paused and self.on_read is not None:
+            self.on_read()
         self.stats.chunk_times.append(time.perf_counter() - self.stats.started)
         self.stats.samples += len(item)
         return item
@@ -171,19 +181,26 @@ class AudioStream:
         self.cancel_event.set()
 
     def close(self, timeout: float = 30.0) -> None:
-        """Cancel (if still running) and wait until the scheduler has let go of the stream."""
+        """Cancel (if still running), wait until the scheduler has let go of the stream, and end
+        the iteration (a reader blocked in another thread gets StopIteration)."""
         if self._done:
             return
-        self.cancel_event.set()
+        if not self._ended:
+            self.cancel_event.set()
+            if self.on_read is not None:
+                self.on_read()
         with self._cond:
             self._cond.wait_for(lambda: self._ended, timeout)
             self._chunks.clear()
+            self._chunks.append(_END)
+            self._cond.notify_all()
         self._finish()
 
     def _finish(self) -> None:
-        if self._done:
-            return
-        self._done = True
+        with self._cond:
+            if self._done:
+                return
+            self._done = True
         if self._on_finish is not None:
             self._on_finish(self.stats)
 
@@ -198,7 +215,8 @@ class AudioStream:
         self.close()
 
     def __del__(self) -> None:
-        self.cancel_event.set()
+        if not getattr(self, "_ended", True):  # dropped while running: cancel (never touch a finished request's event)
+            self.cancel_event.set()
 
     async def __aiter__(self) -> AsyncIterator[np.ndarray]:
         loop = asyncio.get_running_loop()
@@ -209,4 +227,4 @@ class AudioStream:
                     return
                 yield chunk
         finally:
-            self.close()
+            await loop.run_in_executor(None, self.close)  # close() waits: not on the event loop

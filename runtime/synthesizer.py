@@ -15,6 +15,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from runtime import metrics
-from runtime.codec import decode
+from runtime.codec import CodecStream, decode
 from runtime.engine import Engine
-from runtime.errors import InputError
+from runtime.errors import InputError, TTSError
 from runtime.plan import (
     DEFAULT_MAX_FRAMES,
     NORMALIZE_LANGS,
@@ -49,6 +50,13 @@ if TYPE_CHECKING:
     from normalize import Normalizer
 
 log = logging.getLogger("qtts.synth")
+
+
+def _check_delivery(chunk_ms: float, decode_frames: int) -> None:
+    if not 20 <= chunk_ms <= 1000:
+        raise InputError("chunk_ms must be in [20, 1000]")
+    if decode_frames < 1:
+        raise InputError("decode_frames must be >= 1")
 __all__ = ["Audio", "Request", "Synthesizer"]
 
 
@@ -88,6 +96,7 @@ class Synthesizer:
         self._normalizer = normalizer
         self._scheduler_config = scheduler
         self._scheduler: Scheduler | None = None
+        self._closed = False
         self._lock = threading.Lock()
 
     @property
@@ -103,13 +112,16 @@ class Synthesizer:
     def scheduler(self) -> Scheduler:
         """The engine's scheduler, started on first use."""
         with self._lock:
+            if self._closed:
+                raise TTSError("this Synthesizer is closed")
             if self._scheduler is None:
                 self._scheduler = Scheduler(self.engine, self._scheduler_config)
             return self._scheduler
 
     def close(self) -> None:
-        """Cancel running requests and stop the scheduler thread."""
+        """Cancel running requests and stop the scheduler thread; later requests are refused."""
         with self._lock:
+            self._closed = True
             if self._scheduler is not None:
                 self._scheduler.close()
                 self._scheduler = None
@@ -165,8 +177,12 @@ class Synthesizer:
     def job(self, req: Request, plan: list[Segment] | None = None, **delivery: Any) -> Job:
         """The scheduler's job for ``req`` (``delivery``: the chunking fields of :class:`Job`)."""
         plan = self.plan(req) if plan is None else plan
+        codec = CodecStream(self.engine.sessions["codec_decoder"], reference_chunking=req.reference_chunking)
+        ref_tail = req.voice.prime(codec) if req.voice is not None else None  # in the caller's thread, not the scheduler's
         return Job(
             segments=[segment_job(self.engine, seg, req.voice) for seg in plan],
+            codec=codec,
+            ref_tail=ref_tail,
             params=req.sampling or self.default_sampling(),
             seed=self._seed(req.seed),
             max_frames=req.max_frames or self.default_max_frames,
@@ -203,10 +219,7 @@ class Synthesizer:
         ``max_buffered`` chunks wait for the consumer (back-pressure pauses only this request).
         Bad input raises InputError here; overload raises OverloadError (with ``retry_after_s``).
         ``on_frame(k, codes16)`` runs in the scheduler thread after each frame: keep it short."""
-        if not 20 <= chunk_ms <= 1000:
-            raise InputError("chunk_ms must be in [20, 1000]")
-        if decode_frames < 1:
-            raise InputError("decode_frames must be >= 1")
+        _check_delivery(chunk_ms, decode_frames)
         job = self.job(self.request(text, **options), chunk=round(chunk_ms * self.sample_rate / 1000), decode_frames=decode_frames, on_frame=on_frame)
         stream = AudioStream(max_buffered=max_buffered, on_finish=self._observe_stream(job.request_id))
         return self.scheduler.submit(job, stream, priority=priority, deadline=deadline)
@@ -240,9 +253,7 @@ class Synthesizer:
         if (forced_codes is not None or capture) and len(plan) > 1:
             raise InputError("forced_codes/capture need a single segment (split=False)")
         job = self.job(req, plan, first_frames=0, decode_frames=None, forced_codes=forced_codes, capture=capture, on_frame=on_frame)
-        stream = AudioStream(max_buffered=1 << 30)
-        if cancel is not None:
-            stream.cancel_event = cancel
+        stream = AudioStream(max_buffered=1 << 30, cancel=cancel)
         started = time.perf_counter()
         pieces = list(self.scheduler.submit(job, stream, priority=priority))
         stats = stream.stats
@@ -292,8 +303,7 @@ class Synthesizer:
         text token per frame, spec §3.5-3.6): the request is submitted once the first token is
         stable, and its stream pauses (without holding others back) when it needs a token that has
         not arrived. Not split into segments; normalization works per clause."""
-        if not 20 <= chunk_ms <= 1000:
-            raise InputError("chunk_ms must be in [20, 1000]")
+        _check_delivery(chunk_ms, decode_frames)
         req = self.request("(streamed text)", **options, non_streaming_mode=False, split=False)
         self.layout(req, "a")  # speaker / language / instruct errors surface now, not mid-stream
         lang = NORMALIZE_LANGS.get((req.language or "auto").lower())
@@ -301,24 +311,32 @@ class Synthesizer:
         if req.normalize and lang is not None:
             normalize = lambda text: self.normalizer.normalize(text, lang).text  # noqa: E731
         stream = AudioStream(max_buffered=max_buffered, on_finish=self._observe_stream("text-in"))
-        threading.Thread(
-            target=self._feed_text, args=(iter(pieces), req, normalize, stream, round(chunk_ms * self.sample_rate / 1000), decode_frames, on_frame, priority),
+        threading.Thread(  # holds the stream weakly: dropping it cancels the request
+            target=self._feed_text,
+            args=(iter(pieces), req, normalize, weakref.ref(stream), stream.cancel_event, round(chunk_ms * self.sample_rate / 1000), decode_frames, on_frame, priority),
             name="tts-text-feed", daemon=True,
         ).start()
         return stream
 
     def _feed_text(
-        self, text_iter: Any, req: Request, normalize: Callable[[str], str] | None, stream: AudioStream,
-        chunk: int, decode_frames: int, on_frame: Callable[[int, np.ndarray], None] | None, priority: str,
+        self, text_iter: Any, req: Request, normalize: Callable[[str], str] | None, stream_ref: Callable[[], AudioStream | None],
+        cancel: threading.Event, chunk: int, decode_frames: int, on_frame: Callable[[int, np.ndarray], None] | None, priority: str,
     ) -> None:
         """Feeder thread of :meth:`stream_text`: submit once the first token is stable, then turn
-        arriving text into text vectors until the text ends or the stream is cancelled."""
+        arriving text into text vectors until the text ends or the request is cancelled. An error
+        (bad text, a failing iterator, a refusal) reaches the consumer and cancels the request."""
+        submitted = False
         try:
             feed = TextFeed(self.engine.tokenizer, normalize)
             ids: list[int] = []
-            while not ids and not feed.finished:
+            while not ids and not feed.finished and not cancel.is_set():
                 piece = next(text_iter, None)
                 ids += feed.finish() if piece is None else feed.push(piece)
+            stream = stream_ref()
+            if cancel.is_set() or stream is None:  # closed or dropped before it started
+                if stream is not None:
+                    stream.end()
+                return
             if not ids:
                 raise InputError("streamed text was empty")
             seg = Segment(feed.text, self.layout(req, feed.text, body_ids=ids[:1]), None, 0, (0, 0))
@@ -327,14 +345,18 @@ class Synthesizer:
             job.text = vectors = TextVectors(eos, job.segments[0].pad)
             vectors.extend(text_vectors(self.engine, ids[1:]), finished=feed.finished)
             self.scheduler.submit(job, stream, priority=priority)
-            while not feed.finished and not stream.cancel_event.is_set():
+            submitted = True
+            del stream
+            while not feed.finished and not cancel.is_set():
                 piece = next(text_iter, None)
                 new = feed.finish() if piece is None else feed.push(piece)
                 vectors.extend(text_vectors(self.engine, new), finished=feed.finished)
         except Exception as e:  # reaches the consumer, like any synthesis error
-            if not stream.running:
-                return
-            stream.end(e)
+            stream = stream_ref()
+            if stream is not None:
+                stream.end(e)  # the first end() counts: the scheduler's later one is ignored
+            if submitted:
+                cancel.set()  # the scheduler frees the slot
 
     def decode(self, codes: np.ndarray, *, reference_chunking: bool = False) -> np.ndarray:
         """codes int64 [frames, 16] -> float32 PCM [frames * 1920] (full context, or the official 300/25)."""

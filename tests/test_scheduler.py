@@ -3,6 +3,7 @@ priorities, back-pressure and cancel through the scheduler (tiny model)."""
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runtime.errors import InputError, OverloadError
+from runtime.errors import InputError, OverloadError, TTSError
 from runtime.scheduler import SchedulerConfig
 from runtime.synthesizer import Synthesizer
 from tests.golden_sets import MODE_TO_VARIANT, PROJECT_SETS
@@ -159,3 +160,91 @@ def test_conformance_with_concurrency_4(golden: Path, variant: str, request: pyt
     assert report["ran"] == len(cases) >= 1 and report["skipped"] == 0
     failed = {name: r for name, r in report["cases"].items() if not r.get("passed")}
     assert not failed, failed
+
+
+# ------------------------------------------------------------------ regressions found in review
+def test_close_from_another_thread_ends_a_blocked_reader(batch_synth: Synthesizer) -> None:
+    for _ in range(10):
+        stream = batch_synth.stream("Читатель ждёт.", speaker="ryan", seed=1, max_frames=300, split=False, max_buffered=1)
+        next(stream)
+        reader = threading.Thread(target=list, args=(stream,))
+        reader.start()
+        stream.close()
+        reader.join(5)
+        assert not reader.is_alive()
+    assert batch_synth.scheduler.active == 0
+
+
+def test_a_failing_callback_ends_only_its_own_request(batch_synth: Synthesizer) -> None:
+    def explode(k: int, _codes: np.ndarray) -> None:
+        if k == 3:
+            raise RuntimeError("user callback bug")
+
+    other = batch_synth.stream("Other.", speaker="aiden", seed=2, max_frames=20, split=False)
+    bad = batch_synth.stream("Bad.", speaker="ryan", seed=1, max_frames=20, split=False, on_frame=explode)
+    with pytest.raises(TTSError, match="user callback bug"):
+        list(bad)
+    assert len(np.concatenate(list(other))) == 20 * 1920 + 120 and other.stats.finish_reason == "max_frames"
+    assert batch_synth.scheduler.active == 0
+
+
+def test_the_callers_cancel_event_is_left_alone_after_a_request(batch_synth: Synthesizer) -> None:
+    cancel = threading.Event()
+    for _ in range(2):
+        audio = batch_synth.synthesize("Twice.", speaker="ryan", seed=1, max_frames=4, cancel=cancel)
+        gc.collect()
+        assert audio.finish_reason == "max_frames" and len(audio.codes) == 4 and not cancel.is_set()
+
+
+def test_text_in_errors_and_drops_free_the_slot(batch_synth: Synthesizer) -> None:
+    def failing():
+        yield "Hello world, this"
+        time.sleep(0.2)
+        raise RuntimeError("LLM connection lost")
+
+    stream = batch_synth.stream_text(failing(), speaker="ryan", seed=1, max_frames=200, normalize=False)
+    with pytest.raises(RuntimeError, match="LLM connection lost"):
+        list(stream)
+    gate = threading.Event()
+
+    def endless():
+        yield "Hello world, this"
+        gate.wait(10)
+        yield " and more."
+
+    dropped = batch_synth.stream_text(endless(), speaker="ryan", seed=1, max_frames=200, normalize=False)
+    next(dropped)
+    del dropped
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while batch_synth.scheduler.active and time.monotonic() < deadline:
+        time.sleep(0.01)
+    gate.set()
+    assert batch_synth.scheduler.active == 0
+
+
+def test_classes_stay_ordered_and_outputs_stay_solo(batch_synth: Synthesizer) -> None:
+    """Newcomers of a higher class take slots ahead of lower ones (rows move); nobody's output changes."""
+    classes = ["batch", "standard", "batch", "realtime", "standard", "realtime"]
+    opts = [_options(batch_synth, r) | {"split": False} for r in REQUESTS]
+    solo = [batch_synth.synthesize(**o).codes for o in opts]
+    streams = []
+    for o, cls in zip(opts, classes, strict=True):
+        text = o.pop("text")
+        streams.append(batch_synth.submit(text, priority=cls, decode_frames=4, **o))
+        time.sleep(0.02)
+        order = [r.priority for r in batch_synth.scheduler._rows]
+        assert order == sorted(order, reverse=True)
+    for want, stream in zip(solo, streams, strict=True):
+        list(stream)
+        assert np.array_equal(np.concatenate(stream.stats.codes), want)
+    assert batch_synth.scheduler.active == 0
+
+
+def test_every_finish_reason_has_its_codes(batch_synth: Synthesizer) -> None:
+    stream = batch_synth.stream("Один. Два. Три.", speaker="ryan", seed=1, max_frames=300)
+    while len(stream.stats.finish_reasons) < 1:
+        next(stream)
+    stream.close()
+    assert stream.stats.finish_reasons[-1] == "cancelled"
+    assert len(stream.stats.codes) == len(stream.stats.finish_reasons)
