@@ -1,7 +1,7 @@
 """``tts-run``: export engines, synthesize, inspect, benchmark and check conformance.
 
 Every failure the user can cause (bad text, unknown speaker, missing engine, bad checkpoint)
-prints one line ``error: ...`` on stderr and exits with status 1; unimplemented verbs exit 2.
+prints one line ``error: ...`` on stderr and exits with status 1.
 """
 
 from __future__ import annotations
@@ -617,11 +617,6 @@ def conformance(
 
 
 # ---------------------------------------------------------------------------------------- later issues
-def _not_yet(what: str) -> None:
-    typer.echo(f"error: `tts-run {what}` is not implemented yet", err=True)
-    raise typer.Exit(2)
-
-
 @app.command()
 def normalize(
     lang: Annotated[str, typer.Option(help="ru | en | auto (per-span detection)")] = "auto",
@@ -633,10 +628,35 @@ def normalize(
     raise typer.Exit(cli_main(sys.stdin, lang, explain, sys.stdout, _normalizer()))
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def serve() -> None:
-    """(not implemented yet) HTTP server."""
-    _not_yet("serve")
+@app.command()
+def serve(
+    engines: Annotated[list[Path] | None, typer.Option("--engines", help="Engine directory; repeat for several (the first is the default model).")] = None,
+    host: Annotated[str | None, typer.Option(help="Listen address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default 8080).")] = None,
+    api_key: Annotated[list[str] | None, typer.Option("--api-key", envvar="QTTS_API_KEY", help="Accepted API key (repeatable; env QTTS_API_KEY, space-separated).")] = None,
+    keys_file: Annotated[Path | None, typer.Option(help="API keys file (TOML [[keys]]: name, key or sha256, priority, limits).")] = None,
+    config: Annotated[Path | None, typer.Option(help="Server settings (default: configs/server.toml).")] = None,
+    max_streams: Annotated[int | None, typer.Option(help="Concurrent streams per engine ([scheduler] max_streams).")] = None,
+    max_waiting: Annotated[int | None, typer.Option(help="Requests waiting for a stream slot ([scheduler] max_waiting).")] = None,
+    provider: Provider = None,
+    threads: int | None = None,
+) -> None:
+    """Serve the OpenAI-compatible HTTP API (POST /v1/audio/speech, /v1/models, /health, /ready, /metrics)."""
+    try:
+        from server.run import build_state, run
+    except ModuleNotFoundError as e:
+        if (e.name or "").partition(".")[0] == "server":
+            raise
+        _fail(f"the server needs the `server` extra (pip install -e '.[cpu,server]'): {e}")
+    from runtime.settings import RuntimeSettings, ServerSettings, default_path, load
+
+    s = _guard(lambda: load(ServerSettings, config or default_path("server.toml"), {"server": {"host": host, "port": port, "keys_file": str(keys_file) if keys_file else None}}))
+    flags = {"max_streams": max_streams, "max_waiting": max_waiting}
+    scheduler = {**s.scheduler, **{k: v for k, v in flags.items() if v is not None}}
+    rt = _guard(lambda: load(RuntimeSettings, default_path("runtime.toml"), {"runtime": {"provider": provider, "threads": threads}, "scheduler": scheduler}))
+    dirs = engines or [Path(rt.runtime.engines)]
+    state = _guard(lambda: build_state(dirs, rt, s, api_key or [], _normalizer()))
+    run(state)
 
 
 if __name__ == "__main__":

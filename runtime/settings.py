@@ -94,15 +94,36 @@ class RuntimeSettings:
 
 @dataclass(frozen=True)
 class ServerSection:
+    """[server]: ``tts-run serve`` (server/)."""
+
     host: str = "127.0.0.1"
     port: int = 8080
-    max_concurrency: int = 1
-    queue_size: int = 16
+    keys_file: str = ""  # TOML [[keys]] tables (server/auth.py); empty = only --api-key keys
+    metrics_auth: bool = False  # /metrics needs a key too
+    default_priority: str = "standard"  # of --api-key keys (and of everyone when no key is configured)
+    default_max_streams: int = 0  # concurrent streams per --api-key key; 0 = no limit
+    default_requests_per_minute: int = 0  # per --api-key key; 0 = no limit
+    max_input_chars: int = 4096
+    max_upload_mb: float = 10.0  # decoded ref_audio
+    cors_origins: list = field(default_factory=list)
+    tls_cert: str = ""
+    tls_key: str = ""
+    drain_grace_s: float = 30.0
+    chunk_ms: float = 40.0
+
+
+# OpenAI voice names -> built-in speakers of the CustomVoice models
+OPENAI_VOICES = {
+    "alloy": "serena", "ash": "ryan", "ballad": "aiden", "coral": "vivian", "echo": "eric", "fable": "dylan",
+    "onyx": "uncle_fu", "nova": "ono_anna", "sage": "sohee", "shimmer": "serena", "verse": "ryan",
+}
 
 
 @dataclass(frozen=True)
 class ServerSettings:
     server: ServerSection = field(default_factory=ServerSection)
+    voices: dict[str, Any] = field(default_factory=lambda: dict(OPENAI_VOICES))
+    scheduler: dict[str, Any] = field(default_factory=dict)  # overrides of runtime.toml [scheduler]
 
 
 _CHOICES = {

@@ -71,9 +71,9 @@ def test_export_bad_checkpoint_is_one_line_error(tmp_path: Path) -> None:
     assert r.exit_code == 1 and r.output.strip().startswith("error:")
 
 
-def test_unimplemented_verbs_exit_2() -> None:
-    r = run("serve")
-    assert r.exit_code == 2 and "not implemented yet" in r.output
+def test_serve_missing_engine_is_one_line_error(tmp_path: Path) -> None:
+    r = run("serve", "--engines", str(tmp_path / "none"))
+    assert r.exit_code == 1 and r.output.strip().startswith("error:") and "does not exist" in r.output
 
 
 def test_info_and_voices(tiny_engines: dict[str, Path]) -> None:

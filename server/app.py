@@ -1,0 +1,204 @@
+"""The ASGI application: routes, the request gate (ids, keys, drain, metrics, access log) and state.
+
+Routes: ``POST /v1/audio/speech`` (server/speech.py), ``GET /v1/models``, ``/health`` (alive),
+``/ready`` (engines warmed up and not draining), ``/metrics`` (Prometheus). Every route but
+/health and /ready needs ``Authorization: Bearer KEY`` when keys are configured (/metrics only
+with ``metrics_auth``). The app is plain ASGI (FastAPI on Starlette): any ASGI server can host it;
+``server.run`` hosts it on uvicorn with a graceful drain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from runtime.metrics import exposition
+from runtime.settings import ServerSettings
+from server import speech
+from server.auth import KeyRing, Limiter
+from server.engines import OPENAI_MODELS, Models
+from server.errors import APIError, install_handlers
+from server.metrics import HTTP_IN_FLIGHT, HTTP_REQUESTS
+
+if TYPE_CHECKING:
+    from server.speech import Synthesis
+
+log = logging.getLogger("qtts.server")
+OPEN_ROUTES = ("/health", "/ready")
+DRAIN_RETRY_S = 1.0  # Retry-After while draining: a retry should reach another replica
+
+
+@dataclass
+class ServerState:
+    """What the routes share: settings, engines, keys and limits, live streams, lifecycle flags."""
+
+    settings: ServerSettings
+    models: Models
+    keys: KeyRing
+    executor: ThreadPoolExecutor  # stream pulls, encoding, reference encoding (blocking work)
+    limiter: Limiter = field(default_factory=Limiter)
+    streams: set[Synthesis] = field(default_factory=set)
+    ready: bool = False  # engines warmed up
+    draining: bool = False
+    in_flight: int = 0
+
+
+class Gate:
+    """Pure ASGI middleware around every HTTP request: request id, key check, drain refusal,
+    in-flight gauge, request counter by route and status, one access-log line."""
+
+    def __init__(self, app: ASGIApp, state: ServerState, paths: set[str]):
+        self.app, self.state, self.paths = app, state, paths  # paths: the routes (metric labels)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        st = self.state
+        started = time.perf_counter()
+        rid = uuid.uuid4().hex[:12]
+        info: dict[str, Any] = {"request_id": rid, "started": started}
+        scope.setdefault("state", {}).update(info)
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        st.in_flight += 1
+        HTTP_IN_FLIGHT.inc()
+        try:
+            try:
+                self._admit(scope)
+            except APIError as e:
+                await e.response()(scope, receive, send_with_id)
+            else:
+                await self.app(scope, self._limited(scope, receive), send_with_id)
+        finally:
+            st.in_flight -= 1
+            HTTP_IN_FLIGHT.dec()
+            route = scope["path"] if scope["path"] in self.paths else "other"
+            HTTP_REQUESTS.labels(route, str(status)).inc()
+            key = scope["state"].get("key")
+            log.info(
+                "request",
+                extra={
+                    "request_id": rid, "key": key.name if key else None, "method": scope["method"], "route": route, "status": status,
+                    "model": scope["state"].get("model"), "ttfa_s": scope["state"].get("ttfa_s"),
+                    "finish_reason": scope["state"].get("finish_reason"), "seconds": round(time.perf_counter() - started, 4),
+                },
+            )
+
+    @property
+    def body_limit(self) -> int:
+        """Largest request body in bytes: a base64 reference of max_upload_mb, the text, the JSON around."""
+        s = self.state.settings.server
+        return int(s.max_upload_mb * 1e6 * 4 / 3) + 4 * s.max_input_chars + 65536
+
+    def _limited(self, scope: Scope, receive: Receive) -> Receive:
+        """``receive`` that refuses a body growing over the limit (413; Content-Length is checked by ``_admit``)."""
+        limit, seen = self.body_limit, 0
+
+        async def receive_limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise HTTPException(413, f"request body is larger than {limit} bytes")
+            return message
+
+        return receive_limited
+
+    def _admit(self, scope: Scope) -> None:
+        """Check the key (unless the route is open), the body size, and refuse new work while draining."""
+        path = scope["path"]
+        if path in OPEN_ROUTES:
+            return
+        st, headers = self.state, dict(scope["headers"])
+        if path != "/metrics" or st.settings.server.metrics_auth:
+            auth = headers.get(b"authorization")
+            scope["state"]["key"] = st.keys.check(auth.decode("latin-1") if auth else None)
+        length = headers.get(b"content-length", b"0")
+        if length.isdigit() and int(length) > self.body_limit:
+            raise APIError(413, f"request body is larger than {self.body_limit} bytes", code="request_too_large")
+        if st.draining and path != "/metrics":
+            raise APIError(503, "the server is shutting down; retry on another replica", code="shutting_down", retry_after_s=DRAIN_RETRY_S)
+        if not st.ready and path.startswith("/v1/audio"):
+            raise APIError(503, "the engines are warming up", code="loading", retry_after_s=1.0)
+
+
+def create_app(state: ServerState) -> ASGIApp:
+    """The ASGI app over ``state`` (warm-up starts with the app's lifespan; engines close at its end)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        warm = asyncio.get_running_loop().run_in_executor(state.executor, _warm_up, state)
+        try:
+            yield
+        finally:
+            warm.cancel()
+            for m in state.models.models:
+                m.synth.close()
+            state.executor.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title="Qwen3-TTS runtime", lifespan=lifespan)
+    app.state.server = state
+    install_handlers(app)
+    app.add_api_route("/v1/audio/speech", speech.create_speech, methods=["POST"])
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    async def ready() -> JSONResponse:
+        if state.draining or not state.ready:
+            return JSONResponse({"status": "draining" if state.draining else "loading"}, status_code=503)
+        return JSONResponse({"status": "ready", "models": state.models.names()})
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        entries = [
+            {"id": m.name, "object": "model", "created": m.created, "owned_by": "qwen3-tts-runtime",
+             "model_type": m.synth.model_type, "speakers": m.synth.speakers, "languages": m.synth.languages}
+            for m in state.models.models
+        ]
+        default = state.models.models[0]
+        entries += [{"id": a, "object": "model", "created": default.created, "owned_by": "qwen3-tts-runtime", "root": default.name} for a in OPENAI_MODELS]
+        return {"object": "list", "data": entries}
+
+    outer: ASGIApp = Gate(app, state, {getattr(r, "path", "") for r in app.routes})
+    if state.settings.server.cors_origins:
+        outer = CORSMiddleware(outer, allow_origins=state.settings.server.cors_origins, allow_methods=["*"], allow_headers=["*"])
+    return outer
+
+
+def _warm_up(state: ServerState) -> None:
+    try:
+        state.models.warm_up()
+    except Exception:
+        log.exception("warm-up failed: the server stays not ready")
+        return
+    state.ready = True
+    log.info("ready", extra={"models": state.models.names()})

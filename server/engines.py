@@ -1,0 +1,120 @@
+"""The engines a server runs: one :class:`runtime.synthesizer.Synthesizer` per engine directory.
+
+A request's ``model`` is an engine directory name, or one of OpenAI's model names (which select a
+default engine: the first whose model type fits the request's ``task_type``, else the first
+engine). ``voice`` resolves per model type: CustomVoice takes a built-in speaker or an OpenAI voice
+name mapped by [voices]; Base clones from ``ref_audio`` or takes a saved voice name; VoiceDesign
+ignores it (``instructions`` describe the voice).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from runtime.audio import load_audio
+from runtime.errors import InputError
+from runtime.synthesizer import Synthesizer
+from runtime.voice import VoicePrompt, encode_reference
+from runtime.voices import VoiceRegistry
+from server.errors import APIError
+
+log = logging.getLogger("qtts.server")
+OPENAI_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
+TASK_TYPES = {"CustomVoice": "custom_voice", "VoiceDesign": "voice_design", "Base": "base"}
+
+
+@dataclass
+class Model:
+    """One served engine: its public ``name`` (the directory name) and synthesizer."""
+
+    name: str
+    synth: Synthesizer
+    created: int
+
+
+class Models:
+    """The served engines, in command-line order (the first is the default)."""
+
+    def __init__(self, synths: list[Synthesizer], voice_map: dict[str, str], voices_dir: str | Path):
+        names = [Path(s.engine.dir).name for s in synths]
+        if len(set(names)) != len(names):
+            raise InputError(f"engine directory names must differ (they are the model names): {', '.join(names)}")
+        now = int(time.time())
+        self.models = [Model(n, s, now) for n, s in zip(names, synths, strict=True)]
+        self.voice_map = {k.lower(): v for k, v in voice_map.items()}
+        self.registry = VoiceRegistry(voices_dir)
+
+    def names(self) -> list[str]:
+        return [m.name for m in self.models]
+
+    def select(self, model: str | None, task_type: str | None, wants_clone: bool) -> Model:
+        """The engine for ``model`` (404 when unknown) that fits ``task_type`` (400 when it does not)."""
+        if task_type is not None and task_type not in TASK_TYPES:
+            raise APIError(400, f"task_type must be one of {', '.join(TASK_TYPES)}", param="task_type", code="invalid_value")
+        kind = TASK_TYPES.get(task_type or "", "base" if wants_clone else None)
+        if model is None or model in OPENAI_MODELS:
+            return next((m for m in self.models if m.synth.model_type == kind), self.models[0])
+        found = next((m for m in self.models if m.name == model), None)
+        if found is None:
+            raise APIError(
+                404, f"the model {model!r} does not exist; available: {', '.join(self.names() + list(OPENAI_MODELS))}",
+                param="model", code="model_not_found",
+            )
+        if task_type is not None and found.synth.model_type != kind:
+            raise APIError(400, f"model {model!r} is a {found.synth.model_type} model, not {task_type}", param="task_type", code="invalid_value")
+        return found
+
+    def speaker(self, model: Model, voice: str) -> str:
+        """The built-in speaker ``voice`` names on a CustomVoice model (400 naming the choices)."""
+        speakers = model.synth.speakers
+        name = self.voice_map.get(voice.lower(), voice).lower()
+        if name in speakers:
+            return name
+        mapped = sorted(k for k, v in self.voice_map.items() if v.lower() in speakers)
+        raise APIError(
+            400, f"unknown voice {voice!r} for model {model.name!r}; available: {', '.join(speakers + mapped)}",
+            param="voice", code="invalid_value",
+        )
+
+    def saved_voice(self, model: Model, voice: str) -> VoicePrompt:
+        """A saved voice (``tts-run voices add``) for a Base model (400 naming the saved ones)."""
+        try:
+            return self.registry.load(voice, model.synth.engine)
+        except InputError as e:
+            raise APIError(400, f"{e}; or clone from ref_audio (+ ref_text, or x_vector_only_mode)", param="voice", code="invalid_value") from None
+
+    def clone(self, model: Model, ref_audio: str, ref_text: str | None, x_vector_only: bool, max_bytes: int) -> VoicePrompt:
+        """Encode ``ref_audio`` (base64 or a base64 data URL of an audio file) on a Base model."""
+        if model.synth.model_type != "base":
+            raise APIError(400, f"ref_audio needs a Base model; {model.name!r} is {model.synth.model_type}", param="ref_audio", code="invalid_value")
+        data = ref_audio.partition(",")[2] if ref_audio.startswith("data:") else ref_audio
+        if len(data) * 3 // 4 > max_bytes:
+            raise APIError(413, f"ref_audio is larger than {max_bytes / 1e6:g} MB", param="ref_audio", code="request_too_large")
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raise APIError(400, "ref_audio must be base64 or a data: URL with base64 audio", param="ref_audio", code="invalid_value") from None
+        pcm, sr = load_audio(io.BytesIO(raw))
+        return encode_reference(model.synth.engine, pcm, sr, ref_text=ref_text, x_vector_only=x_vector_only)
+
+    def warm_up(self) -> None:
+        """One short synthesis per engine (sessions, arenas, the scheduler thread and, for Base, the encoders)."""
+        for m in self.models:
+            started = time.perf_counter()
+            s = m.synth
+            options: dict[str, object] = {"max_frames": 2, "seed": 0}
+            if s.model_type == "custom_voice":
+                options["speaker"] = s.speakers[0]
+            elif s.model_type == "base":
+                tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(24000) / 24000).astype(np.float32)
+                options["voice"] = encode_reference(s.engine, tone, 24000, x_vector_only=True)
+            s.synthesize("Hello.", **options)
+            log.info("warmed up", extra={"model": m.name, "seconds": round(time.perf_counter() - started, 3)})

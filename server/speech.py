@@ -1,0 +1,211 @@
+"""``POST /v1/audio/speech``: OpenAI's request fields plus vLLM-Omni's Qwen3-TTS extras.
+
+The audio streams as the scheduler produces it (chunked transfer): raw bytes of ``response_format``
+(``stream_format`` "audio", the default) or server-sent events ``speech.audio.delta`` (base64
+audio) ... ``speech.audio.done`` (usage) for ``stream_format`` "sse" (or vLLM-Omni's ``stream:
+true``). A client that goes away cancels its generation: the stream is closed, which frees the
+scheduler slot within one step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from runtime.errors import TTSError
+from runtime.stream import AudioStream
+from server.auth import Lease
+from server.encoders import StreamEncoder
+from server.engines import Model
+from server.errors import APIError, from_runtime
+from server.metrics import HTTP_TTFA
+
+if TYPE_CHECKING:
+    from server.app import ServerState
+
+ResponseFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]  # OpenAI's; server.encoders.FORMATS
+
+
+class VoiceId(BaseModel):
+    id: str
+
+
+class SpeechRequest(BaseModel):
+    """OpenAI ``CreateSpeechRequest`` + vLLM-Omni's Qwen3-TTS fields (unknown fields are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str | None = None
+    input: str
+    voice: str | VoiceId | None = None
+    instructions: str | None = None
+    response_format: ResponseFormat = "mp3"
+    speed: float = Field(1.0, ge=0.25, le=4.0)
+    stream_format: Literal["audio", "sse"] | None = None
+    stream: bool | None = None  # vLLM-Omni: true = SSE unless stream_format is "audio"
+    language: str | None = None
+    task_type: str | None = None  # CustomVoice | VoiceDesign | Base
+    ref_audio: str | None = None  # base64 or data: URL
+    ref_text: str | None = None
+    x_vector_only_mode: bool = False
+    seed: int | None = None
+    max_new_tokens: int | None = Field(None, ge=1)
+
+    @property
+    def sse(self) -> bool:
+        return self.stream_format == "sse" or (self.stream_format is None and bool(self.stream))
+
+    @property
+    def voice_name(self) -> str | None:
+        return self.voice.id if isinstance(self.voice, VoiceId) else self.voice
+
+
+class Synthesis:
+    """One request's stream and encoder. ``pull`` and ``close`` run in worker threads (the encoder is
+    not thread-safe: a lock orders them); ``close`` is idempotent and frees the key's lease."""
+
+    def __init__(self, stream: AudioStream, encoder: StreamEncoder, lease: Lease):
+        self.stream, self.encoder, self.lease = stream, encoder, lease
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def pull(self) -> tuple[bytes, bool]:
+        """The next encoded bytes (may be empty) and whether the stream ended."""
+        chunk = next(self.stream, None)
+        with self._lock:
+            if self._closed:
+                return b"", True
+            if chunk is None:
+                data = self.encoder.finish()
+                self._closed = True
+                return data, True
+            return self.encoder.push(chunk), False
+
+    def close(self) -> None:
+        self.stream.close()
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self.encoder.close()
+        self.lease.release()
+
+
+class SynthesisResponse(StreamingResponse):
+    """A streaming response that always runs ``on_close`` when it ends (finished, failed, client gone)."""
+
+    def __init__(self, content: AsyncIterator[bytes], on_close: Callable[[], None], **kw: Any):
+        super().__init__(content, **kw)
+        self._on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._on_close()
+
+
+async def create_speech(body: SpeechRequest, request: Request) -> SynthesisResponse:
+    """Synthesize ``input``; the audio streams as it is generated."""
+    state: ServerState = request.app.state.server
+    limits = state.settings.server
+    if body.speed != 1.0:
+        raise APIError(400, "speed is not supported yet (only 1.0)", param="speed", code="unsupported_value")
+    if len(body.input) > limits.max_input_chars:
+        raise APIError(413, f"input is {len(body.input)} characters; the limit is {limits.max_input_chars}", param="input", code="input_too_long")
+    if body.ref_audio is None and (body.ref_text is not None or body.x_vector_only_mode):
+        raise APIError(400, "ref_text and x_vector_only_mode go with ref_audio", param="ref_audio", code="invalid_value")
+    model = state.models.select(body.model, body.task_type, body.ref_audio is not None)
+    lease = state.limiter.acquire(request.state.key)
+    loop = asyncio.get_running_loop()
+    encoder = None
+    try:
+        options = await loop.run_in_executor(state.executor, _options, state, model, body)
+        encoder = StreamEncoder(body.response_format, model.synth.sample_rate)
+        stream = model.synth.submit(
+            body.input, priority=request.state.key.priority, chunk_ms=limits.chunk_ms, language=body.language,
+            instruct=body.instructions, seed=body.seed, max_frames=body.max_new_tokens, **options,
+        )
+    except BaseException as e:
+        lease.release()
+        if encoder is not None:
+            encoder.close()
+        if isinstance(e, TTSError):
+            raise from_runtime(e) from None
+        raise
+    syn = Synthesis(stream, encoder, lease)
+    state.streams.add(syn)
+
+    def on_close() -> None:
+        state.streams.discard(syn)
+        state.executor.submit(syn.close)
+
+    request.state.model = model.name
+    if body.sse:
+        content = _sse(state, syn, request, model, body.input)
+        media = "text/event-stream"
+    else:
+        content, media = _chunks(state, syn, request), encoder.mime
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return SynthesisResponse(content, on_close, media_type=media, headers=headers)
+
+
+def _options(state: ServerState, model: Model, body: SpeechRequest) -> dict[str, Any]:
+    """``submit`` options for the voice (worker thread: a clone encodes the reference here)."""
+    kind, voice = model.synth.model_type, body.voice_name
+    if kind == "custom_voice":
+        if voice is None:
+            raise APIError(400, f"voice is required; available: {', '.join(model.synth.speakers)}", param="voice", code="invalid_value")
+        return {"speaker": state.models.speaker(model, voice)}
+    if kind == "base":
+        if body.ref_audio is not None:
+            max_bytes = int(state.settings.server.max_upload_mb * 1e6)
+            return {"voice": state.models.clone(model, body.ref_audio, body.ref_text, body.x_vector_only_mode, max_bytes)}
+        if voice is None:
+            raise APIError(400, "a Base model clones a voice: give ref_audio (+ ref_text, or x_vector_only_mode) or a saved voice", param="voice", code="invalid_value")
+        return {"voice": state.models.saved_voice(model, voice)}
+    return {}  # voice_design: `instructions` describe the voice
+
+
+async def _chunks(state: ServerState, syn: Synthesis, request: Request) -> AsyncIterator[bytes]:
+    """Encoded audio as it comes; the first non-empty piece records the time to first audio."""
+    loop = asyncio.get_running_loop()
+    first = True
+    while True:
+        data, done = await loop.run_in_executor(state.executor, syn.pull)
+        if data:
+            if first:
+                first = False
+                ttfa = time.perf_counter() - request.state.started
+                request.state.ttfa_s = round(ttfa, 4)
+                HTTP_TTFA.labels(request.url.path).observe(ttfa)
+            yield data
+        if done:
+            request.state.finish_reason = syn.stream.stats.finish_reason
+            return
+
+
+def _event(kind: str, payload: dict[str, Any]) -> bytes:
+    return f"event: {kind}\ndata: {json.dumps({'type': kind, **payload})}\n\n".encode()
+
+
+async def _sse(state: ServerState, syn: Synthesis, request: Request, model: Model, text: str) -> AsyncIterator[bytes]:
+    """``speech.audio.delta`` events, then ``speech.audio.done`` with usage (``speech.audio.error`` on failure)."""
+    try:
+        async for data in _chunks(state, syn, request):
+            yield _event("speech.audio.delta", {"audio": base64.b64encode(data).decode()})
+    except TTSError as e:
+        yield _event("speech.audio.error", from_runtime(e).body())
+        return
+    tokens = len(model.synth.engine.tokenizer.encode(text))
+    frames = syn.stream.stats.frames
+    yield _event("speech.audio.done", {"usage": {"input_tokens": tokens, "output_tokens": frames, "total_tokens": tokens + frames}})
