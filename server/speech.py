@@ -3,8 +3,8 @@
 The audio streams as the scheduler produces it (chunked transfer): raw bytes of ``response_format``
 (``stream_format`` "audio", the default) or server-sent events ``speech.audio.delta`` (base64
 audio) ... ``speech.audio.done`` (usage) for ``stream_format`` "sse" (or vLLM-Omni's ``stream:
-true``). A client that goes away cancels its generation: the stream is closed, which frees the
-scheduler slot within one step.
+true``). ``speed`` != 1 stretches the audio and keeps its pitch (server/tempo.py). A client that
+goes away cancels its generation: the stream is closed, which frees the scheduler slot within one step.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from server.encoders import StreamEncoder
 from server.engines import Model
 from server.errors import APIError, from_runtime
 from server.metrics import HTTP_TTFA
+from server.tempo import TimeStretch
 
 if TYPE_CHECKING:
     from server.app import ServerState
@@ -74,8 +75,8 @@ class Synthesis:
     """One request's stream and encoder. ``pull`` and ``close`` run in worker threads (the encoder is
     not thread-safe: a lock orders them); ``close`` is idempotent and frees the key's lease."""
 
-    def __init__(self, stream: AudioStream, encoder: StreamEncoder, lease: Lease):
-        self.stream, self.encoder, self.lease = stream, encoder, lease
+    def __init__(self, stream: AudioStream, encoder: StreamEncoder, lease: Lease, tempo: TimeStretch | None = None):
+        self.stream, self.encoder, self.lease, self.tempo = stream, encoder, lease, tempo
         self._lock = threading.Lock()
         self._closed = False
 
@@ -86,10 +87,10 @@ class Synthesis:
             if self._closed:
                 return b"", True
             if chunk is None:
-                data = self.encoder.finish()
+                data = self.encoder.push(self.tempo.finish()) if self.tempo else b""
                 self._closed = True
-                return data, True
-            return self.encoder.push(chunk), False
+                return data + self.encoder.finish(), True
+            return self.encoder.push(self.tempo.push(chunk) if self.tempo else chunk), False
 
     def close(self) -> None:
         self.stream.close()
@@ -118,8 +119,6 @@ async def create_speech(body: SpeechRequest, request: Request) -> SynthesisRespo
     """Synthesize ``input``; the audio streams as it is generated."""
     state: ServerState = request.app.state.server
     limits = state.settings.server
-    if body.speed != 1.0:
-        raise APIError(400, "speed is not supported yet (only 1.0)", param="speed", code="unsupported_value")
     if len(body.input) > limits.max_input_chars:
         raise APIError(413, f"input is {len(body.input)} characters; the limit is {limits.max_input_chars}", param="input", code="input_too_long")
     if body.ref_audio is None and (body.ref_text is not None or body.x_vector_only_mode):
@@ -130,6 +129,7 @@ async def create_speech(body: SpeechRequest, request: Request) -> SynthesisRespo
     encoder = None
     try:
         options = await loop.run_in_executor(state.executor, _options, state, model, body)
+        tempo = TimeStretch(body.speed, model.synth.sample_rate) if body.speed != 1.0 else None
         encoder = StreamEncoder(body.response_format, model.synth.sample_rate)
         stream = model.synth.submit(
             body.input, priority=request.state.key.priority, chunk_ms=limits.chunk_ms, language=body.language,
@@ -142,7 +142,7 @@ async def create_speech(body: SpeechRequest, request: Request) -> SynthesisRespo
         if isinstance(e, TTSError):
             raise from_runtime(e) from None
         raise
-    syn = Synthesis(stream, encoder, lease)
+    syn = Synthesis(stream, encoder, lease, tempo)
     state.streams.add(syn)
 
     def on_close() -> None:

@@ -127,8 +127,9 @@ def server(tiny_engines: dict[str, Path], tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture(scope="module")
 def small(tiny_engines: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One stream slot, one waiting place, no keys (open)."""
-    s = _start(tmp_path_factory.mktemp("small"), [tiny_engines["custom_voice"]], "[scheduler]\nmax_waiting = 1\n", "--max-streams", "1")
+    """One stream slot, one waiting place, no keys (open), CORS for one origin."""
+    toml = '[server]\ncors_origins = ["http://app.example"]\n[scheduler]\nmax_waiting = 1\n'
+    s = _start(tmp_path_factory.mktemp("small"), [tiny_engines["custom_voice"]], toml, "--max-streams", "1")
     yield s
     _stop(s)
 
@@ -152,6 +153,23 @@ def test_pcm_and_wav(server: Server) -> None:
     wav = client.audio.speech.create(model="tiny-custom_voice", voice="serena", input=TEXT, response_format="wav", extra_body={"seed": 5}).content
     data, rate = sf.read(io.BytesIO(wav), dtype="int16")
     assert rate == 24000 and np.array_equal(data, samples)  # alloy is serena; same seed, same audio
+
+
+@pytest.mark.parametrize("speed", [0.5, 2.0])
+def test_speed_stretches_keeping_pitch(server: Server, speed: float) -> None:
+    client = server.client()
+    base, fast = (
+        np.frombuffer(
+            client.audio.speech.create(model="tts-1", voice="alloy", input=TEXT, response_format="pcm", speed=s, extra_body={"seed": 11}).content, "<i2"
+        ).astype(np.float32)
+        for s in (1.0, speed)
+    )
+    assert abs(len(fast) / len(base) - 1 / speed) < 0.03
+
+    def peak_hz(x: np.ndarray) -> float:
+        return float(np.argmax(np.abs(np.fft.rfft(x[: 24000 // 2]))) * 2)  # 0.5 s window: 2 Hz bins
+
+    assert abs(peak_hz(fast) - peak_hz(base)) <= 0.05 * peak_hz(base)
 
 
 @pytest.mark.parametrize(("fmt", "rate"), [("mp3", 24000), ("flac", 24000), ("opus", 48000), ("aac", 24000)])
@@ -241,8 +259,8 @@ def test_openai_error_shapes(server: Server) -> None:
         client.audio.speech.create(model="tts-1", voice="nobody", input=TEXT)
     assert e.value.body["param"] == "voice" and "ryan" in e.value.message and "alloy" in e.value.message
     with pytest.raises(openai.BadRequestError) as e:
-        client.audio.speech.create(model="tts-1", voice="alloy", input=TEXT, speed=1.5)
-    assert "speed is not supported yet" in e.value.message
+        client.audio.speech.create(model="tts-1", voice="alloy", input=TEXT, speed=5.0)
+    assert e.value.body["param"] == "speed"
     with pytest.raises(openai.BadRequestError) as e:
         client.post("/audio/speech", cast_to=bytes, content=b'{"input": "hi", ', options={"headers": {"Content-Type": "application/json"}})
     assert "malformed JSON" in e.value.message
@@ -301,6 +319,15 @@ def test_models_health_metrics_and_logs(server: Server) -> None:
     assert "sk-main" not in server.log.read_text() and "sk-solo" not in server.log.read_text()
 
 
+def test_cors_preflight(small: Server) -> None:
+    headers = {"Origin": "http://app.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
+    with small.http() as h:
+        r = h.options("/v1/audio/speech", headers=headers)
+        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "http://app.example"
+        r = h.options("/v1/audio/speech", headers={**headers, "Origin": "http://other.example"})
+        assert r.status_code == 400 and "access-control-allow-origin" not in r.headers
+
+
 # ------------------------------------------------------------------------------------- load, cancel, drain
 def test_overload_is_503_with_retry_after(small: Server) -> None:
     client = small.client(None)
@@ -354,3 +381,20 @@ def test_sigterm_drains(tiny_engines: dict[str, Path], tmp_path: Path) -> None:
     (stream,) = [r for r in lines if r["msg"] == "request" and r["route"] == "/v1/audio/speech" and r["status"] == 200]
     assert stream["ts"] > drain["ts"] and stream["finish_reason"] in ("eos", "frame_budget", "max_frames")  # ran to its end
     assert received > 24000 * 2
+
+
+def test_sigterm_cancels_streams_past_the_grace_period(tiny_engines: dict[str, Path], tmp_path: Path) -> None:
+    s = _start(tmp_path, [tiny_engines["custom_voice"]], "[server]\ndrain_grace_s = 0.5\n")
+    try:
+        with s.client(None).audio.speech.with_streaming_response.create(model="tts-1", voice="alloy", input=HOLD, response_format="pcm") as held:
+            chunks = held.iter_bytes()
+            next(chunks)
+            started = time.monotonic()
+            s.proc.send_signal(signal.SIGTERM)
+            assert s.proc.wait(20) == 0 and time.monotonic() - started < 10
+    finally:
+        _stop(s)
+    lines = [json.loads(line) for line in s.log.read_text().splitlines() if line.startswith("{")]
+    over = next(r for r in lines if r["msg"].startswith("drain grace period over"))
+    (stream,) = [r for r in lines if r["msg"] == "request" and r["route"] == "/v1/audio/speech"]
+    assert over["streams"] == 1 and stream["ts"] >= over["ts"] and stream["seconds"] < 5  # cut, not run to its end
