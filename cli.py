@@ -67,7 +67,7 @@ def _synthesizer(engines: Path | None, provider: str | None, threads: int | None
     synth = _guard(
         lambda: Synthesizer.from_engines(
             r.engines, provider=r.provider, threads=r.threads or None, device_id=r.device_id, gpu_mem_limit_mb=r.gpu_mem_limit_mb,
-            tokenizer_regex=r.tokenizer_regex, normalizer=normalizer, scheduler=s.scheduler.config(),
+            tokenizer_regex=r.tokenizer_regex, normalizer=normalizer, scheduler=s.scheduler,
         )
     )
     synth.default_max_frames = r.max_frames

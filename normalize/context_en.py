@@ -92,7 +92,8 @@ class EnglishContext:
         """``five/two``: a slash inside an already spoken code keeps its written form (idempotence)."""
         if prev is None or nxt is None or tokens[i - 1] is not prev or tokens[i + 1] is not nxt:
             return False
-        return prev.cls == nxt.cls == "word" and bool({prev.text.lower(), nxt.text.lower()} & en.NUMBER_WORDS)
+        left, right = prev.text.rsplit("-", 1)[-1], nxt.text.split("-", 1)[0]  # "b-zero/c": the parts next to it
+        return prev.cls == nxt.cls == "word" and bool({left.lower(), right.lower()} & en.NUMBER_WORDS)
 
     @staticmethod
     def _dash(tok: Token, prev: Token, nxt: Token, tokens: list[Token], i: int, after: Token | None) -> None:

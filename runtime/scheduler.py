@@ -34,50 +34,20 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from runtime import metrics
-from runtime.admission import Limits, WaitingQueue, check_admission
 from runtime.admission import Request as Admission
+from runtime.admission import WaitingQueue, check_admission
 from runtime.codec import SAMPLES_PER_FRAME, CodecStream
 from runtime.engine import Engine
 from runtime.errors import TTSError
 from runtime.plan import Job, icl_extra
-from runtime.policy import Policy, Priority, StepTimes, StreamView, codec_frames, first_chunk_frames
+from runtime.policy import Priority, StepTimes, StreamView, codec_frames, first_chunk_frames
+from runtime.scheduler_config import SchedulerConfig
 from runtime.slots import RowStep, SlotPool, sampling_row, slot_bytes
 from runtime.stream import AudioStream, Chunker, SegmentJoiner, StreamStats
 
 log = logging.getLogger("qtts.scheduler")
 FRAME_S = SAMPLES_PER_FRAME / 24000
 CONTINUITY_MS = 100.0  # a stream is continuous when no stall of a real-time player exceeds this
-
-
-@dataclass(frozen=True)
-class SchedulerConfig:
-    """Pool and policy settings (``runtime.toml`` [scheduler]).
-
-    ``max_streams`` slots of ``capacity`` talker positions (prompt + the frames of one segment)
-    each, at most as many as fit in ``memory_mb`` of KV; ``max_waiting`` queued requests beyond
-    them; ``window_ms``: how long an idle scheduler waits so near-simultaneous arrivals share the
-    first iteration; ``prefill_tokens``: prompt positions prefilled per iteration (at least one
-    prefill always runs); ``aging_s``: a waiting request gains one priority class per aging_s;
-    ``buckets``: batch sizes a step may bind (None: exactly the occupied slots); ``codec_rows``:
-    streams per codec call (between calls realtime arrivals are admitted; batching more streams
-    saves little on a CPU, whose codec is compute-bound); ``shed``: under
-    sustained overload end lower-class streams so higher classes keep real time (streams of the
-    highest class present are never shed: alone, they all just run slower); ``policy``: slack
-    watermarks and the step budget (runtime.policy); ``limits``: per-request limits (the slot
-    capacity bounds the prompt anyway)."""
-
-    max_streams: int = 16
-    capacity: int = 1024
-    memory_mb: int = 4096
-    max_waiting: int = 64
-    window_ms: float = 10.0
-    prefill_tokens: int = 512
-    aging_s: float = 5.0
-    buckets: tuple[int, ...] | None = None
-    codec_rows: int = 8
-    shed: bool = True
-    policy: Policy = field(default_factory=Policy)
-    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass
@@ -142,7 +112,7 @@ class Scheduler:
         capacity = min(cfg.capacity, engine.config.talker.lm.max_positions)
         per_slot = slot_bytes(engine, capacity)
         slots = max(1, min(cfg.max_streams, cfg.memory_mb * 2**20 // per_slot))
-        self.pool = SlotPool(engine, slots, capacity, cfg.buckets)
+        self.pool = SlotPool(engine, slots, capacity, cfg.buckets or None)
         self.capacity, self.max_streams = capacity, slots
         if engine.device[0] != "cpu":
             log.warning("the slot pool lives in host memory: on %s every step copies the KV (device-resident pools come with the GPU work)", engine.device[0])
@@ -332,11 +302,12 @@ class Scheduler:
     # ------------------------------------------------------------------ admission and prefill
     def _admit(self, *, urgent: bool = False) -> set[int]:
         """Prefill streams starting a segment: continuing ones first (they hold a slot), then
-        newcomers into free slots in policy order, within the prefill budget (``urgent``: only
+        newcomers into free slots in policy order, within the prefill budget in positions and in
+        predicted seconds (``urgent``: only
         realtime newcomers); newcomers below the highest class live are admitted only while the
         predicted iteration stays within the frame budget (at least one per iteration). Returns the
         ids of the streams prefilled."""
-        budget = self.config.prefill_tokens
+        budget, seconds = self.config.prefill_tokens, self.config.prefill_ms / 1000
         done: set[int] = set()
         continuing = [] if urgent else [s for s in self._rows if s.needs_prefill]
         with self._lock:
@@ -346,20 +317,21 @@ class Scheduler:
         spare = self.config.policy.budget_s - self.times.predict_step(len(self._rows))
         for s in continuing + order:
             prompt_len = s.job.segments[s.seg].prompt.shape[0]
-            if done and prompt_len > budget:
+            cost = self.times.predict_prefill(prompt_len)
+            if done and (prompt_len > budget or cost > seconds):
                 break
             if s.slot is None:
                 if len(self._rows) >= self.max_streams:
                     break
                 if s.priority < top:
-                    spare -= self.times.predict_prefill(prompt_len)
+                    spare -= cost
                     if done and spare < 0:
                         break
                 with self._lock:
                     self._queue.remove(s.id)
                     self._insert(s)
                 self._start_stream(s)
-            budget -= prompt_len
+            budget, seconds = budget - prompt_len, seconds - cost
             try:
                 self._prefill(s)
             except (TTSError, ValueError) as e:  # this request's prompt or callback

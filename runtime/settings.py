@@ -6,11 +6,12 @@ Precedence: built-in defaults < TOML file < CLI flags (the CLI passes its overri
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
 from runtime.errors import TTSError
+from runtime.scheduler_config import SchedulerConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
@@ -46,39 +47,6 @@ class RuntimeSection:
 
 
 @dataclass(frozen=True)
-class SchedulerSection:
-    """[scheduler]: the continuous-batching pool and QoS (runtime.scheduler.SchedulerConfig)."""
-
-    max_streams: int = 16
-    capacity: int = 1024
-    memory_mb: int = 4096
-    max_waiting: int = 64
-    window_ms: float = 10.0
-    prefill_tokens: int = 512
-    aging_s: float = 10.0
-    buckets: list = field(default_factory=list)  # batch sizes a step binds; empty = exactly the live streams
-    codec_rows: int = 8
-    shed: bool = True
-
-    def config(self) -> Any:
-        """The scheduler's :class:`runtime.scheduler.SchedulerConfig`."""
-        from runtime.scheduler import SchedulerConfig
-
-        for name in ("max_streams", "capacity", "memory_mb", "max_waiting", "prefill_tokens", "codec_rows"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"[scheduler] {name} must be >= 1")
-        if not 0 <= self.window_ms <= 100 or self.aging_s <= 0:
-            raise ConfigError("[scheduler] window_ms must be in [0, 100] and aging_s > 0")
-        if any(not isinstance(b, int) or b < 1 for b in self.buckets):
-            raise ConfigError("[scheduler] buckets must be positive integers")
-        return SchedulerConfig(
-            max_streams=self.max_streams, capacity=self.capacity, memory_mb=self.memory_mb, max_waiting=self.max_waiting,
-            window_ms=self.window_ms, prefill_tokens=self.prefill_tokens, aging_s=self.aging_s,
-            buckets=tuple(self.buckets) or None, codec_rows=self.codec_rows, shed=self.shed,
-        )
-
-
-@dataclass(frozen=True)
 class LoggingSection:
     format: str = "text"
     level: str = "warning"
@@ -88,7 +56,7 @@ class LoggingSection:
 class RuntimeSettings:
     runtime: RuntimeSection = field(default_factory=RuntimeSection)
     sampling: dict[str, Any] = field(default_factory=dict)  # validated by SamplingParams
-    scheduler: SchedulerSection = field(default_factory=SchedulerSection)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     logging: LoggingSection = field(default_factory=LoggingSection)
 
 
@@ -149,7 +117,9 @@ def _build(cls: type, data: dict[str, Any], where: str) -> Any:
         if is_dataclass(t):
             values[k] = _build(t, v, f"{where}.{k}")
             continue
-        base = dict if str(t).startswith("dict") else list if str(t).startswith("list") else t
+        base = next((b for b in (dict, list, tuple) if str(t).startswith(b.__name__)), t)
+        if base is tuple and isinstance(v, list):
+            v = tuple(v)
         if base is float and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
         if not isinstance(v, base) or (base is int and isinstance(v, bool)):
@@ -157,7 +127,10 @@ def _build(cls: type, data: dict[str, Any], where: str) -> Any:
         if k in _CHOICES and v not in _CHOICES[k]:
             raise ConfigError(f"{where}.{k}: {v!r} is not one of {', '.join(_CHOICES[k])}")
         values[k] = v
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ValueError as e:  # a dataclass's own checks
+        raise ConfigError(f"{where}: {e}") from None
 
 
 def load(cls: type, path: str | Path | None, overrides: dict[str, dict[str, Any]] | None = None) -> Any:
@@ -183,7 +156,7 @@ def load(cls: type, path: str | Path | None, overrides: dict[str, dict[str, Any]
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+    return asdict(obj)  # nested tables as dicts, so overrides merge and re-validate
 
 
 def default_path(name: str) -> Path | None:

@@ -40,7 +40,7 @@ def build_state(
     for d in engine_dirs:
         s = Synthesizer.from_engines(
             d, provider=r.provider, threads=r.threads or None, device_id=r.device_id, gpu_mem_limit_mb=r.gpu_mem_limit_mb,
-            tokenizer_regex=r.tokenizer_regex, normalizer=normalizer, scheduler=sched.config(),
+            tokenizer_regex=r.tokenizer_regex, normalizer=normalizer, scheduler=sched,
         )
         s.default_max_frames = r.max_frames
         synths.append(s)

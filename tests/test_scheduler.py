@@ -17,6 +17,7 @@ from runtime.errors import InputError, OverloadError, TTSError
 from runtime.scheduler import SchedulerConfig
 from runtime.synthesizer import Synthesizer
 from tests.golden_sets import MODE_TO_VARIANT, PROJECT_SETS
+from tests.waits import until_idle
 
 REQUESTS = [  # different speakers, texts, lengths, sampling; one split into several segments
     {"text": "Привет, мир!", "speaker": "ryan", "seed": 1, "max_frames": 9},
@@ -216,11 +217,9 @@ def test_text_in_errors_and_drops_free_the_slot(batch_synth: Synthesizer) -> Non
     next(dropped)
     del dropped
     gc.collect()
-    deadline = time.monotonic() + 5
-    while batch_synth.scheduler.active and time.monotonic() < deadline:
-        time.sleep(0.01)
+    leftover = until_idle(batch_synth, 5)
     gate.set()
-    assert batch_synth.scheduler.active == 0
+    assert leftover == 0
 
 
 def test_classes_stay_ordered_and_outputs_stay_solo(batch_synth: Synthesizer) -> None:

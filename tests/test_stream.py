@@ -18,6 +18,7 @@ from runtime.stream import AudioStream, Chunker, SegmentJoiner
 from runtime.synthesizer import Synthesizer
 from runtime.textfeed import TextFeed
 from runtime.tokenizer import TextTokenizer
+from tests.waits import until_idle
 
 TOKENIZER = TextTokenizer.from_dir(TOKENIZER_ASSETS)
 
@@ -83,10 +84,7 @@ def test_dropped_stream_is_cancelled(cv_synth: Synthesizer) -> None:
     next(stream)
     del stream
     gc.collect()
-    deadline = time.monotonic() + 10
-    while cv_synth.scheduler.active and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert cv_synth.scheduler.active == 0 and len(frames) < 2000
+    assert until_idle(cv_synth, 10) == 0 and len(frames) < 2000
 
 
 def test_async_iteration_matches(cv_synth: Synthesizer) -> None:
