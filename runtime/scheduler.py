@@ -29,6 +29,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -134,6 +135,8 @@ class Scheduler:
         self._codec_frames = {p: 1 for p in Priority}  # frames per codec call of a streaming request, by class, at the current load
         self.limits = replace(cfg.limits, max_prompt_len=min(cfg.limits.max_prompt_len, capacity - 1))
         metrics.SLOTS_TOTAL.set(slots)
+        self._stepper = ThreadPoolExecutor(1, thread_name_prefix="tts-step")  # runs the batched step (realtime lane)
+        self.lane_admitted = 0  # realtime requests admitted during a step
         self._thread = threading.Thread(target=self._run, name="tts-scheduler", daemon=True)
         self._thread.start()
 
@@ -184,6 +187,7 @@ class Scheduler:
                 s.cancel.set()
             self._wake.notify_all()
         self._thread.join(timeout=30)
+        self._stepper.shutdown(wait=False)
 
     def _everyone(self) -> list[_Live]:
         return self._rows + [live for _, live in self._queue.ordered(self.clock())]
@@ -343,7 +347,7 @@ class Scheduler:
     def _insert(self, s: _Live) -> None:
         """Give newcomer ``s`` a slot, keeping rows ordered by class (highest first), so the rows a
         step leaves out under load (the lowest classes) sit at the end and are not bound at all.
-        The first row of each lower class block moves to its block's end (at most 2 moves)."""
+        The first row of each later block moves to its block's end (usually at most 2 moves)."""
         rows = self._rows
         at = next((i for i, o in enumerate(rows) if o.priority < s.priority), len(rows))
         heads = [i for i in range(at, len(rows)) if i == at or rows[i].priority != rows[i - 1].priority]
@@ -389,7 +393,7 @@ class Scheduler:
         s.stats.info.update(seed=job.seed, request_id=job.request_id, segments=[seg.text for seg in job.segments], first_chunk_frames=s.first_frames)
         metrics.QUEUE_WAIT.observe(self.clock() - s.submitted_at)
 
-    def _prefill(self, s: _Live) -> None:
+    def _prefill(self, s: _Live, parity: int | None = None) -> None:
         job, seg = s.job, s.job.segments[s.seg]
         remaining = job.max_frames - s.frames_total
         room = self.capacity - seg.prompt.shape[0]
@@ -402,7 +406,7 @@ class Scheduler:
         s.codec = job.codec.copy()  # type: ignore[union-attr]
         s.joiner.begin()
         t = self.clock()
-        codes = self.pool.prefill(s.slot, seg.prompt, s.rng.random(16, dtype=np.float32), self._forced(s), s.sampling)  # type: ignore[arg-type]
+        codes = self.pool.prefill(s.slot, seg.prompt, s.rng.random(16, dtype=np.float32), self._forced(s), s.sampling, parity)  # type: ignore[arg-type]
         dt = self.clock() - t
         with self._lock:
             self.times.observe_prefill(seg.prompt.shape[0], dt)
@@ -433,10 +437,12 @@ class Scheduler:
         if not rows:
             return 0, 0, 0.0
         n = max(r.slot for r in rows) + 1
+        b, occupied, parity = self.pool.bucket(n), len(self._rows), self.pool.parity
         t = self.clock()
-        codes = self.pool.step(n, rows, len(self._rows))
+        running = self._stepper.submit(self.pool.step, n, rows, occupied)
+        lane = self._lane(running, parity) if self.config.realtime_lane and b <= occupied else []
+        codes = running.result()
         dt = self.clock() - t
-        b = self.pool.bucket(n)
         self._count("step", b, dt)
         metrics.STEP_SECONDS.labels(str(b)).observe(dt)
         for r in rows:
@@ -444,7 +450,61 @@ class Scheduler:
             s.stats.generate_s += dt
             s.position += 1
             self._frame(s, codes[r.slot].copy())
+        for s, error in lane:
+            self.pool.carry(s.slot, parity)  # type: ignore[arg-type]
+            self._place(s)
+            if error is not None:
+                self._fail(s, error)
         return len(rows), b, dt
+
+    def _lane(self, running: Future[np.ndarray], parity: int) -> list[tuple[_Live, Exception | None]]:
+        """While the batched step runs in the stepper thread, admit realtime arrivals into slots
+        past every bound row (prefill into the parity that step reads) and hand them their first
+        audio at once, so a realtime request need not wait for a step of other streams (one per
+        step; more wait for the next admission point). Returns the streams admitted (with a
+        deferred failure: nothing may move rows until the step is done)."""
+        admitted: list[tuple[_Live, Exception | None]] = []
+        while not running.done() and not admitted:  # one per step: it is placed at the end, then moved
+            with self._lock:
+                s = next((o for _, o in self._queue.ordered(self.clock()) if o.priority == Priority.REALTIME), None)
+                if s is None or len(self._rows) >= self.max_streams:
+                    s = None
+                else:
+                    self._queue.remove(s.id)
+                    s.slot = len(self._rows)
+                    self._rows.append(s)
+            if s is None:
+                wait([running], timeout=0.002)
+                continue
+            self.lane_admitted += 1
+            error: Exception | None = None
+            try:
+                self._start_stream(s)
+                self._prefill(s, parity)
+                self._decode_due({id(s)})
+            except (TTSError, ValueError) as e:
+                error = e
+            admitted.append((s, error))
+        return admitted
+
+    def _place(self, s: _Live) -> None:
+        """Move ``s`` from the last slot to its class position through the spare slot after it
+        (lower class blocks shift by one row). With no spare slot it stays last: the order by class
+        only decides which rows a step can leave unbound; compaction does not depend on it."""
+        rows, last = self._rows, s.slot
+        assert last == len(rows) - 1
+        at = next((i for i, o in enumerate(rows[:last]) if o.priority < s.priority), last)
+        if at == last or len(rows) >= self.max_streams:
+            return
+        heads = [i for i in range(at, last) if i == at or rows[i].priority != rows[i - 1].priority]
+        rows.append(s)
+        self._move(last, last + 1)
+        end = last
+        for head in reversed(heads):
+            self._move(head, end)
+            end = head
+        self._move(last + 1, at)
+        rows.pop()
 
     def _select(self, candidates: list[_Live], now: float) -> list[_Live]:
         """All ready streams, unless the predicted step exceeds the frame budget: then the policy
@@ -500,8 +560,8 @@ class Scheduler:
     def _decode_due(self, only: set[int] | None = None, *, urgent: set[int] | None = None) -> int:
         """Decode the due frames of every stream (of those in ``only``): batched calls of at most
         ``codec_rows`` streams with the same frame count (usually every stream's new frame). With
-        ``urgent`` (a set to fill), realtime arrivals are admitted before each call and their first
-        audio decoded at once, so they never wait for more than one call. Returns (streams decoded,
+        ``urgent`` (a set to fill), each call runs in the stepper thread while realtime arrivals are
+        admitted and their first audio decoded, so they never wait for a codec call. Returns (streams decoded,
         seconds in the codec for the due streams)."""
         due = [s for s in self._rows if (only is None or id(s) in only) and self._due(s)]
         groups: dict[int, list[_Live]] = collections.defaultdict(list)
@@ -511,12 +571,19 @@ class Scheduler:
         calls = [g[i : i + rows] for g in groups.values() for i in range(0, len(g), rows)]
         spent = 0.0
         for group in calls:
-            if urgent is not None:
-                new = self._admit(urgent=True)
-                urgent |= new
-                self._decode_due(new)
             t = self.clock()
-            pcm = CodecStream.push_batch([s.codec for s in group], np.stack([np.stack(s.pending) for s in group]))  # type: ignore[misc]
+            args = ([s.codec for s in group], np.stack([np.stack(s.pending) for s in group]))
+            if urgent is None:
+                pcm = CodecStream.push_batch(*args)  # type: ignore[arg-type]
+            else:  # the call runs in the stepper thread; realtime arrivals are admitted meanwhile (the codec never touches the pool)
+                running = self._stepper.submit(CodecStream.push_batch, *args)  # type: ignore[arg-type]
+                while True:
+                    new = self._admit(urgent=True)
+                    urgent |= new
+                    self._decode_due(new)
+                    if running.done() or wait([running], timeout=0.002).done:
+                        break
+                pcm = running.result()
             dt = self.clock() - t
             spent += dt
             metrics.CODEC_SECONDS.labels(str(len(group))).observe(dt)

@@ -21,7 +21,9 @@ class SchedulerConfig:
     least one prefill always runs); ``aging_s``: a waiting request gains one priority class per aging_s;
     ``buckets``: batch sizes a step may bind (empty: exactly the occupied slots); ``codec_rows``:
     streams per codec call (between calls realtime arrivals are admitted; batching more streams
-    saves little on a CPU, whose codec is compute-bound); ``shed``: under
+    saves little on a CPU, whose codec is compute-bound); ``realtime_lane``: realtime arrivals are
+    prefilled, and get their first audio, while the batched step of the others runs (needs two
+    free slots; not with ``buckets`` past the live rows); ``shed``: under
     sustained overload end lower-class streams so higher classes keep real time (streams of the
     highest class present are never shed: alone, they all just run slower); ``policy``: slack
     watermarks and the step budget (runtime.policy); ``limits``: per-request limits (the slot
@@ -37,6 +39,7 @@ class SchedulerConfig:
     aging_s: float = 10.0
     buckets: tuple[int, ...] = ()
     codec_rows: int = 8
+    realtime_lane: bool = True
     shed: bool = True
     policy: Policy = field(default_factory=Policy)
     limits: Limits = field(default_factory=Limits)

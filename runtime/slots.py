@@ -141,15 +141,19 @@ class SlotPool:
         return bound
 
     # ------------------------------------------------------------------ calls
-    def prefill(self, slot: int, prompt: np.ndarray, uniforms: np.ndarray, forced: np.ndarray, sampling: dict[str, float | int | bool]) -> np.ndarray:
+    def prefill(
+        self, slot: int, prompt: np.ndarray, uniforms: np.ndarray, forced: np.ndarray, sampling: dict[str, float | int | bool], parity: int | None = None
+    ) -> np.ndarray:
         """Frame 0 of a stream in ``slot``: the prompt f32 [L, H] fills positions [0, L) of the
-        slot's KV; the frame's embedding and repetition mask land in the carried copy the next
-        decode call reads. Returns codes i64 [16] (raw logits in ``out`` row ``slot``)."""
+        slot's KV; the frame's embedding and repetition mask land in the carried copy ``parity``
+        (default: the one the next decode call reads). Returns codes i64 [16] (raw logits in
+        ``out`` row ``slot``). Rows outside a running step's binding may prefill during it, from
+        another thread, into the parity that step reads (then :meth:`carry` them over)."""
         length = prompt.shape[0]
         if length > self.capacity:
             raise ValueError(f"prompt of {length} positions exceeds the slot capacity {self.capacity}")
         self._set_row(slot, 0, 0, length, uniforms, forced, sampling)
-        rows, p = slice(slot, slot + 1), self.parity
+        rows, p = slice(slot, slot + 1), self.parity if parity is None else parity
         bound = self._bind(
             rows, np.ascontiguousarray(prompt[None], np.float32), (self._zero_embed, self._zero_generated), (self.frame_embed[p][rows], self.generated[p][rows])
         )
@@ -194,6 +198,12 @@ class SlotPool:
         r["forced_codes"][slot] = forced
         for name, v in sampling.items():
             r[name][slot] = v
+
+    def carry(self, slot: int, parity: int) -> None:
+        """Copy a row's carried state from copy ``parity`` to the other one (a row prefilled while a
+        step over other rows flipped the parity)."""
+        self.frame_embed[1 - parity][slot] = self.frame_embed[parity][slot]
+        self.generated[1 - parity][slot] = self.generated[parity][slot]
 
     def move(self, src: int, dst: int, used: int) -> None:
         """Compaction: slot ``src``'s state (its first ``used`` KV positions and the carried rows the

@@ -247,3 +247,32 @@ def test_every_finish_reason_has_its_codes(batch_synth: Synthesizer) -> None:
     stream.close()
     assert stream.stats.finish_reasons[-1] == "cancelled"
     assert len(stream.stats.codes) == len(stream.stats.finish_reasons)
+
+
+def test_realtime_arrivals_join_during_a_step_without_changing_anyone(batch_synth: Synthesizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Realtime requests arriving while a batched step runs are prefilled beside it (the realtime
+    lane: other rows, the parity that step reads, then carried over and placed ahead of the batch
+    rows); every output still equals its solo run. The step is slowed so arrivals land in it."""
+    background = [_options(batch_synth, r) | {"split": False} for r in REQUESTS[1:4]]
+    urgent = [{"text": f"Срочно {i}.", "speaker": "ryan", "seed": 10 + i, "max_frames": 6, "split": False} for i in range(6)]
+    solo_bg = [batch_synth.synthesize(**o).codes for o in background]
+    solo_rt = [batch_synth.synthesize(**o).codes for o in urgent]
+    pool = batch_synth.scheduler.pool
+    step = pool.step
+
+    def slow_step(*args: object) -> np.ndarray:
+        time.sleep(0.02)
+        return step(*args)
+
+    monkeypatch.setattr(pool, "step", slow_step)
+    before = batch_synth.scheduler.lane_admitted
+    streams = [batch_synth.submit(o.pop("text"), priority="batch", decode_frames=4, **o) for o in background]
+    rt = []
+    for o in urgent:
+        time.sleep(0.03)
+        rt.append(batch_synth.submit(o.pop("text"), priority="realtime", **o))
+    for want, stream in zip(solo_bg + solo_rt, streams + rt, strict=True):
+        list(stream)
+        assert np.array_equal(np.concatenate(stream.stats.codes), want)
+    assert batch_synth.scheduler.lane_admitted > before
+    assert batch_synth.scheduler.active == 0
