@@ -211,7 +211,7 @@ def run_load(
         if rate:
             out["open_loop"] = open_loop(synth, kw, rate, requests=requests or 64, seconds=seconds, chunk_ms=chunk_ms)
         if isolation and top >= 4:
-            out["priority_isolation"] = priority_isolation(synth, kw, realtime=2, batch=top - 2, requests=requests or 16, seconds=seconds, chunk_ms=chunk_ms)
+            out["priority_isolation"] = priority_isolation(synth, kw, realtime=2, batch=top - 2, requests=max(requests or 0, 48), seconds=seconds, chunk_ms=chunk_ms)
         return out
     finally:
         synth.close()

@@ -264,9 +264,10 @@ class Scheduler:
         self._shed(now)
         self._codec_frames = {p: codec_frames(sum(o.priority >= p for o in self._rows), self.max_streams) for p in Priority}
         prefilled = self._admit()
-        decoded, _ = self._decode_due(prefilled)  # newcomers' first audio does not wait for the batched step
+        urgent: set[int] = set()  # realtime arrivals admitted between and during model calls
+        decoded, _ = self._decode_due(prefilled, urgent=urgent)  # newcomers' first audio does not wait for the batched step
+        prefilled |= urgent
         stepped, batch, step_s = self._step(prefilled)
-        urgent: set[int] = set()
         n, codec_s = self._decode_due(urgent=urgent)
         decoded += n
         if stepped:  # what one frame of every stream costs: the talker step and the codec after it
