@@ -117,10 +117,8 @@ class WaitingQueue(Generic[T]):
 
     def pop(self, now: float) -> tuple[Request, T] | None:
         """Remove and return the next request to admit, or None when empty."""
-        if not self._entries:
-            return None
-        first = order_waiting([r for r, _ in self._entries.values()], now, self.aging_s)[0]
-        return self._entries.pop(first.id)
+        order = self.ordered(now)
+        return self._entries.pop(order[0][0].id) if order else None
 
     def remove(self, request_id: str) -> T | None:
         """Drop a waiting request (cancelled); its item, or None if it was not waiting."""

@@ -3,15 +3,17 @@ stream together, one frame (80 ms of audio) per stream per iteration.
 
 An iteration, at most one per loop turn:
 1. retire: cancelled streams (explicit, consumer gone, deadline passed) and shed ones end and free
-   their slot (the last occupied slot moves into the hole: :class:`runtime.slots.SlotPool`);
+   their slot (rows stay compact and ordered by class, highest first: :class:`runtime.slots.SlotPool`);
 2. admit: waiting requests in policy order (class with aging, deadline, arrival) take free slots
    and are prefilled (batch-1 calls into their slot, within a per-iteration prefill budget); a
    stream starting its next segment is prefilled again in its own slot first; each prefill
    returns the segment's frame 0;
-3. step: one batched talker call over the occupied slots; rows that are paused (consumer
-   back-pressure, streamed text not yet arrived) or skipped by the policy idle in that call;
-4. codec: every stream with frames due is decoded (one batched call per frame count; under load
-   a streaming request's frames are decoded 2 or 4 at a time: runtime.policy.codec_frames);
+3. step: one batched talker call over the slots up to the last stepping row; rows that are paused
+   (consumer back-pressure, streamed text not yet arrived) or skipped by the policy idle in that
+   call. It runs in a stepper thread while realtime arrivals are prefilled beside it (the lane);
+4. codec: every stream with frames due is decoded (batched calls per frame count, also in the
+   stepper thread with realtime arrivals admitted meanwhile; under load a streaming request's
+   frames are decoded 2 or 4 at a time: runtime.policy.codec_frames);
 5. deliver: PCM -> segment joiner -> chunker -> the stream's queue (:class:`runtime.stream.AudioStream`).
 
 What a request produces does not depend on what runs beside it: each row's inputs, RNG stream
@@ -47,7 +49,8 @@ from runtime.slots import RowStep, SlotPool, sampling_row, slot_bytes
 from runtime.stream import AudioStream, Chunker, SegmentJoiner, StreamStats
 
 log = logging.getLogger("qtts.scheduler")
-FRAME_S = SAMPLES_PER_FRAME / 24000
+SAMPLE_RATE = 24000
+FRAME_S = SAMPLES_PER_FRAME / SAMPLE_RATE
 CONTINUITY_MS = 100.0  # a stream is continuous when no stall of a real-time player exceeds this
 
 
@@ -99,9 +102,18 @@ class _Live:
             return self.job.text.vector(step - 1)
         return seg.trailing[step - 1] if step - 1 < len(seg.trailing) else seg.pad
 
+    @property
+    def audio_s(self) -> float:
+        """Seconds of audio handed to the consumer."""
+        return self.audio_samples / SAMPLE_RATE
+
+    def seg_codes_array(self) -> np.ndarray:
+        """The current segment's codes int64 [frames, 16] (empty before its first frame)."""
+        return np.stack(self.seg_codes) if self.seg_codes else np.zeros((0, 16), np.int64)
+
     def view(self, ready: bool) -> StreamView:
         """The stream as the policy sees it."""
-        return StreamView(self.id, self.priority, self.submitted_at, self.first_audio, self.audio_samples / 24000, ready, self.deadline)
+        return StreamView(self.id, self.priority, self.submitted_at, self.first_audio, self.audio_s, ready, self.deadline)
 
 
 class Scheduler:
@@ -122,7 +134,6 @@ class Scheduler:
             extra={"slots": slots, "capacity": capacity, "slot_mb": round(per_slot / 2**20, 2), "pool_mb": round(self.pool.nbytes / 2**20, 1)},
         )
         self.eos = engine.config.talker.codec_ids["eos"]
-        self.codec_session = engine.sessions["codec_decoder"]
         self._rows: list[_Live] = []  # slot -> stream (compact)
         self._queue: WaitingQueue[_Live] = WaitingQueue(cfg.max_waiting, cfg.aging_s)
         self._lock = threading.Lock()
@@ -308,10 +319,9 @@ class Scheduler:
     def _admit(self, *, urgent: bool = False) -> set[int]:
         """Prefill streams starting a segment: continuing ones first (they hold a slot), then
         newcomers into free slots in policy order, within the prefill budget in positions and in
-        predicted seconds (``urgent``: only
-        realtime newcomers); newcomers below the highest class live are admitted only while the
-        predicted iteration stays within the frame budget (at least one per iteration). Returns the
-        ids of the streams prefilled."""
+        predicted seconds (``urgent``: only realtime newcomers); newcomers below the highest class
+        live are admitted only while the predicted iteration stays within the frame budget (at
+        least one per iteration). Returns the ids of the streams prefilled."""
         budget, seconds = self.config.prefill_tokens, self.config.prefill_ms / 1000
         done: set[int] = set()
         continuing = [] if urgent else [s for s in self._rows if s.needs_prefill]
@@ -351,13 +361,18 @@ class Scheduler:
         The first row of each later block moves to its block's end (usually at most 2 moves)."""
         rows = self._rows
         at = next((i for i, o in enumerate(rows) if o.priority < s.priority), len(rows))
-        heads = [i for i in range(at, len(rows)) if i == at or rows[i].priority != rows[i - 1].priority]
-        end = len(rows)
         rows.append(s)  # placeholder at the end, replaced below when rows move
-        for head in reversed(heads):
-            self._move(head, end)
-            end = head
+        self._open_row(at, len(rows) - 1)
         rows[at], s.slot = s, at
+
+    def _open_row(self, at: int, free: int) -> None:
+        """Free row ``at`` by shifting the class blocks in [at, free) up by one row into the free
+        row ``free``: each block's first row moves to its end (one move per block)."""
+        rows = self._rows
+        heads = [i for i in range(at, free) if i == at or rows[i].priority != rows[i - 1].priority]
+        for head in reversed(heads):
+            self._move(head, free)
+            free = head
 
     def _remove(self, s: _Live) -> None:
         """Free ``s``'s slot: the last row of its class block fills the hole, then the last row of
@@ -497,13 +512,9 @@ class Scheduler:
         at = next((i for i, o in enumerate(rows[:last]) if o.priority < s.priority), last)
         if at == last or len(rows) >= self.max_streams:
             return
-        heads = [i for i in range(at, last) if i == at or rows[i].priority != rows[i - 1].priority]
         rows.append(s)
-        self._move(last, last + 1)
-        end = last
-        for head in reversed(heads):
-            self._move(head, end)
-            end = head
+        self._move(last, last + 1)  # to the spare slot
+        self._open_row(at, last)
         self._move(last + 1, at)
         rows.pop()
 
@@ -554,16 +565,16 @@ class Scheduler:
         if job.decode_frames is None:
             return False
         # under load decode several frames per call, but never more than the player has buffered
-        buffered = 0.0 if s.first_audio is None else s.audio_samples / 24000 - (self.clock() - s.first_audio)
+        buffered = 0.0 if s.first_audio is None else s.audio_s - (self.clock() - s.first_audio)
         group = max(1, min(self._codec_frames[s.priority], 1 + int(buffered / FRAME_S)))
         return len(s.pending) >= max(job.decode_frames, group)
 
-    def _decode_due(self, only: set[int] | None = None, *, urgent: set[int] | None = None) -> int:
+    def _decode_due(self, only: set[int] | None = None, *, urgent: set[int] | None = None) -> tuple[int, float]:
         """Decode the due frames of every stream (of those in ``only``): batched calls of at most
         ``codec_rows`` streams with the same frame count (usually every stream's new frame). With
         ``urgent`` (a set to fill), each call runs in the stepper thread while realtime arrivals are
-        admitted and their first audio decoded, so they never wait for a codec call. Returns (streams decoded,
-        seconds in the codec for the due streams)."""
+        admitted and their first audio decoded, so they never wait for a codec call. Returns
+        (streams decoded, seconds in the codec for the due streams)."""
         due = [s for s in self._rows if (only is None or id(s) in only) and self._due(s)]
         groups: dict[int, list[_Live]] = collections.defaultdict(list)
         for s in due:
@@ -621,7 +632,7 @@ class Scheduler:
             s.first_audio = self.clock()
             metrics.TTFA_SCHEDULED.observe(s.first_audio - s.submitted_at)
         elif pieces:
-            late = self.clock() - (s.first_audio + s.audio_samples / 24000)
+            late = self.clock() - (s.first_audio + s.audio_s)
             if late > 0:  # a real-time player started at the first chunk has run dry: it waits, then resumes
                 metrics.UNDERRUN_SECONDS.inc(late)
                 s.first_audio += late
@@ -639,7 +650,7 @@ class Scheduler:
             self._fail(s, s.stats.info.pop("callback_error"))
             return
         s.stats.finish_reasons.append(reason)  # type: ignore[arg-type]
-        s.stats.codes.append(np.stack(s.seg_codes) if s.seg_codes else np.zeros((0, 16), np.int64))
+        s.stats.codes.append(s.seg_codes_array())
         s.seg_end, s.seg_codes = None, []
         last = s.seg == len(s.job.segments) - 1 or s.frames_total >= s.job.max_frames
         tail = s.joiner.end(0 if last else s.job.segments[s.seg].pause)
@@ -658,7 +669,7 @@ class Scheduler:
         s.ended = True
         if reason is not None:  # one codes array per finish reason, empty when nothing was made
             s.stats.finish_reasons.append(reason)
-            s.stats.codes.append(np.stack(s.seg_codes) if s.seg_codes else np.zeros((0, 16), np.int64))
+            s.stats.codes.append(s.seg_codes_array())
         with self._lock:
             if s.slot is None:
                 self._queue.remove(s.id)

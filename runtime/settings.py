@@ -150,13 +150,10 @@ def load(cls: type, path: str | Path | None, overrides: dict[str, dict[str, Any]
         kv = {k: v for k, v in kv.items() if v is not None}
         if kv:
             current = getattr(settings, section)
-            merged = _build(type(current), {**_as_dict(current), **kv}, f"--{section}")
+            merged = _build(type(current), {**asdict(current), **kv}, f"--{section}")  # nested tables as dicts: re-validated
             settings = replace(settings, **{section: merged})
     return settings
 
-
-def _as_dict(obj: Any) -> dict[str, Any]:
-    return asdict(obj)  # nested tables as dicts, so overrides merge and re-validate
 
 
 def default_path(name: str) -> Path | None:

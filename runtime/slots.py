@@ -181,9 +181,7 @@ class SlotPool:
             )
         bound.total[()] = int(self.rows["seqlens_k"][:b].max()) + 1  # idle rows count too
         self.session.run_with_iobinding(bound.io)
-        rest = slice(b, occupied or b)  # rows left out of the call keep their carried state across the flip
-        self.frame_embed[1 - p][rest] = self.frame_embed[p][rest]
-        self.generated[1 - p][rest] = self.generated[p][rest]
+        self.carry(slice(b, occupied or b), p)  # rows left out of the call keep their carried state across the flip
         self.parity = 1 - p
         return self.out["codes"][:n]
 
@@ -199,11 +197,11 @@ class SlotPool:
         for name, v in sampling.items():
             r[name][slot] = v
 
-    def carry(self, slot: int, parity: int) -> None:
-        """Copy a row's carried state from copy ``parity`` to the other one (a row prefilled while a
-        step over other rows flipped the parity)."""
-        self.frame_embed[1 - parity][slot] = self.frame_embed[parity][slot]
-        self.generated[1 - parity][slot] = self.generated[parity][slot]
+    def carry(self, rows: int | slice, parity: int) -> None:
+        """Copy rows' carried state from copy ``parity`` to the other one (rows a step left unbound,
+        or a row prefilled while a step over other rows flipped the parity)."""
+        self.frame_embed[1 - parity][rows] = self.frame_embed[parity][rows]
+        self.generated[1 - parity][rows] = self.generated[parity][rows]
 
     def move(self, src: int, dst: int, used: int) -> None:
         """Compaction: slot ``src``'s state (its first ``used`` KV positions and the carried rows the

@@ -17,7 +17,7 @@ from runtime.errors import InputError, OverloadError, TTSError
 from runtime.scheduler import SchedulerConfig
 from runtime.synthesizer import Synthesizer
 from tests.golden_sets import MODE_TO_VARIANT, PROJECT_SETS
-from tests.waits import until_idle
+from tests.waits import gated_text, until_idle
 
 REQUESTS = [  # different speakers, texts, lengths, sampling; one split into several segments
     {"text": "Привет, мир!", "speaker": "ryan", "seed": 1, "max_frames": 9},
@@ -90,13 +90,7 @@ def test_a_paused_consumer_does_not_hold_back_the_others(batch_synth: Synthesize
 
 def test_late_streamed_text_does_not_hold_back_the_others(batch_synth: Synthesizer) -> None:
     gate = threading.Event()
-
-    def pieces():
-        yield "Hello world, this"
-        gate.wait(10)
-        yield " is late text."
-
-    waiting = batch_synth.stream_text(pieces(), speaker="ryan", seed=1, max_frames=40, normalize=False)
+    waiting = batch_synth.stream_text(gated_text("Hello world, this", " is late text.", gate), speaker="ryan", seed=1, max_frames=40, normalize=False)
     audio = batch_synth.synthesize("Meanwhile this one runs to the end.", speaker="aiden", seed=2, max_frames=30)
     assert len(audio.codes) == 30 and waiting.running
     gate.set()
@@ -207,13 +201,7 @@ def test_text_in_errors_and_drops_free_the_slot(batch_synth: Synthesizer) -> Non
     with pytest.raises(RuntimeError, match="LLM connection lost"):
         list(stream)
     gate = threading.Event()
-
-    def endless():
-        yield "Hello world, this"
-        gate.wait(10)
-        yield " and more."
-
-    dropped = batch_synth.stream_text(endless(), speaker="ryan", seed=1, max_frames=200, normalize=False)
+    dropped = batch_synth.stream_text(gated_text("Hello world, this", " and more.", gate), speaker="ryan", seed=1, max_frames=200, normalize=False)
     next(dropped)
     del dropped
     gc.collect()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -13,3 +15,10 @@ def until_idle(synth: Any, timeout: float = 10.0) -> int:
     while synth.scheduler.active and time.monotonic() < end:
         time.sleep(0.01)
     return synth.scheduler.active
+
+
+def gated_text(first: str, rest: str, gate: threading.Event) -> Iterator[str]:
+    """Streamed text whose second piece arrives only when ``gate`` is set (10 s at most)."""
+    yield first
+    gate.wait(10)
+    yield rest
