@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.metrics import exposition
 from runtime.settings import ServerSettings
-from server import speech
+from server import elevenlabs, playground, speech, speech_ws, voices
 from server.auth import KeyRing, Limiter
 from server.engines import OPENAI_MODELS, Models
 from server.errors import APIError, install_handlers
@@ -162,6 +162,8 @@ def create_app(state: ServerState) -> ASGIApp:
     app.state.server = state
     install_handlers(app)
     app.add_api_route("/v1/audio/speech", speech.create_speech, methods=["POST"])
+    for module in (voices, speech_ws, elevenlabs, playground):
+        app.include_router(module.router)
 
     @app.get("/health")
     async def health() -> dict[str, str]:

@@ -1,0 +1,5 @@
+"""The browser playground at `/` (static files)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
