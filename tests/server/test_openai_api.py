@@ -6,94 +6,23 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import av
-import httpx2 as httpx
 import numpy as np
 import openai
 import pytest
 import soundfile as sf
 
+from tests.server.harness import Server, start_server, stop_server
+
 TEXT = "Hello there, how are you today?"
 LONG = "This sentence keeps the stream busy for a while, with many words in it. " * 4
 # minutes of audio: more than the socket buffers hold, so a client that stops reading pauses its generation
 HOLD = "A stream that outlasts the socket buffers, so its slot stays busy while the client waits. " * 40
-
-
-@dataclass
-class Server:
-    url: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def client(self, key: str | None = "sk-main", **kw: object) -> openai.OpenAI:
-        return openai.OpenAI(api_key=key or "none", base_url=f"{self.url}/v1", max_retries=0, timeout=60, **kw)
-
-    def http(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60)
-
-    def wait_metric(self, prefix: str, value: float, seconds: float = 5.0) -> None:
-        """Poll /metrics until the sample equals ``value`` (gauges change at the end of a scheduler iteration)."""
-        deadline = time.monotonic() + seconds
-        while (got := self.metric(prefix)) != value:
-            assert time.monotonic() < deadline, f"{prefix} is {got}, expected {value}"
-            time.sleep(0.02)
-
-    def metric(self, prefix: str) -> float:
-        """Sum of the /metrics samples whose line starts with ``prefix`` (a name, or a name and labels)."""
-        body = httpx.get(f"{self.url}/metrics", timeout=10).text
-        return sum(float(line.split()[-1]) for line in body.splitlines() if line.startswith(prefix) and line[len(prefix)] in " {,}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(tmp: Path, engines: list[Path], server_toml: str, *args: str) -> Server:
-    tmp.mkdir(parents=True, exist_ok=True)
-    (tmp / "server.toml").write_text(server_toml)
-    port = _free_port()
-    log = tmp / "server.log"
-    cmd = [str(Path(sys.executable).parent / "tts-run"), "--log-format", "json", "--log-level", "info", "serve",
-           "--config", str(tmp / "server.toml"), "--host", "127.0.0.1", "--port", str(port), "--threads", "1", *args]
-    for e in engines:
-        cmd += ["--engines", str(e)]
-    env = {k: v for k, v in os.environ.items() if k != "QTTS_API_KEY"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
-    server = Server(f"http://127.0.0.1:{port}", proc, log)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"{server.url}/ready", timeout=2).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("server not ready in 90 s:\n" + log.read_text())
-
-
-def _stop(server: Server) -> None:
-    if server.proc.poll() is None:
-        server.proc.send_signal(signal.SIGTERM)
-        try:
-            server.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            server.proc.kill()
-            server.proc.wait()
 
 
 KEYS = """
@@ -120,18 +49,18 @@ def server(tiny_engines: dict[str, Path], tmp_path_factory: pytest.TempPathFacto
     tmp = tmp_path_factory.mktemp("server")
     (tmp / "keys.toml").write_text(KEYS % hashlib.sha256(b"sk-solo").hexdigest())
     toml = f'[server]\nkeys_file = "{tmp / "keys.toml"}"\nmax_upload_mb = 1.0\n'
-    s = _start(tmp, [tiny_engines["custom_voice"], tiny_engines["base"]], toml, "--api-key", "sk-cli")
+    s = start_server(tmp, [tiny_engines["custom_voice"], tiny_engines["base"]], toml, "--api-key", "sk-cli")
     yield s
-    _stop(s)
+    stop_server(s)
 
 
 @pytest.fixture(scope="module")
 def small(tiny_engines: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One stream slot, one waiting place, no keys (open), CORS for one origin."""
     toml = '[server]\ncors_origins = ["http://app.example"]\n[scheduler]\nmax_waiting = 1\n'
-    s = _start(tmp_path_factory.mktemp("small"), [tiny_engines["custom_voice"]], toml, "--max-streams", "1")
+    s = start_server(tmp_path_factory.mktemp("small"), [tiny_engines["custom_voice"]], toml, "--max-streams", "1")
     yield s
-    _stop(s)
+    stop_server(s)
 
 
 def _decode(data: bytes) -> tuple[int, float]:
@@ -358,7 +287,7 @@ def test_disconnect_cancels_generation(small: Server) -> None:
 
 
 def test_sigterm_drains(tiny_engines: dict[str, Path], tmp_path: Path) -> None:
-    s = _start(tmp_path, [tiny_engines["custom_voice"]], "[server]\ndrain_grace_s = 20.0\n")
+    s = start_server(tmp_path, [tiny_engines["custom_voice"]], "[server]\ndrain_grace_s = 20.0\n")
     try:
         client = s.client(None)
         with client.audio.speech.with_streaming_response.create(model="tts-1", voice="alloy", input=LONG, response_format="pcm") as held:
@@ -375,7 +304,7 @@ def test_sigterm_drains(tiny_engines: dict[str, Path], tmp_path: Path) -> None:
             received += sum(len(c) for c in chunks)
         assert s.proc.wait(30) == 0
     finally:
-        _stop(s)
+        stop_server(s)
     lines = [json.loads(line) for line in s.log.read_text().splitlines() if line.startswith("{")]
     drain = next(r for r in lines if r["msg"] == "draining")
     (stream,) = [r for r in lines if r["msg"] == "request" and r["route"] == "/v1/audio/speech" and r["status"] == 200]
@@ -384,7 +313,7 @@ def test_sigterm_drains(tiny_engines: dict[str, Path], tmp_path: Path) -> None:
 
 
 def test_sigterm_cancels_streams_past_the_grace_period(tiny_engines: dict[str, Path], tmp_path: Path) -> None:
-    s = _start(tmp_path, [tiny_engines["custom_voice"]], "[server]\ndrain_grace_s = 0.5\n")
+    s = start_server(tmp_path, [tiny_engines["custom_voice"]], "[server]\ndrain_grace_s = 0.5\n")
     try:
         with s.client(None).audio.speech.with_streaming_response.create(model="tts-1", voice="alloy", input=HOLD, response_format="pcm") as held:
             chunks = held.iter_bytes()
@@ -393,7 +322,7 @@ def test_sigterm_cancels_streams_past_the_grace_period(tiny_engines: dict[str, P
             s.proc.send_signal(signal.SIGTERM)
             assert s.proc.wait(20) == 0 and time.monotonic() - started < 10
     finally:
-        _stop(s)
+        stop_server(s)
     lines = [json.loads(line) for line in s.log.read_text().splitlines() if line.startswith("{")]
     over = next(r for r in lines if r["msg"].startswith("drain grace period over"))
     (stream,) = [r for r in lines if r["msg"] == "request" and r["route"] == "/v1/audio/speech"]
