@@ -547,7 +547,7 @@ def bench(
     s = _runtime_settings(None, provider, threads).runtime
     dirs = engines or [Path(s.engines)]
     if concurrency is not None:
-        from runtime.loadtest import plot as draw
+        from runtime.loadstats import plot as draw
         from runtime.loadtest import run_load
 
         try:
@@ -564,7 +564,7 @@ def bench(
             for d in dirs
         ]}
         out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-        png = draw(report, plot or out.with_suffix(".png"))
+        png = draw([(Path(r["engine"]).name, r["levels"]) for r in report["concurrency"]], plot or out.with_suffix(".png"))
         typer.echo(json.dumps([{"engine": r["engine"], "ceilings": r["ceilings"], "levels": [
             {k: lv[k] for k in ("concurrency", "ttfa_ms", "audio_s_per_s", "rtf", "continuity")} for lv in r["levels"]]} for r in report["concurrency"]], indent=1))
         typer.echo(f"plot: {png}" if png else "plot: skipped (pip install '.[bench]' for matplotlib)", err=True)

@@ -25,16 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from runtime.bench import OFFICIAL, TEXT, _request_kwargs, underruns
+from runtime.bench import OFFICIAL, TEXT, _request_kwargs
 from runtime.errors import OverloadError
-from runtime.scheduler import CONTINUITY_MS, SchedulerConfig
-
-
-def _pcts(xs: list[float], scale: float = 1.0) -> dict[str, float]:
-    if not xs:
-        return {}
-    a = np.asarray(xs, np.float64) * scale
-    return {k: round(float(np.percentile(a, q)), 3) for k, q in (("p50", 50), ("p95", 95), ("p99", 99))} | {"mean": round(float(a.mean()), 3)}
+from runtime.loadstats import ceilings, compare_to_c1, request_stats, summarize
+from runtime.scheduler import SchedulerConfig
 
 
 def one_request(synth: Any, kw: dict[str, Any], priority: str, chunk_ms: float) -> dict[str, Any]:
@@ -50,12 +44,7 @@ def one_request(synth: Any, kw: dict[str, Any], priority: str, chunk_ms: float) 
         sizes.append(len(chunk))
     if not arrivals:
         return {"finish_reason": stream.stats.finish_reason, "audio_s": 0.0}
-    audio = sum(sizes) / synth.sample_rate
-    _, _, worst = underruns(arrivals, sizes, synth.sample_rate)
-    return {
-        "ttfa_s": arrivals[0], "rtf": arrivals[-1] / audio, "audio_s": audio, "worst_underrun_s": worst,
-        "finish_reason": stream.stats.finish_reason, "priority": priority,
-    }
+    return request_stats(arrivals, sizes, synth.sample_rate) | {"finish_reason": stream.stats.finish_reason, "priority": priority}
 
 
 def _clients(
@@ -77,20 +66,6 @@ def _clients(
                 results.append(r)
 
     return [threading.Thread(target=client, args=(i,), daemon=True) for i in range(n)]
-
-
-def _summary(results: list[dict[str, Any]], wall: float) -> dict[str, Any]:
-    done = [r for r in results if "ttfa_s" in r]
-    return {
-        "requests": len(results),
-        "refused": sum("refused" in r for r in results),
-        "ttfa_ms": _pcts([r["ttfa_s"] for r in done], 1000),
-        "rtf": _pcts([r["rtf"] for r in done]),
-        "continuity": round(sum(r["worst_underrun_s"] * 1000 <= CONTINUITY_MS for r in done) / max(len(done), 1), 4),
-        "worst_underrun_ms": _pcts([r["worst_underrun_s"] for r in done], 1000),
-        "audio_s_per_s": round(sum(r.get("audio_s", 0.0) for r in results) / wall, 4),
-        "wall_s": round(wall, 2),
-    }
 
 
 def _engine_times(synth: Any, before: dict[str, Any]) -> dict[str, Any]:
@@ -119,7 +94,7 @@ def closed_loop(synth: Any, kw: dict[str, Any], c: int, *, requests: int, second
         t.start()
     for t in threads:
         t.join()
-    return {"concurrency": c} | _summary(results, time.perf_counter() - t0) | _engine_times(synth, before)
+    return {"concurrency": c} | summarize(results, time.perf_counter() - t0) | _engine_times(synth, before)
 
 
 def open_loop(synth: Any, kw: dict[str, Any], rate: float, *, requests: int, seconds: float, chunk_ms: float, seed: int = 0) -> dict[str, Any]:
@@ -147,7 +122,7 @@ def open_loop(synth: Any, kw: dict[str, Any], rate: float, *, requests: int, sec
         threads.append(t)
     for t in threads:
         t.join()
-    return {"rate": rate} | _summary(results, time.perf_counter() - t0) | _engine_times(synth, before)
+    return {"rate": rate} | summarize(results, time.perf_counter() - t0) | _engine_times(synth, before)
 
 
 def priority_isolation(synth: Any, kw: dict[str, Any], *, realtime: int, batch: int, requests: int, seconds: float, chunk_ms: float) -> dict[str, Any]:
@@ -170,7 +145,7 @@ def priority_isolation(synth: Any, kw: dict[str, Any], *, realtime: int, batch: 
         stop.set()
         for t in loaders:
             t.join()
-        return {"realtime": _summary(rt, wall), "batch": _summary(bg, wall) if background else None}
+        return {"realtime": summarize(rt, wall), "batch": summarize(bg, wall) if background else None}
 
     alone, loaded = rt_run(0), rt_run(batch)
     base, under = alone["realtime"]["ttfa_ms"].get("p95"), loaded["realtime"]["ttfa_ms"].get("p95")
@@ -178,13 +153,6 @@ def priority_isolation(synth: Any, kw: dict[str, Any], *, realtime: int, batch: 
         "realtime_clients": realtime, "batch_clients": batch, "alone": alone, "loaded": loaded,
         "ttfa_p95_ratio": round(under / base, 3) if base and under else None,
     }
-
-
-def ceilings(levels: list[dict[str, Any]]) -> dict[str, int | None]:
-    """The largest C with request RTF p50 < 1, and the largest C with continuity >= 95 %."""
-    rtf = [lv["concurrency"] for lv in levels if lv["rtf"] and lv["rtf"]["p50"] < 1]
-    cont = [lv["concurrency"] for lv in levels if lv["continuity"] >= 0.95 and lv["rtf"]]
-    return {"rtf_p50_below_1": max(rtf, default=None), "continuity_95": max(cont, default=None)}
 
 
 def run_load(
@@ -204,10 +172,7 @@ def run_load(
             "engine": str(engine_dir), "model_type": synth.model_type, "frames": frames, "chunk_ms": chunk_ms,
             "slots": synth.scheduler.max_streams, "levels": levels, "ceilings": ceilings(levels),
         }
-        base = next((lv for lv in levels if lv["concurrency"] == 1), None)
-        if base and base["audio_s_per_s"]:
-            for lv in levels:
-                lv["audio_s_per_s_vs_c1"] = round(lv["audio_s_per_s"] / base["audio_s_per_s"], 3)
+        compare_to_c1(levels)
         if rate:
             out["open_loop"] = open_loop(synth, kw, rate, requests=requests or 64, seconds=seconds, chunk_ms=chunk_ms)
         if isolation and top >= 4:
@@ -215,41 +180,6 @@ def run_load(
         return out
     finally:
         synth.close()
-
-
-def plot(report: dict[str, Any], path: Path) -> Path | None:
-    """TTFA percentiles, aggregate audio-s/s and continuity against C, one panel pair per engine (PNG).
-    None when matplotlib is not installed (pip install '.[bench]')."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        import matplotlib.ticker
-    except ImportError:
-        return None
-    engines = report["concurrency"]
-    fig, axes = plt.subplots(len(engines), 2, figsize=(10, 3.2 * len(engines)), squeeze=False)
-    for (ax_t, ax_a), r in zip(axes, engines, strict=True):
-        cs = [lv["concurrency"] for lv in r["levels"]]
-        for q in ("p50", "p95", "p99"):
-            ax_t.plot(cs, [lv["ttfa_ms"].get(q, np.nan) for lv in r["levels"]], marker="o", label=f"TTFA {q}")
-        ax_t.set(xscale="log", yscale="log", xlabel="concurrent streams C", ylabel="ms", title=f"{Path(r['engine']).name}: time to first audio")
-        ax_t.set_xticks(cs, [str(c) for c in cs], minor=False)
-        ax_t.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-        ax_t.legend()
-        ax_a.plot(cs, [lv["audio_s_per_s"] for lv in r["levels"]], marker="o", label="audio-s/s (all streams)")
-        ax_a.set(xscale="log", xlabel="concurrent streams C", ylabel="audio seconds / second", title="throughput and continuity")
-        ax_a.set_xticks(cs, [str(c) for c in cs], minor=False)
-        ax_a.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-        ax_c = ax_a.twinx()
-        ax_c.plot(cs, [lv["continuity"] for lv in r["levels"]], ls="--", marker="s", color="tab:orange", label="continuity (streams without a > 100 ms stall)")
-        ax_c.set(ylim=(0, 1.05), ylabel="share of streams")
-        ax_a.legend(handles=ax_a.get_lines() + ax_c.get_lines(), loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 FINISH_REASONS = {"eos", "max_frames", "frame_budget", "capacity", "cancelled", "deadline", "shed"}

@@ -1,0 +1,105 @@
+"""Statistics and plot of a closed-loop load run, shared by the in-process bench (runtime/loadtest.py)
+and the HTTP/WebSocket harness (server/loadtest.py), so both report the same numbers the same way.
+
+A request that streamed audio is summarized by :func:`request_stats` (times in seconds from its
+start); a level (one concurrency C) by :func:`summarize`: ``ttfa_ms`` {p50, p95, p99, mean},
+``rtf`` (last chunk over audio), ``continuity`` (share of requests whose real-time player, started at
+the first chunk, never stalls longer than ``CONTINUITY_MS``), ``audio_s_per_s`` (all audio over the
+level's wall time). :func:`plot` draws TTFA percentiles, audio-s/s and continuity against C.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runtime.bench import underruns
+from runtime.scheduler import CONTINUITY_MS
+
+
+def percentiles(xs: list[float], scale: float = 1.0) -> dict[str, float]:
+    """{p50, p95, p99, mean} of ``xs`` times ``scale``; {} when there are none."""
+    if not xs:
+        return {}
+    a = np.asarray(xs, np.float64) * scale
+    return {k: round(float(np.percentile(a, q)), 3) for k, q in (("p50", 50), ("p95", 95), ("p99", 99))} | {"mean": round(float(a.mean()), 3)}
+
+
+def request_stats(arrivals: list[float], samples: list[int], sample_rate: int) -> dict[str, float]:
+    """One streamed request from its chunks' arrival times (s after the request started) and sizes
+    (samples, > 0 in all): TTFA, RTF (last arrival over the audio), audio seconds, worst underrun (s)."""
+    audio = sum(samples) / sample_rate
+    _, _, worst = underruns(arrivals, samples, sample_rate)
+    return {"ttfa_s": arrivals[0], "rtf": arrivals[-1] / audio, "audio_s": audio, "worst_underrun_s": worst}
+
+
+def summarize(results: list[dict[str, Any]], wall: float) -> dict[str, Any]:
+    """One level's numbers over its requests (those with ``ttfa_s`` streamed audio; ``refused`` ones
+    were turned away for load or a limit; ``failed`` ones ended in an error) and its wall time (s)."""
+    done = [r for r in results if "ttfa_s" in r]
+    return {
+        "requests": len(results),
+        "refused": sum("refused" in r for r in results),
+        "failed": sum("failed" in r for r in results),
+        "ttfa_ms": percentiles([r["ttfa_s"] for r in done], 1000),
+        "rtf": percentiles([r["rtf"] for r in done]),
+        "continuity": round(sum(r["worst_underrun_s"] * 1000 <= CONTINUITY_MS for r in done) / max(len(done), 1), 4),
+        "worst_underrun_ms": percentiles([r["worst_underrun_s"] for r in done], 1000),
+        "audio_s_per_s": round(sum(r.get("audio_s", 0.0) for r in results) / wall, 4),
+        "wall_s": round(wall, 2),
+    }
+
+
+def compare_to_c1(levels: list[dict[str, Any]]) -> None:
+    """Add each level's audio-s/s and TTFA p95 relative to the C=1 level (when there is one), in place."""
+    base = next((lv for lv in levels if lv["concurrency"] == 1), None)
+    if base is None:
+        return
+    for lv in levels:
+        if base["audio_s_per_s"]:
+            lv["audio_s_per_s_vs_c1"] = round(lv["audio_s_per_s"] / base["audio_s_per_s"], 3)
+        if base["ttfa_ms"] and lv["ttfa_ms"]:
+            lv["ttfa_p95_vs_c1"] = round(lv["ttfa_ms"]["p95"] / base["ttfa_ms"]["p95"], 3)
+
+
+def ceilings(levels: list[dict[str, Any]]) -> dict[str, int | None]:
+    """The largest C with request RTF p50 < 1, and the largest C with continuity >= 95 %."""
+    rtf = [lv["concurrency"] for lv in levels if lv["rtf"] and lv["rtf"]["p50"] < 1]
+    cont = [lv["concurrency"] for lv in levels if lv["continuity"] >= 0.95 and lv["rtf"]]
+    return {"rtf_p50_below_1": max(rtf, default=None), "continuity_95": max(cont, default=None)}
+
+
+def plot(panels: list[tuple[str, list[dict[str, Any]]]], path: Path) -> Path | None:
+    """One row per (title, levels): TTFA percentiles, and audio-s/s with continuity, against C (PNG).
+    None when matplotlib is not installed (pip install '.[bench]')."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import matplotlib.ticker
+    except ImportError:
+        return None
+    fig, axes = plt.subplots(len(panels), 2, figsize=(10, 3.2 * len(panels)), squeeze=False)
+    for (ax_t, ax_a), (title, levels) in zip(axes, panels, strict=True):
+        cs = [lv["concurrency"] for lv in levels]
+        for q in ("p50", "p95", "p99"):
+            ax_t.plot(cs, [lv["ttfa_ms"].get(q, np.nan) for lv in levels], marker="o", label=f"TTFA {q}")
+        ax_t.set(xscale="log", yscale="log", xlabel="concurrent streams C", ylabel="ms", title=f"{title}: time to first audio")
+        ax_a.plot(cs, [lv["audio_s_per_s"] for lv in levels], marker="o", label="audio-s/s (all streams)")
+        ax_a.set(xscale="log", xlabel="concurrent streams C", ylabel="audio seconds / second", title="throughput and continuity")
+        for ax in (ax_t, ax_a):
+            ax.set_xticks(cs, [str(c) for c in cs], minor=False)
+            ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax_t.legend()
+        ax_c = ax_a.twinx()
+        ax_c.plot(cs, [lv["continuity"] for lv in levels], ls="--", marker="s", color="tab:orange",
+                  label=f"continuity (streams without a > {CONTINUITY_MS:.0f} ms stall)")
+        ax_c.set(ylim=(0, 1.05), ylabel="share of streams")
+        ax_a.legend(handles=ax_a.get_lines() + ax_c.get_lines(), loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
