@@ -1,10 +1,11 @@
 """The ASGI application: routes, the request gate (ids, keys, drain, metrics, access log) and state.
 
 Routes: ``POST /v1/audio/speech`` (server/speech.py), ``GET /v1/models``, ``/health`` (alive),
-``/ready`` (engines warmed up and not draining), ``/metrics`` (Prometheus). Every route but
-/health and /ready needs ``Authorization: Bearer KEY`` when keys are configured (/metrics only
-with ``metrics_auth``). The app is plain ASGI (FastAPI on Starlette): any ASGI server can host it;
-``server.run`` hosts it on uvicorn with a graceful drain.
+``/ready`` (engines warmed up and not draining), ``/metrics`` (Prometheus), the playground page
+``/`` (server/playground.py). Every route but /health, /ready and the playground's files needs
+``Authorization: Bearer KEY`` when keys are configured (/metrics only with ``metrics_auth``). The
+app is plain ASGI (FastAPI on Starlette): any ASGI server can host it; ``server.run`` hosts it on
+uvicorn with a graceful drain.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from server.speech import Synthesis
 
 log = logging.getLogger("qtts.server")
-OPEN_ROUTES = ("/health", "/ready")
+OPEN_ROUTES = ("/health", "/ready", playground.PAGE)
 DRAIN_RETRY_S = 1.0  # Retry-After while draining: a retry should reach another replica
 
 
@@ -129,7 +130,7 @@ class Gate:
     def _admit(self, scope: Scope) -> None:
         """Check the key (unless the route is open), the body size, and refuse new work while draining."""
         path = scope["path"]
-        if path in OPEN_ROUTES:
+        if path in OPEN_ROUTES or path.startswith(playground.ASSETS):
             return
         st, headers = self.state, dict(scope["headers"])
         if path != "/metrics" or st.settings.server.metrics_auth:
