@@ -521,6 +521,17 @@ def voices_remove(name: Annotated[str, typer.Argument(help="Saved voice to delet
 
 
 # ---------------------------------------------------------------------------------------- bench / conformance
+def _levels(concurrency: str) -> list[int]:
+    """``--concurrency`` "1,2,4" -> sorted distinct levels in 1..256."""
+    try:
+        levels = sorted({int(c) for c in concurrency.split(",")})
+    except ValueError:
+        _fail(f"--concurrency: expected comma-separated integers, got {concurrency!r}")
+    if not levels or levels[0] < 1 or levels[-1] > 256:
+        _fail("--concurrency levels must be in 1..256")
+    return levels
+
+
 @app.command()
 def bench(
     engines: Annotated[list[Path] | None, typer.Option(help="Engine directories (repeatable).")] = None,
@@ -550,12 +561,7 @@ def bench(
         from runtime.loadstats import plot as draw
         from runtime.loadtest import run_load
 
-        try:
-            levels = sorted({int(c) for c in concurrency.split(",")})
-        except ValueError:
-            _fail(f"--concurrency: expected comma-separated integers, got {concurrency!r}")
-        if not levels or levels[0] < 1 or levels[-1] > 256:
-            _fail("--concurrency levels must be in 1..256")
+        levels = _levels(concurrency)
         report = {"concurrency": [
             _guard(lambda d=d: run_load(
                 d, concurrency=levels, frames=frames, rate=rate, provider=s.provider, threads=s.threads or None, requests=requests, seconds=seconds,
@@ -638,6 +644,8 @@ def serve(
     config: Annotated[Path | None, typer.Option(help="Server settings (default: configs/server.toml).")] = None,
     max_streams: Annotated[int | None, typer.Option(help="Concurrent streams per engine ([scheduler] max_streams).")] = None,
     max_waiting: Annotated[int | None, typer.Option(help="Requests waiting for a stream slot ([scheduler] max_waiting).")] = None,
+    grpc_port: Annotated[int | None, typer.Option(help="Riva-compatible gRPC port (0 = off).")] = None,
+    wyoming_port: Annotated[int | None, typer.Option(help="Wyoming (Home Assistant) port (0 = off).")] = None,
     provider: Provider = None,
     threads: int | None = None,
 ) -> None:
@@ -650,13 +658,52 @@ def serve(
         _fail(f"the server needs the `server` extra (pip install -e '.[cpu,server]'): {e}")
     from runtime.settings import RuntimeSettings, ServerSettings, default_path, load
 
-    s = _guard(lambda: load(ServerSettings, config or default_path("server.toml"), {"server": {"host": host, "port": port, "keys_file": str(keys_file) if keys_file else None}}))
+    s = _guard(lambda: load(ServerSettings, config or default_path("server.toml"), {"server": {"host": host, "port": port, "keys_file": str(keys_file) if keys_file else None, "grpc_port": grpc_port, "wyoming_port": wyoming_port}}))
     flags = {"max_streams": max_streams, "max_waiting": max_waiting}
     scheduler = {**s.scheduler, **{k: v for k, v in flags.items() if v is not None}}
     rt = _guard(lambda: load(RuntimeSettings, default_path("runtime.toml"), {"runtime": {"provider": provider, "threads": threads}, "scheduler": scheduler}))
     dirs = engines or [Path(rt.runtime.engines)]
     state = _guard(lambda: build_state(dirs, rt, s, api_key or [], _normalizer()))
     run(state)
+
+
+@app.command()
+def loadtest(
+    url: Annotated[str, typer.Option(help="Base URL of a running tts-run serve (loopback unless --allow-remote).")] = "http://127.0.0.1:8080",
+    concurrency: Annotated[str, typer.Option(help="Concurrency levels (closed loop), e.g. 1,2,4,8,16.")] = "1,2,4,8,16",
+    duration: Annotated[float, typer.Option(help="Seconds per level.")] = 30.0,
+    requests_max: Annotated[int | None, typer.Option(help="Requests per level at most (default 20 per client).")] = None,
+    mode: Annotated[str, typer.Option(help="http: streaming POST /v1/audio/speech (pcm) | ws: the native WebSocket /v1/audio/speech/stream.")] = "http",
+    api_key: Annotated[str | None, typer.Option(envvar="QTTS_API_KEY", help="Bearer key (env QTTS_API_KEY).")] = None,
+    text: Annotated[str | None, typer.Option(help="Text of every request (default: the bench sentence).")] = None,
+    model: Annotated[str, typer.Option(help="Model (an engine name or an OpenAI model name).")] = "tts-1",
+    voice: Annotated[str, typer.Option(help="Voice (OpenAI name or speaker).")] = "alloy",
+    max_new_tokens: Annotated[int | None, typer.Option(help="Frames per request (80 ms each; default: the server's).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds one request may take.")] = 60.0,
+    wait_ready: Annotated[float, typer.Option(help="Seconds to wait for /ready before the first level.")] = 60.0,
+    allow_remote: Annotated[bool, typer.Option(help="Allow a non-loopback URL.")] = False,
+    out: Annotated[Path, typer.Option(help="JSON report path (the PNG plot goes next to it).")] = Path("loadtest.json"),
+) -> None:
+    """Load a running server over HTTP or WebSocket: per level TTFA p50/p95/p99, RTF, audio-s/s, continuity
+    for a real-time listener, errors by status (429/503 counted as refused) -> JSON + PNG plot."""
+    try:
+        from server.loadtest import TEXT, LoadConfig, run
+    except ModuleNotFoundError as e:
+        if (e.name or "").partition(".")[0] in ("server", "runtime"):
+            raise
+        _fail(f"the load harness needs httpx and websockets (pip install -e '.[server,bench]'): {e}")
+    from runtime.loadstats import plot as draw
+
+    cfg = LoadConfig(
+        url=url, concurrency=tuple(_levels(concurrency)), duration_s=duration, requests_max=requests_max, mode=mode, api_key=api_key,
+        text=text or TEXT, model=model, voice=voice, max_new_tokens=max_new_tokens, timeout_s=timeout, wait_ready_s=wait_ready, allow_remote=allow_remote,
+    )
+    report = _guard(lambda: run(cfg))
+    out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    png = draw([(f"{mode} {url} {model}", report["levels"])], out.with_suffix(".png"))
+    typer.echo(json.dumps([{k: lv.get(k) for k in ("concurrency", "requests", "refused", "failed", "errors", "ttfa_ms", "continuity", "audio_s_per_s")}
+                           for lv in report["levels"]], indent=1))
+    typer.echo(f"report: {out}; " + (f"plot: {png}" if png else "plot: skipped (pip install '.[bench]' for matplotlib)"), err=True)
 
 
 if __name__ == "__main__":

@@ -85,9 +85,10 @@ def plot(panels: list[tuple[str, list[dict[str, Any]]]], path: Path) -> Path | N
     fig, axes = plt.subplots(len(panels), 2, figsize=(10, 3.2 * len(panels)), squeeze=False)
     for (ax_t, ax_a), (title, levels) in zip(axes, panels, strict=True):
         cs = [lv["concurrency"] for lv in levels]
+        timed = [lv for lv in levels if lv["ttfa_ms"]]  # levels where some request streamed audio
         for q in ("p50", "p95", "p99"):
-            ax_t.plot(cs, [lv["ttfa_ms"].get(q, np.nan) for lv in levels], marker="o", label=f"TTFA {q}")
-        ax_t.set(xscale="log", yscale="log", xlabel="concurrent streams C", ylabel="ms", title=f"{title}: time to first audio")
+            ax_t.plot([lv["concurrency"] for lv in timed], [lv["ttfa_ms"][q] for lv in timed], marker="o", label=f"TTFA {q}")
+        ax_t.set(xscale="log", yscale="log" if timed else "linear", xlabel="concurrent streams C", ylabel="ms", title=f"{title}: time to first audio")
         ax_a.plot(cs, [lv["audio_s_per_s"] for lv in levels], marker="o", label="audio-s/s (all streams)")
         ax_a.set(xscale="log", xlabel="concurrent streams C", ylabel="audio seconds / second", title="throughput and continuity")
         for ax in (ax_t, ax_a):
