@@ -9,8 +9,10 @@ const KEY_STORE = "qtts.apiKey";
 const $ = (id) => document.getElementById(id);
 
 const stats = {};
+const resetStats = () =>
+  Object.assign(stats, { samples: 0, chunks: 0, underruns: 0, ttfa_ms: null, rtf: null, done: null, wav_bytes: 0 });
 let models = []; // /v1/models entries of served engines: {id, model_type, speakers, languages}
-let saved = []; // saved voice names (empty when the server has no voices API)
+let saved = []; // saved voices: {name, models (the served models it loads on), ...}; none without a voices API
 let session = null; // the running Speak: {ws, t0, rate, chunks, received, stopped, failed}
 
 class ApiError extends Error {
@@ -51,16 +53,11 @@ async function loadLists() {
 
 async function loadSaved() {
   try {
-    return savedNames(await api("/v1/audio/voices"));
+    return (await api("/v1/audio/voices")).uploaded_voices.filter((v) => !v.error);
   } catch (e) {
     if (e.status !== 404) report(`Saved voices: ${e.message}`, true); // 404: this server has no voices API
     return [];
   }
-}
-
-function savedNames(body) {
-  const list = body.uploaded_voices ?? body.data ?? body.voices ?? [];
-  return list.map((v) => (typeof v === "string" ? v : v.name));
 }
 
 function fill(select, groups) {
@@ -81,7 +78,8 @@ function model() {
 
 function onModel() {
   const m = model();
-  fill($("voice"), [["Speakers", m?.speakers ?? []], ["Saved voices", m?.model_type === "base" ? saved : []]]);
+  const usable = saved.filter((v) => v.models.includes(m?.id)).map((v) => v.name);
+  fill($("voice"), [["Speakers", m?.speakers ?? []], ["Saved voices", usable]]);
   fill($("language"), [["", m?.languages ?? []]]);
 }
 
@@ -174,7 +172,7 @@ function speak() {
   const text = $("text").value;
   if (!text.trim()) return report("Type some text first.", true);
   player.start(); // inside the click: the browser lets the page play audio
-  Object.assign(stats, { samples: 0, chunks: 0, underruns: 0, ttfa_ms: null, rtf: null, done: null, wav_bytes: 0 });
+  resetStats();
   $("download").hidden = true;
   const url = new URL("/v1/audio/speech/stream", location.href);
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
@@ -206,7 +204,8 @@ function speak() {
     }
   };
   ws.onclose = (e) => {
-    if (!stats.done && !s.failed) report(`The connection closed (${e.code}${e.reason ? `: ${e.reason}` : ""}).`, true);
+    const why = e.reason || (s.chunks.length ? "" : "refused or dropped: check the API key");
+    if (!stats.done && !s.failed) report(`The connection closed (${e.code}${why ? `: ${why}` : ""}).`, true);
     session = null;
     setBusy(false);
   };
@@ -258,15 +257,16 @@ async function cloneVoice(e) {
   form.set("name", name);
   form.set("consent", "true");
   if ($("clone-text").value.trim()) form.set("ref_text", $("clone-text").value.trim());
+  if (model()?.model_type === "base") form.set("model", model().id); // else the server's first Base model
   report("Uploading…");
+  let voice;
   try {
-    await api("/v1/audio/voices", { method: "POST", body: form });
+    ({ voice } = await api("/v1/audio/voices", { method: "POST", body: form }));
   } catch (err) {
     return report(`Upload: ${err.message}`, true);
   }
   saved = await loadSaved();
-  const base = models.find((m) => m.model_type === "base");
-  if (model()?.model_type !== "base" && base) $("model").value = base.id;
+  if (voice.models.length && !voice.models.includes($("model").value)) $("model").value = voice.models[0];
   onModel();
   $("voice").value = name;
   report(`Saved voice "${name}" selected.`);
@@ -283,4 +283,5 @@ $("speak").addEventListener("click", speak);
 $("stop").addEventListener("click", stop);
 $("clone").addEventListener("submit", cloneVoice);
 window.playground = { stats, speak, stop };
+resetStats();
 loadLists();
