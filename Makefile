@@ -9,7 +9,7 @@ PROFILE ?= fp32
 FRAMES ?= 40
 SHARED ?= ../shared
 
-.PHONY: setup test demo export bench bench-concurrency bench-reference soak golden refvenv conformance-shared lint clean
+.PHONY: setup test demo export bench bench-concurrency bench-reference soak golden refvenv conformance-shared lint clean eval-normalize
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -83,6 +83,11 @@ conformance-shared: setup
 	  $(TTS) conformance --concurrency 4 --engines build/shared-engines/tiny-$$v --cases $(SHARED)/reference/cases/tiny.json \
 	      --out build/conformance/tiny-$$v --golden $(SHARED)/golden/tiny || exit 1; \
 	done
+
+# Held-out everyday-text evaluation of the normalizer, per category, with ru-normalizr on the Russian cases
+eval-normalize: setup
+	$(VENV)/bin/pip install -q -e '.[eval]'
+	$(PY) -m normalize.evaluate
 
 clean:
 	rm -rf build engines/*/ checkpoints demo.wav bench.json bench_concurrency_*
