@@ -4,8 +4,8 @@ and the HTTP/WebSocket harness (server/loadtest.py), so both report the same num
 A request that streamed audio is summarized by :func:`request_stats` (times in seconds from its
 start); a level (one concurrency C) by :func:`summarize`: ``ttfa_ms`` {p50, p95, p99, mean},
 ``rtf`` (last chunk over audio), ``continuity`` (share of requests whose real-time player, started at
-the first chunk, never stalls longer than ``CONTINUITY_MS``), ``audio_s_per_s`` (all audio over the
-level's wall time). :func:`plot` draws TTFA percentiles, audio-s/s and continuity against C.
+the first chunk, never stalls longer than ``CONTINUITY_MS``), ``audio_s`` (all audio, s), ``audio_s_per_s`` (all
+audio over the level's wall time). :func:`plot` draws TTFA percentiles, audio-s/s and continuity against C.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def summarize(results: list[dict[str, Any]], wall: float) -> dict[str, Any]:
     """One level's numbers over its requests (those with ``ttfa_s`` streamed audio; ``refused`` ones
     were turned away for load or a limit; ``failed`` ones ended in an error) and its wall time (s)."""
     done = [r for r in results if "ttfa_s" in r]
+    audio = sum(r.get("audio_s", 0.0) for r in results)
     return {
         "requests": len(results),
         "refused": sum("refused" in r for r in results),
@@ -47,7 +48,8 @@ def summarize(results: list[dict[str, Any]], wall: float) -> dict[str, Any]:
         "rtf": percentiles([r["rtf"] for r in done]),
         "continuity": round(sum(r["worst_underrun_s"] * 1000 <= CONTINUITY_MS for r in done) / max(len(done), 1), 4),
         "worst_underrun_ms": percentiles([r["worst_underrun_s"] for r in done], 1000),
-        "audio_s_per_s": round(sum(r.get("audio_s", 0.0) for r in results) / wall, 4),
+        "audio_s": round(audio, 3),
+        "audio_s_per_s": round(audio / wall, 4),
         "wall_s": round(wall, 2),
     }
 

@@ -1,0 +1,91 @@
+"""``tts-run loadtest`` against a real ``tts-run serve`` on 127.0.0.1 (tiny CustomVoice engine): the
+harness's counts and audio agree with the server's own /metrics; over-limit keys are counted, not fatal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from runtime.errors import InputError
+from server.loadtest import LoadConfig, is_loopback, run
+from tests.server.harness import Server, start_server, stop_server
+
+KEYS = """
+[[keys]]
+name = "main"
+key = "sk-main"
+[[keys]]
+name = "slow"
+key = "sk-slow"
+requests_per_minute = 1
+"""
+FRAMES = 8  # per request: 0.64 s of audio
+
+
+@pytest.fixture(scope="module")
+def server(tiny_engines: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("loadtest")
+    (tmp / "keys.toml").write_text(KEYS)
+    s = start_server(tmp, [tiny_engines["custom_voice"]], f'[server]\nkeys_file = "{tmp / "keys.toml"}"\n', "--max-streams", "2")
+    yield s
+    stop_server(s)
+
+
+def test_http_levels_agree_with_the_server(server: Server, tmp_path: Path) -> None:
+    ok_before = server.metric('qtts_http_requests_total{route="/v1/audio/speech",status="200"')
+    audio_before = server.metric("qtts_audio_seconds_total")
+    out = tmp_path / "lt.json"
+    r = CliRunner().invoke(app, [
+        "loadtest", "--url", server.url, "--concurrency", "2,1", "--duration", "2", "--requests-max", "4",
+        "--max-new-tokens", str(FRAMES), "--api-key", "sk-main", "--out", str(out),
+    ])
+    assert r.exit_code == 0, r.output
+    report = json.loads(out.read_text())
+    assert "sk-main" not in out.read_text()
+    levels = report["levels"]
+    assert [lv["concurrency"] for lv in levels] == [1, 2]
+    for lv in levels:
+        assert 1 <= lv["requests"] <= 4 and lv["refused"] == lv["failed"] == 0 and lv["errors"] == {}
+        assert lv["ttfa_ms"]["p50"] > 0
+        assert 0 <= lv["continuity"] <= 1 and lv["rtf"]["p50"] > 0
+        assert lv["wall_s"] < 2 + 30  # the duration, plus the requests already sent
+        # every request ran its FRAMES frames to the end, as the server's scheduler counted it
+        assert lv["server_finish_reasons"] == {"max_frames": lv["requests"]}
+        assert lv["audio_s"] == pytest.approx(lv["audio_bytes"] / 2 / 24000, abs=1e-3)
+        assert lv["audio_bytes"] >= lv["requests"] * FRAMES * 1920 * 2
+    requests = sum(lv["requests"] for lv in levels)
+    assert server.metric('qtts_http_requests_total{route="/v1/audio/speech",status="200"') - ok_before == requests
+    # the PCM bytes received are the audio the server produced, to the sample
+    audio_bytes = sum(lv["audio_bytes"] for lv in levels)
+    assert server.metric("qtts_audio_seconds_total") - audio_before == pytest.approx(audio_bytes / 2 / 24000, abs=1e-6)
+    assert out.with_suffix(".png").stat().st_size > 0 or "plot: skipped" in r.output
+
+
+def test_over_limit_key_is_counted_as_429(server: Server) -> None:
+    report = run(LoadConfig(url=server.url, concurrency=(2,), duration_s=1.5, requests_max=6, api_key="sk-slow", max_new_tokens=FRAMES, wait_ready_s=5))
+    (lv,) = report["levels"]
+    ok = lv["requests"] - lv["refused"]
+    assert ok <= 1 and lv["refused"] >= 1 and lv["failed"] == 0  # one request a minute; the rest are refused
+    assert lv["errors"] == {"429": lv["refused"]}
+    assert lv["wall_s"] < 1.5 + 30  # a refused client waits for Retry-After only while the level lasts
+
+
+def test_wrong_key_is_a_failure_not_a_crash(server: Server) -> None:
+    (lv,) = run(LoadConfig(url=server.url, concurrency=(1,), duration_s=1, requests_max=3, api_key="sk-wrong", wait_ready_s=5))["levels"]
+    assert lv["requests"] == lv["failed"] == 3 and lv["errors"] == {"401": 3} and lv["ttfa_ms"] == {}
+
+
+def test_only_loopback_unless_allowed() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("192.0.2.1") and not is_loopback("no-such-host.invalid")
+    with pytest.raises(InputError, match="allow-remote"):
+        LoadConfig(url="http://192.0.2.1:8080").check()
+    LoadConfig(url="http://192.0.2.1:8080", allow_remote=True).check()
+    for bad in ({"mode": "grpc"}, {"concurrency": (0,)}, {"duration_s": 0}, {"url": "ftp://127.0.0.1"}):
+        with pytest.raises(InputError):
+            LoadConfig(**{"url": "http://127.0.0.1:1"} | bad).check()  # type: ignore[arg-type]
