@@ -9,7 +9,7 @@ PROFILE ?= fp32
 FRAMES ?= 40
 SHARED ?= ../shared
 
-.PHONY: setup test demo export bench bench-concurrency bench-reference soak golden refvenv conformance-shared lint clean eval-normalize
+.PHONY: setup test demo export bench bench-concurrency bench-reference soak golden refvenv conformance-shared loadtest lint clean eval-normalize
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -56,6 +56,18 @@ bench-concurrency: setup checkpoints/tiny-custom_voice/config.json checkpoints/0
 	for m in tiny-custom_voice 0.6b-custom_voice; do $(TTS) export checkpoints/$$m --out engines/$$m || exit 1; done
 	$(TTS) bench --engines engines/tiny-custom_voice --concurrency 1,2,4,8,16,32 --rate 8 --frames $(FRAMES) --out bench_concurrency_tiny.json
 	$(TTS) bench --engines engines/0.6b-custom_voice --concurrency 1,2,4,8 --frames $(FRAMES) --requests 8 --no-isolation --seconds 300 --out bench_concurrency_0.6b.json
+
+# A real `tts-run serve` (tiny engine, loopback) under HTTP load from `tts-run loadtest`: closed loop at
+# C = 1, 8, 32, LOADTEST_SECONDS per level, FRAMES frames per request -> docs/bench/loadtest.{json,png}
+LOADTEST_PORT ?= 18080
+LOADTEST_SECONDS ?= 30
+LOADTEST_ENGINE ?= engines/tiny-custom_voice
+loadtest: setup checkpoints/tiny-custom_voice/config.json
+	$(TTS) export checkpoints/tiny-custom_voice --out $(LOADTEST_ENGINE)
+	$(TTS) serve --engines $(LOADTEST_ENGINE) --port $(LOADTEST_PORT) --max-streams 32 --api-key sk-loadtest & pid=$$!; \
+	trap 'kill $$pid; wait $$pid' EXIT; \
+	$(TTS) loadtest --url http://127.0.0.1:$(LOADTEST_PORT) --api-key sk-loadtest --concurrency 1,8,32 --duration $(LOADTEST_SECONDS) \
+	    --max-new-tokens $(FRAMES) --wait-ready 120 --out docs/bench/loadtest.json
 
 # One long stream on the tiny model (MINUTES of audio): memory growth, underruns, sample accounting -> soak.json
 MINUTES ?= 10
