@@ -73,11 +73,18 @@ class ServerSection:
     default_requests_per_minute: int = 0  # per --api-key key; 0 = no limit
     max_input_chars: int = 4096
     max_upload_mb: float = 10.0  # decoded ref_audio
+    voices_dir: str = ""  # saved voices (POST /v1/audio/voices); empty = runtime.toml voices_dir
+    max_voices_per_key: int = 100  # saved voices one key may own; 0 = no limit
     cors_origins: list = field(default_factory=list)
     tls_cert: str = ""
     tls_key: str = ""
     drain_grace_s: float = 30.0
     chunk_ms: float = 40.0
+    grpc_port: int = 0  # Riva-compatible gRPC (server/riva/); 0 = off
+    wyoming_port: int = 0  # Wyoming TCP server (server/wyoming_tts.py); 0 = off
+    ws_max_message_bytes: int = 131072  # largest WebSocket text message from a client
+    ws_idle_timeout_s: float = 30.0  # a WebSocket session with no client message this long closes (not while audio plays out)
+    ws_session_timeout_s: float = 3600.0  # longest WebSocket session
 
 
 # OpenAI voice names -> built-in speakers of the CustomVoice models

@@ -6,7 +6,8 @@ primed codec decoder (``decoder_conv`` f32 [1, S], ``decoder_key``/``decoder_val
 [L, 1, heads, window - 1, head_dim], ``decoder_tail`` f32 [1920]: the last reference frame's audio).
 Metadata: ``header``, a JSON object {format, version, name, mode (icl | x_vector_only), ref_text,
 ref_seconds, ref_frames, decoder_frames, created, engine {model_type, hidden_size, engine_format,
-exporter_fingerprint, source_files {relpath: sha256}}}, and ``sha256``, the checksum of the header
+exporter_fingerprint, source_files {relpath: sha256}}, info (optional: what the caller records with
+the voice, e.g. the server's consent record)}, and ``sha256``, the checksum of the header
 and every tensor. A voice loads only on an engine with the same identity: the speaker and codec
 encoders, the codec decoder (primed state) and the talker width all come from that checkpoint and
 exporter.
@@ -38,6 +39,10 @@ VERSION = 1
 SUFFIX = ".voice.safetensors"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _DECODER = ("decoder_conv", "decoder_key", "decoder_value", "decoder_tail")
+
+
+class VoiceExists(VoiceError):
+    """A voice of that name is already saved."""
 
 
 def check_name(name: str) -> str:
@@ -86,6 +91,11 @@ def _mismatch(saved: dict[str, Any], current: dict[str, Any]) -> str | None:
     return None
 
 
+def fits(saved: dict[str, Any], engine: Engine) -> bool:
+    """Whether a voice made for the engine identity ``saved`` (a header's ``engine``) loads on ``engine``."""
+    return _mismatch(saved, engine_identity(engine)) is None
+
+
 class VoiceRegistry:
     """Saved voices in one directory (created on the first ``add``). Names: see :func:`check_name`."""
 
@@ -105,13 +115,15 @@ class VoiceRegistry:
         ref_text: str | None = None,
         x_vector_only: bool = False,
         overwrite: bool = False,
+        info: dict[str, Any] | None = None,
     ) -> VoicePrompt:
         """Encode reference audio float [samples] or [samples, channels] at ``sample_rate`` Hz on a
-        Base ``engine`` (``runtime.voice.encode_reference``), prime the decoder (ICL) and save it.
-        VoiceError when the name is taken (unless ``overwrite``); InputError for a bad reference."""
+        Base ``engine`` (``runtime.voice.encode_reference``), prime the decoder (ICL) and save it with
+        ``info`` (JSON values) in its header. VoiceExists when the name is taken, also by a voice saved
+        meanwhile (unless ``overwrite``); InputError for a bad reference."""
         path = self.path(name)
         if path.exists() and not overwrite:
-            raise VoiceError(f"voice {name!r} already exists in {self.dir} (remove it first, or overwrite it: --force)")
+            raise self._exists(name)
         voice = encode_reference(engine, pcm, sample_rate, ref_text=ref_text, x_vector_only=x_vector_only).with_primed_decoder(engine)
         tensors = {"speaker_embedding": voice.speaker_embedding, "ref_codes": voice.ref_codes}
         if voice.primed is not None:
@@ -129,6 +141,7 @@ class VoiceRegistry:
                 "decoder_frames": voice.primed.state.frames if voice.primed is not None else 0,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "engine": engine_identity(engine),
+                **({"info": info} if info else {}),
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -137,10 +150,18 @@ class VoiceRegistry:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # written whole, then renamed
         try:
             write_safetensors(tmp, tensors, metadata={"header": header, "sha256": _checksum(header, tensors)})
-            os.replace(tmp, path)
+            if overwrite:
+                os.replace(tmp, path)
+            else:
+                os.link(tmp, path)  # fails if the name was taken meanwhile: never replaces a voice
+        except FileExistsError:
+            raise self._exists(name) from None
         finally:
             Path(tmp).unlink(missing_ok=True)
         return voice
+
+    def _exists(self, name: str) -> VoiceExists:
+        return VoiceExists(f"voice {name!r} already exists in {self.dir} (remove it first, or overwrite it: --force)")
 
     def _read(self, name: str) -> tuple[dict[str, Any], SafetensorsFile]:
         path = self.path(name)
@@ -186,8 +207,9 @@ class VoiceRegistry:
         )
 
     def list(self) -> list[dict[str, Any]]:
-        """Saved voices, sorted by name: {name, mode, ref_seconds, ref_frames, created, model_type,
-        hidden_size} from the file headers; an unreadable file is listed as {name, error}."""
+        """Saved voices, sorted by name: {name, mode, ref_text, ref_seconds, ref_frames, created,
+        model_type, hidden_size, engine (the identity it was made for), info} from the file headers;
+        an unreadable file is listed as {name, error}."""
         out = []
         for path in sorted(self.dir.glob(f"*{SUFFIX}")):
             name = path.name[: -len(SUFFIX)]
@@ -198,8 +220,9 @@ class VoiceRegistry:
                 continue
             eng = h.get("engine") or {}
             out.append(
-                {"name": name, "mode": h.get("mode"), "ref_seconds": h.get("ref_seconds"), "ref_frames": h.get("ref_frames"),
-                 "created": h.get("created"), "model_type": eng.get("model_type"), "hidden_size": eng.get("hidden_size")}
+                {"name": name, "mode": h.get("mode"), "ref_text": h.get("ref_text"), "ref_seconds": h.get("ref_seconds"),
+                 "ref_frames": h.get("ref_frames"), "created": h.get("created"), "model_type": eng.get("model_type"),
+                 "hidden_size": eng.get("hidden_size"), "engine": eng, "info": h.get("info") or {}}
             )
         return out
 

@@ -2,28 +2,37 @@
 
 A request's ``model`` is an engine directory name, or one of OpenAI's model names (which select a
 default engine: the first whose model type fits the request's ``task_type``, else the first
-engine). ``voice`` resolves per model type: CustomVoice takes a built-in speaker or an OpenAI voice
-name mapped by [voices]; Base clones from ``ref_audio`` or takes a saved voice name; VoiceDesign
-ignores it (``instructions`` describe the voice).
+engine). ``voice`` resolves per model type (:meth:`Models.voice_options`, shared by every route):
+CustomVoice takes a built-in speaker or an OpenAI voice name mapped by [voices]; Base clones from
+``ref_audio`` or takes a saved voice name; VoiceDesign ignores it (``instructions`` describe the voice).
+
+Saved voices and keys: with API keys configured, each key owns the voices it uploads
+(``POST /v1/audio/voices``), stored under ``<voices_dir>/keys/<first 16 hex of sha256(key name)>/``;
+a key sees and uses only its own voices plus the shared ones in ``<voices_dir>`` itself (``tts-run
+voices add``, public to every key); another key's voice is unknown to it. An open server (no keys)
+has one owner: uploads go to ``<voices_dir>`` with the CLI's voices.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from runtime.audio import load_audio
-from runtime.errors import InputError
+from runtime.errors import InputError, VoiceError
 from runtime.synthesizer import Synthesizer
 from runtime.voice import VoicePrompt, encode_reference
 from runtime.voices import VoiceRegistry
+from server.auth import ApiKey
 from server.errors import APIError
 
 log = logging.getLogger("qtts.server")
@@ -43,14 +52,19 @@ class Model:
 class Models:
     """The served engines, in command-line order (the first is the default)."""
 
-    def __init__(self, synths: list[Synthesizer], voice_map: dict[str, str], voices_dir: str | Path):
+    def __init__(
+        self, synths: list[Synthesizer], voice_map: dict[str, str], voices_dir: str | Path, *, per_key: bool, max_upload_bytes: int
+    ):
+        """``per_key``: every key owns its uploaded voices (False: an open server, one owner);
+        ``max_upload_bytes``: the largest reference audio a request may carry."""
         names = [Path(s.engine.dir).name for s in synths]
         if len(set(names)) != len(names):
             raise InputError(f"engine directory names must differ (they are the model names): {', '.join(names)}")
         now = int(time.time())
         self.models = [Model(n, s, now) for n, s in zip(names, synths, strict=True)]
         self.voice_map = {k.lower(): v for k, v in voice_map.items()}
-        self.registry = VoiceRegistry(voices_dir)
+        self.shared = VoiceRegistry(voices_dir)
+        self.per_key, self.max_upload_bytes = per_key, max_upload_bytes
 
     def names(self) -> list[str]:
         return [m.name for m in self.models]
@@ -84,20 +98,81 @@ class Models:
             param="voice", code="invalid_value",
         )
 
-    def saved_voice(self, model: Model, voice: str) -> VoicePrompt:
-        """A saved voice (``tts-run voices add``) for a Base model (400 naming the saved ones)."""
-        try:
-            return self.registry.load(voice, model.synth.engine)
-        except InputError as e:
-            raise APIError(400, f"{e}; or clone from ref_audio (+ ref_text, or x_vector_only_mode)", param="voice", code="invalid_value") from None
+    def clones(self, voice: str | None, key: ApiKey) -> bool:
+        """Whether ``voice`` asks for a Base model: a saved voice ``key`` may use that is no built-in
+        speaker (so ``tts-1`` with a saved voice's name clones, as vLLM-Omni infers ``task_type``)."""
+        if voice is None or any(self.voice_map.get(voice.lower(), voice).lower() in m.synth.speakers for m in self.models):
+            return False
+        return self.find_saved(voice, key) is not None
 
-    def clone(self, model: Model, ref_audio: str, ref_text: str | None, x_vector_only: bool, max_bytes: int) -> VoicePrompt:
+    def cloner(self, model: str | None) -> Model:
+        """The Base engine that encodes an uploaded voice: ``model`` (404 unknown, 400 not Base), else the
+        first Base engine (400 when none is served)."""
+        found = self.select(model, None, True)
+        if found.synth.model_type != "base":
+            served = ", ".join(f"{m.name} ({m.synth.model_type})" for m in self.models)
+            raise APIError(400, f"saving a voice needs a Base model (voice cloning); served: {served}", param="model", code="invalid_value")
+        return found
+
+    def registry(self, key: ApiKey) -> VoiceRegistry:
+        """Where ``key``'s uploaded voices live (the shared directory on an open server)."""
+        if not self.per_key:
+            return self.shared
+        return VoiceRegistry(self.shared.dir / "keys" / hashlib.sha256(key.name.encode()).hexdigest()[:16])
+
+    def registries(self, key: ApiKey) -> list[VoiceRegistry]:
+        """The saved voices ``key`` may use, in lookup order: its own, then the shared ones."""
+        own = self.registry(key)
+        return [own] if own is self.shared else [own, self.shared]
+
+    def find_saved(self, voice: str, key: ApiKey) -> VoiceRegistry | None:
+        """The registry of the saved voice ``voice`` that ``key`` may use (None: no such voice)."""
+        try:
+            return next((r for r in self.registries(key) if r.path(voice).is_file()), None)
+        except VoiceError:  # not a valid voice name
+            return None
+
+    def saved_voice(self, model: Model, voice: str, key: ApiKey) -> VoicePrompt:
+        """The saved voice ``voice`` of ``key`` (or a shared one) for a Base model (400 naming ``key``'s voices)."""
+        registry = self.find_saved(voice, key)
+        if registry is None:
+            known = sorted({v["name"] for r in self.registries(key) for v in r.list()})
+            raise APIError(
+                400, f"unknown voice {voice!r} (saved voices: {', '.join(known) or 'none'}); or clone from ref_audio (+ ref_text, or x_vector_only_mode)",
+                param="voice", code="invalid_value",
+            )
+        try:
+            return registry.load(voice, model.synth.engine)
+        except VoiceError as e:
+            raise APIError(400, str(e), param="voice", code="invalid_value") from None
+
+    def voice_options(
+        self, model: Model, key: ApiKey, voice: str | None, *, ref_audio: str | None = None, ref_text: str | None = None, x_vector_only: bool = False
+    ) -> dict[str, Any]:
+        """``Synthesizer.submit`` options for a request's voice on ``model``, as ``key`` may use it: a
+        built-in ``speaker`` (CustomVoice), a cloned or saved ``voice`` (Base), none (VoiceDesign).
+        Blocking (a clone encodes its reference, a saved voice is read from disk): call it in a worker
+        thread. APIError 400 (unknown or missing voice), 413 (``ref_audio`` too large)."""
+        kind = model.synth.model_type
+        if ref_audio is not None and kind != "base":
+            raise APIError(400, f"ref_audio needs a Base model; {model.name!r} is {kind}", param="ref_audio", code="invalid_value")
+        if kind == "custom_voice":
+            if voice is None:
+                raise APIError(400, f"voice is required; available: {', '.join(model.synth.speakers)}", param="voice", code="invalid_value")
+            return {"speaker": self.speaker(model, voice)}
+        if kind == "base":
+            if ref_audio is not None:
+                return {"voice": self.clone(model, ref_audio, ref_text, x_vector_only)}
+            if voice is None:
+                raise APIError(400, "a Base model clones a voice: give ref_audio (+ ref_text, or x_vector_only_mode) or a saved voice", param="voice", code="invalid_value")
+            return {"voice": self.saved_voice(model, voice, key)}
+        return {}  # voice_design: `instructions` describe the voice
+
+    def clone(self, model: Model, ref_audio: str, ref_text: str | None, x_vector_only: bool) -> VoicePrompt:
         """Encode ``ref_audio`` (base64 or a base64 data URL of an audio file) on a Base model."""
-        if model.synth.model_type != "base":
-            raise APIError(400, f"ref_audio needs a Base model; {model.name!r} is {model.synth.model_type}", param="ref_audio", code="invalid_value")
         data = ref_audio.partition(",")[2] if ref_audio.startswith("data:") else ref_audio
-        if len(data) * 3 // 4 > max_bytes:
-            raise APIError(413, f"ref_audio is larger than {max_bytes / 1e6:g} MB", param="ref_audio", code="request_too_large")
+        if len(data) * 3 // 4 > self.max_upload_bytes:
+            raise APIError(413, f"ref_audio is larger than {self.max_upload_bytes / 1e6:g} MB", param="ref_audio", code="request_too_large")
         try:
             raw = base64.b64decode(data, validate=True)
         except (binascii.Error, ValueError):

@@ -15,6 +15,7 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import Request
@@ -24,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from runtime.errors import TTSError
 from runtime.stream import AudioStream
+from runtime.synthesizer import FIRST_CHUNK_FRAMES
 from server.auth import Lease
 from server.encoders import StreamEncoder
 from server.engines import Model
@@ -61,6 +63,7 @@ class SpeechRequest(BaseModel):
     x_vector_only_mode: bool = False
     seed: int | None = None
     max_new_tokens: int | None = Field(None, ge=1)
+    initial_codec_chunk_frames: int | None = Field(None, ge=FIRST_CHUNK_FRAMES[0], le=FIRST_CHUNK_FRAMES[1])  # frames of the first chunk (default: by load)
 
     @property
     def sse(self) -> bool:
@@ -123,17 +126,22 @@ async def create_speech(body: SpeechRequest, request: Request) -> SynthesisRespo
         raise APIError(413, f"input is {len(body.input)} characters; the limit is {limits.max_input_chars}", param="input", code="input_too_long")
     if body.ref_audio is None and (body.ref_text is not None or body.x_vector_only_mode):
         raise APIError(400, "ref_text and x_vector_only_mode go with ref_audio", param="ref_audio", code="invalid_value")
-    model = state.models.select(body.model, body.task_type, body.ref_audio is not None)
-    lease = state.limiter.acquire(request.state.key)
+    key = request.state.key
+    model = state.models.select(body.model, body.task_type, body.ref_audio is not None or state.models.clones(body.voice_name, key))
+    lease = state.limiter.acquire(key)
     loop = asyncio.get_running_loop()
     encoder = None
     try:
-        options = await loop.run_in_executor(state.executor, _options, state, model, body)
+        voice = partial(  # worker thread: a clone encodes its reference, a saved voice is read from disk
+            state.models.voice_options, model, key, body.voice_name, ref_audio=body.ref_audio, ref_text=body.ref_text,
+            x_vector_only=body.x_vector_only_mode,
+        )
+        options = await loop.run_in_executor(state.executor, voice)
         tempo = TimeStretch(body.speed, model.synth.sample_rate) if body.speed != 1.0 else None
         encoder = StreamEncoder(body.response_format, model.synth.sample_rate)
         stream = model.synth.submit(
-            body.input, priority=request.state.key.priority, chunk_ms=limits.chunk_ms, language=body.language,
-            instruct=body.instructions, seed=body.seed, max_frames=body.max_new_tokens, **options,
+            body.input, priority=key.priority, chunk_ms=limits.chunk_ms, language=body.language,
+            instruct=body.instructions, seed=body.seed, max_frames=body.max_new_tokens, first_chunk_frames=body.initial_codec_chunk_frames, **options,
         )
     except BaseException as e:
         lease.release()
@@ -157,23 +165,6 @@ async def create_speech(body: SpeechRequest, request: Request) -> SynthesisRespo
         content, media = _chunks(state, syn, request), encoder.mime
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return SynthesisResponse(content, on_close, media_type=media, headers=headers)
-
-
-def _options(state: ServerState, model: Model, body: SpeechRequest) -> dict[str, Any]:
-    """``submit`` options for the voice (worker thread: a clone encodes the reference here)."""
-    kind, voice = model.synth.model_type, body.voice_name
-    if kind == "custom_voice":
-        if voice is None:
-            raise APIError(400, f"voice is required; available: {', '.join(model.synth.speakers)}", param="voice", code="invalid_value")
-        return {"speaker": state.models.speaker(model, voice)}
-    if kind == "base":
-        if body.ref_audio is not None:
-            max_bytes = int(state.settings.server.max_upload_mb * 1e6)
-            return {"voice": state.models.clone(model, body.ref_audio, body.ref_text, body.x_vector_only_mode, max_bytes)}
-        if voice is None:
-            raise APIError(400, "a Base model clones a voice: give ref_audio (+ ref_text, or x_vector_only_mode) or a saved voice", param="voice", code="invalid_value")
-        return {"voice": state.models.saved_voice(model, voice)}
-    return {}  # voice_design: `instructions` describe the voice
 
 
 async def _chunks(state: ServerState, syn: Synthesis, request: Request) -> AsyncIterator[bytes]:
