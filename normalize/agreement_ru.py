@@ -12,7 +12,8 @@ the noun also fixes gender and animacy).
 
 from __future__ import annotations
 
-from .ru_lexicon import MONTHS_GEN, NOUNS, PREPOSITIONS, Noun, analyze
+from .morph_ru import is_comparative
+from .ru_lexicon import MONTHS_GEN, NOUNS, PREPOSITIONS, Noun, analyze, known
 from .ru_numbers import noun_number
 from .spans import Token
 
@@ -110,6 +111,8 @@ class RussianAgreement:
         if prep in ("более", "менее") and k > 1 and _word(tokens[idx[k - 2]]) == "не":
             prep = "более"
         allowed = PREPOSITIONS.get(prep)
+        if allowed is None and prep and is_comparative(prep):
+            allowed = ("gen",)  # "старше 18 лет", "дешевле 500 рублей"
         if allowed:
             tok.fields["allowed"] = allowed
         j, across = self._noun_after(tokens, idx, k)
@@ -191,7 +194,7 @@ class RussianAgreement:
             return True
         if lemma == "век" and not (count_case and n % 10 in (2, 3, 4)):
             return True
-        return count_case is None
+        return count_case is None and known(singular[0][0])
 
     def _ordinal_with_noun(self, tok: Token, readings: list[tuple[Noun, str, bool]], allowed: tuple[str, ...] | None,
                            across: bool, year_abbr: bool, noun_tok: Token | None, prep: str) -> None:

@@ -7,7 +7,9 @@ generated from a stem and a declension class; irregular slots are overridden exp
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+from .morph_ru import noun_paradigm
 from .ru_numbers import CASES
 
 _ENDINGS = {
@@ -182,5 +184,24 @@ MONTH_BY_NAME.update({"февр": 2, "сент": 9, "нояб": 11, "дек": 12
 
 
 def analyze(word: str) -> list[tuple[Noun, str, bool]]:
-    """Possible (noun, case, plural) readings of a word form."""
-    return FORMS.get(word.lower(), [])
+    """Possible (noun, case, plural) readings of a word form: from the paradigms above, else from pymorphy3
+    when the word's most likely reading is a noun (``потоками``, ``тетрадей``)."""
+    low = word.lower()
+    return FORMS.get(low) or _morph_readings(low)
+
+
+@lru_cache(maxsize=16384)
+def _morph_readings(word: str) -> list[tuple[Noun, str, bool]]:
+    if not any("а" <= c <= "я" or c == "ё" for c in word):
+        return []
+    found = noun_paradigm(word)
+    if found is None:
+        return []
+    lemma, gender, animate, forms, readings = found
+    noun = Noun(lemma, gender, animate, forms)
+    return [(noun, case, plural) for case, plural in readings]
+
+
+def known(noun: Noun) -> bool:
+    """Whether ``noun`` is one of the built-in paradigms (not one read from pymorphy3)."""
+    return NOUNS.get(noun.lemma) is noun

@@ -1,0 +1,81 @@
+"""Russian morphology from pymorphy3 (OpenCorpora dictionaries): readings and inflection of arbitrary words.
+
+The analyzer is created once, on first use (about 0.1 s), and every word's analysis is cached, so the
+per-word cost after warm-up is a dictionary look-up.  Case names are the ones of :mod:`normalize.ru_numbers`
+(``nom gen dat acc ins prep``).
+"""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+from typing import Any
+
+from .ru_numbers import CASES
+
+_TO_OURS = {"nomn": "nom", "gent": "gen", "gen2": "gen", "datv": "dat", "accs": "acc", "ablt": "ins",
+            "loct": "prep", "loc2": "prep"}
+_TO_PYMORPHY = {"nom": "nomn", "gen": "gent", "dat": "datv", "acc": "accs", "ins": "ablt", "prep": "loct"}
+_GENDER = {"masc": "m", "femn": "f", "neut": "n"}
+
+
+@cache
+def _analyzer() -> Any:
+    import pymorphy3  # imported lazily: building the analyzer loads its dictionaries
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=65536)
+def _parses(word: str) -> tuple[Any, ...]:
+    return tuple(_analyzer().parse(word))
+
+
+@lru_cache(maxsize=16384)
+def noun_paradigm(word: str) -> tuple[str, str, bool, tuple[str, ...], tuple[tuple[str, bool], ...]] | None:
+    """When ``word``'s most likely reading is a noun: its lemma, gender (``m f n``), animacy, the 12 forms
+    (singular then plural, each in ``CASES`` order; a missing form is the lemma) and the (case, plural) readings
+    of ``word`` itself.  None for other words."""
+    parses = _parses(word.lower())
+    if not parses or parses[0].tag.POS != "NOUN" or "Abbr" in parses[0].tag or "Name" in parses[0].tag \
+            or "Surn" in parses[0].tag:
+        return None
+    head = parses[0]
+    forms = []
+    for plural in (False, True):
+        for case in CASES:
+            form = head.inflect({_TO_PYMORPHY[case], "plur" if plural else "sing"})
+            forms.append(form.word if form is not None else head.normal_form)
+    readings = []
+    for p in parses:
+        if p.tag.POS == "NOUN" and p.normal_form == head.normal_form and p.tag.case in _TO_OURS:
+            reading = (_TO_OURS[p.tag.case], p.tag.number == "plur")
+            if reading not in readings:
+                readings.append(reading)
+    return (head.normal_form, _GENDER.get(head.tag.gender or "", "m"), head.tag.animacy == "anim", tuple(forms),
+            tuple(readings))
+
+
+@lru_cache(maxsize=4096)
+def is_comparative(word: str) -> bool:
+    """Whether ``word`` is a comparative (``старше``, ``дешевле``), which governs the genitive of a number."""
+    parses = _parses(word.lower())
+    return bool(parses) and "COMP" in parses[0].tag
+
+
+@lru_cache(maxsize=4096)
+def inflect_phrase(phrase: str, case: str) -> str:
+    """``phrase`` (a nominative noun phrase such as ``электронная почта`` or ``заместитель директора``) in
+    ``case``: leading adjectives and the first noun are inflected, the rest (a genitive complement) is kept."""
+    if case == "nom":
+        return phrase
+    words = phrase.split(" ")
+    for i, word in enumerate(words):
+        parses = [p for p in _parses(word.lower()) if p.tag.case == "nomn" and p.tag.POS in ("NOUN", "ADJF")]
+        if not parses:
+            break
+        form = parses[0].inflect({_TO_PYMORPHY[case]})
+        if form is not None:
+            words[i] = form.word
+        if parses[0].tag.POS == "NOUN":
+            break
+    return " ".join(words)
