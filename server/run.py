@@ -1,27 +1,32 @@
-"""Build the server's state from settings and run it on uvicorn with a graceful drain.
+"""Build the server's state from settings and serve it on hypercorn with a graceful drain.
 
-Drain (SIGTERM or SIGINT): /ready turns 503 and new requests get 503 + Retry-After while the server
-keeps listening (a load balancer sees the state instead of refused connections); running streams
-get ``drain_grace_s`` to finish, then the ones left are cancelled; then uvicorn shuts down and the
-process exits 0. A second signal stops at once.
+Hypercorn serves HTTP/1.1 and HTTP/2 on the same port: h2c by prior knowledge or ``Upgrade: h2c``
+on plain TCP, and ALPN ``h2``/``http/1.1`` with TLS (``tls_cert``/``tls_key``); WebSockets over
+both. Drain (SIGTERM or SIGINT): /ready turns 503 and new requests get 503 + Retry-After while the
+server keeps listening (a load balancer sees the state instead of refused connections); running
+streams get ``drain_grace_s`` to finish, then the ones left are cancelled; then the listeners close
+and the process exits 0. A second signal cancels the running streams and stops at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import uvicorn
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
 
-from runtime.settings import RuntimeSettings, ServerSettings
+from runtime.settings import RuntimeSettings, ServerSection, ServerSettings
 from runtime.synthesizer import Synthesizer
 from server.app import ServerState, create_app
 from server.auth import KeyRing
 from server.engines import Models
+from server.listeners import with_listeners
 
 if TYPE_CHECKING:
     from normalize import Normalizer
@@ -56,49 +61,60 @@ def build_state(
     return ServerState(settings, models, keys, ThreadPoolExecutor(workers, thread_name_prefix="tts-http"))
 
 
-class DrainingServer(uvicorn.Server):
-    """uvicorn whose first exit signal starts a drain instead of closing the listeners."""
+async def drain_on_signal(state: ServerState) -> None:
+    """Hypercorn's shutdown trigger: returns when the server should close its listeners and stop.
 
-    def __init__(self, config: uvicorn.Config, state: ServerState):
-        super().__init__(config)
-        self.state = state
-        self._drain: asyncio.Task[None] | None = None
+    The first SIGTERM/SIGINT starts the drain; it returns once nothing is in flight (streams left
+    after ``drain_grace_s`` are cancelled first). A second signal cancels every stream and returns."""
+    loop = asyncio.get_running_loop()
+    signals: asyncio.Queue[int] = asyncio.Queue()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, signals.put_nowait, sig)
+    await signals.get()
+    state.draining = True
+    drain, again = asyncio.ensure_future(_drain(state)), asyncio.ensure_future(signals.get())
+    await asyncio.wait((drain, again), return_when=asyncio.FIRST_COMPLETED)
+    if again.done():
+        log.warning("second signal: stopping now", extra={"streams": len(state.streams)})
+        drain.cancel()
+        _cancel_streams(state)
+    again.cancel()
 
-    def handle_exit(self, sig: int, frame: object) -> None:  # signal handler: only set flags
-        if self.state.draining or not self.started:
-            self.should_exit = True
-        else:
-            self.state.draining = True
 
-    async def on_tick(self, counter: int) -> bool:
-        if self.state.draining and self._drain is None:
-            self._drain = asyncio.create_task(self.drain())
-        return await super().on_tick(counter)
+async def _drain(state: ServerState) -> None:
+    """Let running requests finish within the grace period, then cancel what is left."""
+    grace = state.settings.server.drain_grace_s
+    log.warning("draining", extra={"in_flight": state.in_flight, "grace_s": grace})
+    if not await _wait_idle(state, grace):
+        log.warning("drain grace period over: cancelling streams", extra={"streams": len(state.streams)})
+        _cancel_streams(state)
+        await _wait_idle(state, 5.0)
 
-    async def drain(self) -> None:
-        """Let running requests finish within the grace period, cancel what is left, then exit."""
-        grace = self.state.settings.server.drain_grace_s
-        log.warning("draining", extra={"in_flight": self.state.in_flight, "grace_s": grace})
-        if not await self._wait_idle(grace):
-            log.warning("drain grace period over: cancelling streams", extra={"streams": len(self.state.streams)})
-            for syn in list(self.state.streams):
-                syn.stream.cancel()
-            await self._wait_idle(5.0)
-        self.should_exit = True
 
-    async def _wait_idle(self, seconds: float) -> bool:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while self.state.in_flight and loop.time() < deadline:
-            await asyncio.sleep(0.05)
-        return not self.state.in_flight
+def _cancel_streams(state: ServerState) -> None:
+    for syn in list(state.streams):
+        syn.stream.cancel()
+
+
+async def _wait_idle(state: ServerState, seconds: float) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while state.in_flight and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    return not state.in_flight
+
+
+def hypercorn_config(s: ServerSection) -> Config:
+    """Listen address, TLS (ALPN h2 + http/1.1) and logging of ``[server]`` as hypercorn's Config."""
+    config = Config()
+    config.bind = [f"[{s.host}]:{s.port}" if ":" in s.host else f"{s.host}:{s.port}"]
+    config.certfile, config.keyfile = s.tls_cert or None, s.tls_key or None
+    config.accesslog, config.errorlog = None, logging.getLogger("hypercorn.error")  # the app logs each request
+    config.graceful_timeout = 5.0  # after the drain: for connections still closing
+    return config
 
 
 def run(state: ServerState) -> None:
     """Serve until drained (returns normally: exit status 0)."""
-    s = state.settings.server
-    config = uvicorn.Config(
-        create_app(state), host=s.host, port=s.port, log_config=None, access_log=False, timeout_graceful_shutdown=5,
-        ssl_certfile=s.tls_cert or None, ssl_keyfile=s.tls_key or None, lifespan="on",
-    )
-    DrainingServer(config, state).run()
+    http = serve(create_app(state), hypercorn_config(state.settings.server), shutdown_trigger=lambda: drain_on_signal(state))
+    asyncio.run(with_listeners(state, http))  # + gRPC and Wyoming when their ports are set (server/listeners.py)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -46,7 +47,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(tmp: Path, engines: list[Path], server_toml: str, *args: str) -> Server:
+def start_server(tmp: Path, engines: list[Path], server_toml: str, *args: str, verify: ssl.SSLContext | None = None) -> Server:
+    """``verify``: the server speaks TLS (its tls_cert in ``server_toml``) and this context trusts it."""
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "server.toml").write_text(server_toml)
     port = free_port()
@@ -58,12 +60,12 @@ def start_server(tmp: Path, engines: list[Path], server_toml: str, *args: str) -
     env = {k: v for k, v in os.environ.items() if k != "QTTS_API_KEY"}
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
-    server = Server(f"http://127.0.0.1:{port}", proc, log)
+    server = Server(f"{'https' if verify else 'http'}://127.0.0.1:{port}", proc, log)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         assert proc.poll() is None, log.read_text()
         try:
-            if httpx.get(f"{server.url}/ready", timeout=2).status_code == 200:
+            if httpx.get(f"{server.url}/ready", timeout=2, verify=verify or True).status_code == 200:
                 return server
         except httpx.TransportError:
             pass
