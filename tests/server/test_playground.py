@@ -30,7 +30,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 KEY = "sk-play"
 TEXT = "Hello there, how are you today?"
 LONG = "This sentence keeps the stream busy for a while, with many words in it. " * 8
-SEED = 5
+SEED = 8  # a short utterance (11.5 s of audio) from the tiny random engine on the text-in path
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)")
 
