@@ -9,7 +9,7 @@ PROFILE ?= fp32
 FRAMES ?= 40
 SHARED ?= ../shared
 
-.PHONY: setup test demo export bench bench-concurrency bench-reference soak golden refvenv conformance-shared loadtest lint clean eval-normalize
+.PHONY: setup test demo export bench bench-concurrency bench-reference soak golden refvenv conformance-shared loadtest lint clean eval-normalize protos
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -23,6 +23,12 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+
+# Regenerate the gRPC (Riva-compatible) message and service modules from server/riva/proto/*.proto
+protos: setup
+	$(PY) -m grpc_tools.protoc -I . --python_out=. --pyi_out=. --grpc_python_out=. server/riva/proto/riva_audio.proto \
+	    server/riva/proto/riva_common.proto server/riva/proto/riva_tts.proto
+	rm -f server/riva/proto/riva_audio_pb2_grpc.py server/riva/proto/riva_common_pb2_grpc.py
 
 # Embedded default model: random weights (noise), generated from a seed, exported, then spoken.
 demo: setup

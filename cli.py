@@ -644,6 +644,8 @@ def serve(
     config: Annotated[Path | None, typer.Option(help="Server settings (default: configs/server.toml).")] = None,
     max_streams: Annotated[int | None, typer.Option(help="Concurrent streams per engine ([scheduler] max_streams).")] = None,
     max_waiting: Annotated[int | None, typer.Option(help="Requests waiting for a stream slot ([scheduler] max_waiting).")] = None,
+    grpc_port: Annotated[int | None, typer.Option(help="Riva-compatible gRPC port (0 = off).")] = None,
+    wyoming_port: Annotated[int | None, typer.Option(help="Wyoming (Home Assistant) port (0 = off).")] = None,
     provider: Provider = None,
     threads: int | None = None,
 ) -> None:
@@ -656,7 +658,7 @@ def serve(
         _fail(f"the server needs the `server` extra (pip install -e '.[cpu,server]'): {e}")
     from runtime.settings import RuntimeSettings, ServerSettings, default_path, load
 
-    s = _guard(lambda: load(ServerSettings, config or default_path("server.toml"), {"server": {"host": host, "port": port, "keys_file": str(keys_file) if keys_file else None}}))
+    s = _guard(lambda: load(ServerSettings, config or default_path("server.toml"), {"server": {"host": host, "port": port, "keys_file": str(keys_file) if keys_file else None, "grpc_port": grpc_port, "wyoming_port": wyoming_port}}))
     flags = {"max_streams": max_streams, "max_waiting": max_waiting}
     scheduler = {**s.scheduler, **{k: v for k, v in flags.items() if v is not None}}
     rt = _guard(lambda: load(RuntimeSettings, default_path("runtime.toml"), {"runtime": {"provider": provider, "threads": threads}, "scheduler": scheduler}))

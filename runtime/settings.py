@@ -80,6 +80,8 @@ class ServerSection:
     tls_key: str = ""
     drain_grace_s: float = 30.0
     chunk_ms: float = 40.0
+    grpc_port: int = 0  # Riva-compatible gRPC (server/riva/); 0 = off
+    wyoming_port: int = 0  # Wyoming TCP server (server/wyoming_tts.py); 0 = off
 
 
 # OpenAI voice names -> built-in speakers of the CustomVoice models
