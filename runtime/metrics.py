@@ -60,23 +60,26 @@ def observe_stream(stats: StreamStats, model_type: str, sample_rate: int) -> Non
 
 
 # ------------------------------------------------------------------ scheduler (runtime.scheduler)
+# Every scheduler metric carries ``engine`` (the engine directory's name, the server's model name):
+# a process may run one scheduler per engine.
 _STEP_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2)
-SLOTS_USED = Gauge("qtts_slots_used", "Slots held by live streams", registry=REGISTRY)
-SLOTS_TOTAL = Gauge("qtts_slots_total", "Slots in the pool (max concurrent streams)", registry=REGISTRY)
-QUEUE_DEPTH = Gauge("qtts_queue_depth", "Requests waiting for a slot", registry=REGISTRY)
-REJECTIONS = Counter("qtts_rejections", "Requests refused at admission, by reason", ["reason"], registry=REGISTRY)
-FINISHED = Counter("qtts_scheduler_finished", "Scheduled requests by finish reason", ["reason"], registry=REGISTRY)
-QUEUE_WAIT = Histogram("qtts_queue_wait_seconds", "Submission to slot", buckets=_STEP_BUCKETS, registry=REGISTRY)
-PREFILL_SECONDS = Histogram("qtts_prefill_seconds", "One prefill call (batch 1)", buckets=_STEP_BUCKETS, registry=REGISTRY)
-STEP_SECONDS = Histogram("qtts_step_seconds", "One batched talker call, by batch size", ["batch"], buckets=_STEP_BUCKETS, registry=REGISTRY)
-CODEC_SECONDS = Histogram("qtts_codec_seconds", "One codec decoder call, by batch size", ["batch"], buckets=_STEP_BUCKETS, registry=REGISTRY)
+_E = ["engine"]
+SLOTS_USED = Gauge("qtts_slots_used", "Slots held by live streams", _E, registry=REGISTRY)
+SLOTS_TOTAL = Gauge("qtts_slots_total", "Slots in the pool (max concurrent streams)", _E, registry=REGISTRY)
+QUEUE_DEPTH = Gauge("qtts_queue_depth", "Requests waiting for a slot", _E, registry=REGISTRY)
+REJECTIONS = Counter("qtts_rejections", "Requests refused at admission, by reason", [*_E, "reason"], registry=REGISTRY)
+FINISHED = Counter("qtts_scheduler_finished", "Scheduled requests by finish reason", [*_E, "reason"], registry=REGISTRY)
+QUEUE_WAIT = Histogram("qtts_queue_wait_seconds", "Submission to slot", _E, buckets=_STEP_BUCKETS, registry=REGISTRY)
+PREFILL_SECONDS = Histogram("qtts_prefill_seconds", "One prefill call (batch 1)", _E, buckets=_STEP_BUCKETS, registry=REGISTRY)
+STEP_SECONDS = Histogram("qtts_step_seconds", "One batched talker call, by batch size", [*_E, "batch"], buckets=_STEP_BUCKETS, registry=REGISTRY)
+CODEC_SECONDS = Histogram("qtts_codec_seconds", "One codec decoder call, by batch size", [*_E, "batch"], buckets=_STEP_BUCKETS, registry=REGISTRY)
 TTFA_SCHEDULED = Histogram(
-    "qtts_scheduler_ttfa_seconds", "Submission to the first chunk handed to the stream", buckets=TTFA._upper_bounds[:-1], registry=REGISTRY
+    "qtts_scheduler_ttfa_seconds", "Submission to the first chunk handed to the stream", _E, buckets=TTFA._upper_bounds[:-1], registry=REGISTRY
 )
-UNDERRUN_SECONDS = Counter("qtts_underrun_seconds", "Seconds a real-time player started at the first chunk would have starved", registry=REGISTRY)
-CONTINUITY = Counter("qtts_continuity", "Finished streams by whether every stall stayed <= 100 ms (ok=true)", ["ok"], registry=REGISTRY)
-SKIPPED_ROWS = Counter("qtts_skipped_rows", "Stream-steps skipped by the policy to keep the step within the frame budget", registry=REGISTRY)
-SHED = Counter("qtts_shed", "Streams ended by overload shedding, by class", ["priority"], registry=REGISTRY)
+UNDERRUN_SECONDS = Counter("qtts_underrun_seconds", "Seconds a real-time player started at the first chunk would have starved", _E, registry=REGISTRY)
+CONTINUITY = Counter("qtts_continuity", "Finished streams by whether every stall stayed <= 100 ms (ok=true)", [*_E, "ok"], registry=REGISTRY)
+SKIPPED_ROWS = Counter("qtts_skipped_rows", "Stream-steps skipped by the policy to keep the step within the frame budget", _E, registry=REGISTRY)
+SHED = Counter("qtts_shed", "Streams ended by overload shedding, by class", [*_E, "priority"], registry=REGISTRY)
 
 
 def exposition() -> bytes:

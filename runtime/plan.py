@@ -127,8 +127,9 @@ class Job:
 
     ``codec``: the codec stream every segment starts from (fresh, or primed with an ICL voice's
     reference frames: ``ref_tail`` is the end of their audio, spec §6.3); ``chunk``: samples per
-    delivered chunk (0: pieces as decoded); ``first_frames``: frames of each segment decoded as soon
-    as made, then every ``decode_frames`` (None: at the segment's end); ``forced_codes`` [F, 16]
+    delivered chunk (0: pieces as decoded); ``first_chunk``: frames the first delivered audio waits
+    for (None: by load, runtime.policy.first_chunk_frames); ``first_frames``: frames of each segment
+    decoded as soon as made, then every ``decode_frames`` (None: at the segment's end); ``forced_codes`` [F, 16]
     teacher-force frames; ``capture`` keeps raw logits; ``text``: streamed text vectors (text-in
     streaming; then the segment's ``trailing`` is unused)."""
 
@@ -139,6 +140,7 @@ class Job:
     max_frames: int
     fade: int
     chunk: int = 0
+    first_chunk: int | None = None
     first_frames: int = 1
     decode_frames: int | None = 1
     voice: VoicePrompt | None = None

@@ -121,6 +121,7 @@ class Scheduler:
 
     def __init__(self, engine: Engine, config: SchedulerConfig | None = None, *, clock: Callable[[], float] = time.perf_counter):
         self.engine, self.config, self.clock = engine, config or SchedulerConfig(), clock
+        self.name = engine.dir.name  # the ``engine`` label of its metrics (the server's model name)
         cfg = self.config
         capacity = min(cfg.capacity, engine.config.talker.lm.max_positions)
         per_slot = slot_bytes(engine, capacity)
@@ -145,7 +146,7 @@ class Scheduler:
         self._overloaded_since: float | None = None
         self._codec_frames = {p: 1 for p in Priority}  # frames per codec call of a streaming request, by class, at the current load
         self.limits = replace(cfg.limits, max_prompt_len=min(cfg.limits.max_prompt_len, capacity - 1))
-        metrics.SLOTS_TOTAL.set(slots)
+        metrics.SLOTS_TOTAL.labels(self.name).set(slots)
         self._stepper = ThreadPoolExecutor(1, thread_name_prefix="tts-step")  # runs the batched step (realtime lane)
         self.lane_admitted = 0  # realtime requests admitted during a step
         self._thread = threading.Thread(target=self._run, name="tts-scheduler", daemon=True)
@@ -174,14 +175,14 @@ class Scheduler:
             try:
                 ttfa = check_admission(
                     ask, self._queue, now, len(self._rows), self.max_streams, self.times, self.limits,
-                    first_frames=first_chunk_frames(len(self._rows), self.max_streams), shutting_down=self._closing,
+                    first_frames=job.first_chunk or first_chunk_frames(len(self._rows), self.max_streams), shutting_down=self._closing,
                 )
             except TTSError as e:
-                metrics.REJECTIONS.labels(getattr(e, "reason", "invalid")).inc()
+                metrics.REJECTIONS.labels(self.name, getattr(e, "reason", "invalid")).inc()
                 raise
             self._queue.push(ask, live)
             stream.stats.info["predicted_ttfa_s"] = round(ttfa, 4)
-            metrics.QUEUE_DEPTH.set(len(self._queue))
+            metrics.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
             self._wake.notify_all()
         return stream
 
@@ -288,8 +289,8 @@ class Scheduler:
         ended = [s for s in self._rows if s.seg_end is not None]
         for s in ended:
             self._end_segment(s)
-        metrics.SLOTS_USED.set(len(self._rows))
-        metrics.QUEUE_DEPTH.set(len(self._queue))
+        metrics.SLOTS_USED.labels(self.name).set(len(self._rows))
+        metrics.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
         return bool(prefilled or stepped or decoded or ended)
 
     def _gone(self, s: _Live, now: float) -> str | None:
@@ -312,7 +313,7 @@ class Scheduler:
         for sid in policy.shed(views, now, self.times, self._overloaded_since):
             s = by_id[sid]
             if s.priority < top:
-                metrics.SHED.labels(s.priority.name.lower()).inc()
+                metrics.SHED.labels(self.name, s.priority.name.lower()).inc()
                 self._finish(s, "shed")
 
     # ------------------------------------------------------------------ admission and prefill
@@ -403,11 +404,11 @@ class Scheduler:
 
     def _start_stream(self, s: _Live) -> None:
         job = s.job
-        # load as this stream sees it: the streams it cannot overtake (its class and above)
-        s.first_frames = first_chunk_frames(sum(o.priority >= s.priority for o in self._rows if o is not s), self.max_streams)
+        # the request's own choice, else by load as this stream sees it: the streams it cannot overtake (its class and above)
+        s.first_frames = job.first_chunk or first_chunk_frames(sum(o.priority >= s.priority for o in self._rows if o is not s), self.max_streams)
         s.sampling = sampling_row(job.params, self.pool.vocab, self.pool.cp_vocab)
         s.stats.info.update(seed=job.seed, request_id=job.request_id, segments=[seg.text for seg in job.segments], first_chunk_frames=s.first_frames)
-        metrics.QUEUE_WAIT.observe(self.clock() - s.submitted_at)
+        metrics.QUEUE_WAIT.labels(self.name).observe(self.clock() - s.submitted_at)
 
     def _prefill(self, s: _Live, parity: int | None = None) -> None:
         job, seg = s.job, s.job.segments[s.seg]
@@ -427,7 +428,7 @@ class Scheduler:
         with self._lock:
             self.times.observe_prefill(seg.prompt.shape[0], dt)
         self._count("prefill", 1, dt)
-        metrics.PREFILL_SECONDS.observe(dt)
+        metrics.PREFILL_SECONDS.labels(self.name).observe(dt)
         s.stats.generate_s += dt
         s.position = seg.prompt.shape[0]
         self._frame(s, codes)
@@ -460,7 +461,7 @@ class Scheduler:
         codes = running.result()
         dt = self.clock() - t
         self._count("step", b, dt)
-        metrics.STEP_SECONDS.labels(str(b)).observe(dt)
+        metrics.STEP_SECONDS.labels(self.name, str(b)).observe(dt)
         for r in rows:
             s = self._rows[r.slot]
             s.stats.generate_s += dt
@@ -525,7 +526,7 @@ class Scheduler:
             return candidates
         run, skipped = self.config.policy.select_rows([s.view(True) for s in candidates], now, self.times)
         if skipped:
-            metrics.SKIPPED_ROWS.inc(len(skipped))
+            metrics.SKIPPED_ROWS.labels(self.name).inc(len(skipped))
         keep = set(run)
         return [s for s in candidates if s.id in keep]
 
@@ -598,7 +599,7 @@ class Scheduler:
                 pcm = running.result()
             dt = self.clock() - t
             spent += dt
-            metrics.CODEC_SECONDS.labels(str(len(group))).observe(dt)
+            metrics.CODEC_SECONDS.labels(self.name, str(len(group))).observe(dt)
             self._count("codec", len(group), dt)
             for s, row in zip(group, pcm, strict=True):
                 s.stats.decode_s += dt
@@ -630,11 +631,11 @@ class Scheduler:
                 return
             pieces, s.held = s.held, []
             s.first_audio = self.clock()
-            metrics.TTFA_SCHEDULED.observe(s.first_audio - s.submitted_at)
+            metrics.TTFA_SCHEDULED.labels(self.name).observe(s.first_audio - s.submitted_at)
         elif pieces:
             late = self.clock() - (s.first_audio + s.audio_s)
             if late > 0:  # a real-time player started at the first chunk has run dry: it waits, then resumes
-                metrics.UNDERRUN_SECONDS.inc(late)
+                metrics.UNDERRUN_SECONDS.labels(self.name).inc(late)
                 s.first_audio += late
                 s.underrun_s = max(s.underrun_s, late)
         stream = s.stream()
@@ -676,9 +677,9 @@ class Scheduler:
             else:
                 self._remove(s)
             self.times.observe_finish(s.frames_total)
-        metrics.FINISHED.labels(reason or s.stats.finish_reason).inc()
+        metrics.FINISHED.labels(self.name, reason or s.stats.finish_reason).inc()
         if s.first_audio is not None:
-            metrics.CONTINUITY.labels(str(s.underrun_s * 1000 <= CONTINUITY_MS).lower()).inc()
+            metrics.CONTINUITY.labels(self.name, str(s.underrun_s * 1000 <= CONTINUITY_MS).lower()).inc()
         s.stats.info["underrun_s"] = s.underrun_s
         stream = s.stream()
         if stream is not None:

@@ -50,13 +50,19 @@ if TYPE_CHECKING:
     from normalize import Normalizer
 
 log = logging.getLogger("qtts.synth")
+FIRST_CHUNK_FRAMES = (1, 25)  # a request's choice of frames in its first chunk: 80 ms to 2 s (vLLM-Omni's steady chunk)
 
 
-def _check_delivery(chunk_ms: float, decode_frames: int) -> None:
+def _check_delivery(chunk_ms: float, decode_frames: int, first_chunk_frames: int | None = None) -> None:
     if not 20 <= chunk_ms <= 1000:
         raise InputError("chunk_ms must be in [20, 1000]")
     if decode_frames < 1:
         raise InputError("decode_frames must be >= 1")
+    lo, hi = FIRST_CHUNK_FRAMES
+    if first_chunk_frames is not None and not lo <= first_chunk_frames <= hi:
+        raise InputError(f"first_chunk_frames must be in [{lo}, {hi}]")
+
+
 __all__ = ["Audio", "Request", "Synthesizer"]
 
 
@@ -208,19 +214,23 @@ class Synthesizer:
         chunk_ms: float = 40,
         decode_frames: int = 1,
         max_buffered: int = 8,
+        first_chunk_frames: int | None = None,
         on_frame: Callable[[int, np.ndarray], None] | None = None,
         **options: Any,
     ) -> AudioStream:
         """Queue a streaming request (thread-safe) and return its :class:`AudioStream` of PCM
         chunks of ``chunk_ms`` (the last one shorter). ``priority``: realtime | standard | batch;
         ``deadline``: seconds from now (refused now if its first audio cannot come in time; ends
-        with finish reason ``deadline`` when it passes). The first chunk holds 1 frame at low load,
-        up to 8 as load rises; later frames are decoded in groups of ``decode_frames``. At most
-        ``max_buffered`` chunks wait for the consumer (back-pressure pauses only this request).
+        with finish reason ``deadline`` when it passes). The first chunk holds ``first_chunk_frames``
+        frames (1-25; default: 1 at low load, up to 8 as load rises); later frames are decoded in
+        groups of ``decode_frames``. At most ``max_buffered`` chunks wait for the consumer
+        (back-pressure pauses only this request).
         Bad input raises InputError here; overload raises OverloadError (with ``retry_after_s``).
         ``on_frame(k, codes16)`` runs in the scheduler thread after each frame: keep it short."""
-        _check_delivery(chunk_ms, decode_frames)
-        job = self.job(self.request(text, **options), chunk=round(chunk_ms * self.sample_rate / 1000), decode_frames=decode_frames, on_frame=on_frame)
+        _check_delivery(chunk_ms, decode_frames, first_chunk_frames)
+        job = self.job(
+            self.request(text, **options), chunk=round(chunk_ms * self.sample_rate / 1000), first_chunk=first_chunk_frames, decode_frames=decode_frames, on_frame=on_frame
+        )
         stream = AudioStream(max_buffered=max_buffered, on_finish=self._observe_stream(job.request_id))
         return self.scheduler.submit(job, stream, priority=priority, deadline=deadline)
 

@@ -240,7 +240,9 @@ def test_models_health_metrics_and_logs(server: Server) -> None:
         text = h.get("/metrics").text
     assert 'qtts_http_requests_total{route="/v1/audio/speech",status="200"}' in text
     assert 'qtts_http_requests_total{route="/v1/audio/speech",status="401"}' in text
-    assert "qtts_http_in_flight " in text and "qtts_slots_used " in text and "qtts_http_ttfa_seconds_bucket" in text
+    assert "qtts_http_in_flight " in text and "qtts_http_ttfa_seconds_bucket" in text
+    for engine in ("tiny-custom_voice", "tiny-base"):  # one scheduler per engine, each its own gauges
+        assert f'qtts_slots_used{{engine="{engine}"}}' in text and f'qtts_slots_total{{engine="{engine}"}}' in text
     lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
     speech = [r for r in lines if r.get("msg") == "request" and r["route"] == "/v1/audio/speech" and r["status"] == 200]
     assert speech and all(r["request_id"] and r["seconds"] > 0 for r in speech)
@@ -283,7 +285,7 @@ def test_disconnect_cancels_generation(small: Server) -> None:
         time.sleep(0.3)
         assert small.metric("qtts_slots_used") == 1
     small.wait_metric("qtts_slots_used", 0)  # the disconnect cancelled it
-    assert small.metric('qtts_scheduler_finished_total{reason="cancelled"') >= 1
+    assert small.metric('qtts_scheduler_finished_total{engine="tiny-custom_voice",reason="cancelled"') >= 1
 
 
 def test_sigterm_drains(tiny_engines: dict[str, Path], tmp_path: Path) -> None:
