@@ -12,7 +12,7 @@ the noun also fixes gender and animacy).
 
 from __future__ import annotations
 
-from .morph_ru import is_comparative
+from .morph_ru import adjective_case, inflect_phrase, is_comparative
 from .ru_lexicon import MONTHS_GEN, NOUNS, PREPOSITIONS, Noun, analyze, known
 from .ru_numbers import noun_number
 from .spans import Token
@@ -22,7 +22,10 @@ _ALL_CASES = ("nom", "acc", "gen", "dat", "ins", "prep")
 _ADJ_ENDINGS = ("ых", "ые", "ый", "ой", "ая", "ую", "ое", "ого", "ому", "ым", "ыми", "их", "ие", "ий", "ей",
                 "яя", "юю", "ее", "его", "ему", "им", "ими")
 _RANGE_LINKS = {"-", "–", "—", "по", "до", "и", "или"}
-_YEAR_ABBR = {"г": False, "гг": True}
+# Abbreviated nouns after a year or century (with their dot): lemma and plural.
+_YEAR_ABBR = {"г": ("год", False), "гг": ("год", True), "в": ("век", False), "вв": ("век", True)}
+_LOCATIVE = {"в", "во", "на"}
+_WEEKDAYS = {"понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"}
 _COPULAR = {"сегодня", "завтра", "вчера", "это", "был", "была", "было", "будет", "есть", "—"}
 
 # Ordinal suffix -> possible (case, gender, plural) readings, most likely first.
@@ -55,7 +58,10 @@ def _neighbours(tokens: list[Token]) -> list[int]:
 
 
 def _word(tok: Token | None) -> str:
-    return tok.text.lower() if tok is not None and tok.cls in ("word", "abbreviation") else ""
+    """The word a token reads as, lower-cased (an abbreviation's expansion: ``ок.`` -> ``около``)."""
+    if tok is not None and tok.cls == "abbreviation":
+        return str(tok.fields["value"]).lower()
+    return tok.text.lower() if tok is not None and tok.cls == "word" else ""
 
 
 def _count(tok: Token) -> int | None:
@@ -76,6 +82,9 @@ class RussianAgreement:
 
     def apply(self, tokens: list[Token]) -> None:
         idx = _neighbours(tokens)
+        for k, i in enumerate(idx):
+            if tokens[i].lang == "ru" and tokens[i].cls in ("abbreviation", "word"):
+                self._abbreviation(tokens, idx, k)
         for k in range(len(idx) - 1, -1, -1):
             tok = tokens[idx[k]]
             if tok.lang != "ru" or tok.cls not in NUMERIC:
@@ -85,11 +94,46 @@ class RussianAgreement:
         for k, i in enumerate(idx):
             form = tokens[i].fields.get("year_form")
             if form and k + 1 < len(idx):
-                tokens[i].out = NOUNS["год"].form(*form)
+                lemma, case, plural = form
+                tokens[i].out = NOUNS[lemma].form(case, plural)
                 dot = tokens[idx[k + 1]]
                 after = tokens[idx[k + 2]] if k + 2 < len(idx) else None
                 if after is not None and not after.text[:1].isupper():
                     dot.out = ""
+
+    @staticmethod
+    def _abbreviation(tokens: list[Token], idx: list[int], k: int) -> None:
+        """Inflect an abbreviation that stands for a noun phrase into the case its preposition governs
+        (``на рис. 3`` -> ``на рисунке``, ``по тел.`` -> ``по телефону``); ``г.`` before a capitalized name is
+        ``город`` (after a number it is ``год``, see :meth:`_ordinal_with_noun`)."""
+        tok = tokens[idx[k]]
+        if tok.cls == "word":
+            if tok.text != "г" or k + 2 >= len(idx) or tokens[idx[k + 1]].text != "." \
+                    or not tokens[idx[k + 2]].text[:1].isupper() or (k and tokens[idx[k - 1]].cls in NUMERIC):
+                return
+            value = "город"
+            tokens[idx[k + 1]].out = ""
+        else:
+            value = str(tok.fields["value"])
+        j = k - 1
+        word = _word(tokens[idx[j]]) if j >= 0 else ""
+        if word and word not in PREPOSITIONS and j > 0 and word.endswith(_ADJ_ENDINGS):
+            j -= 1  # "в Московской обл."
+            word = _word(tokens[idx[j]])
+        cases = PREPOSITIONS.get(word)
+        nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
+        agree = adjective_case(value, nxt.text) if nxt is not None and nxt.cls == "word" else None
+        if agree:
+            case = agree  # "эл. почту": the adjective takes the case of its noun
+        elif not cases:
+            case = "nom"
+        elif word in _LOCATIVE:
+            case = "acc" if value in _WEEKDAYS else "prep"
+        else:
+            case = cases[0]
+        out = inflect_phrase(value, case)
+        if out != value or tok.cls == "word":
+            tok.out = out
 
     def _noun_after(self, tokens: list[Token], idx: list[int], k: int) -> tuple[int, bool]:
         """Position (in ``idx``) of the counted noun after position k, -1 if none, and whether it was found
@@ -130,6 +174,8 @@ class RussianAgreement:
             if not allowed and prev is not None and prev.cls == "word" and prep not in _COPULAR:
                 tok.case = "gen"  # adverbial date: "мы встретились 1 мая" -> "первого мая"
             return
+        if prep == "по" and cls in ("cardinal", "measure", "money") and (_count(tok) or 1) % 10 != 1:
+            allowed = ("acc",)  # distributive "по": "по два яблока", "по двести рублей"
         if cls in ("time", "measure", "money"):
             tok.case = allowed[0] if allowed else "nom"
             if prep in ("в", "во") and k + 1 < len(idx) and tokens[idx[k + 1]].text == "от":
@@ -151,7 +197,7 @@ class RussianAgreement:
             self._ordinal_with_noun(tok, readings, allowed, across, year_abbr, noun_tok, prep)
             return
         if cls == "roman":
-            if readings:
+            if readings or year_abbr:
                 self._ordinal_with_noun(tok, readings, allowed, across, year_abbr, noun_tok, prep)
             return
         if count_case is not None:
@@ -201,11 +247,11 @@ class RussianAgreement:
         tok.fields["ordinal"] = True
         tok.gender = readings[0][0].gender if readings else "m"
         if year_abbr:
-            plural = noun_tok is not None and _YEAR_ABBR[noun_tok.text]
+            lemma, plural = _YEAR_ABBR[noun_tok.text] if noun_tok is not None else ("год", False)
             case = "prep" if prep in ("в", "во") else "acc" if prep == "по" else (allowed[0] if allowed else "nom")
             tok.case, tok.plural = case, plural
             if noun_tok is not None and not across:
-                noun_tok.fields["year_form"] = (case, plural)
+                noun_tok.fields["year_form"] = (lemma, case, plural)
                 tok.fields["fixed"] = [(case, plural)]
             return
         if across:

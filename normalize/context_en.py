@@ -40,6 +40,9 @@ def resolve_roman(tokens: list[Token]) -> None:
         prev_word = prev.text.lower() if prev is not None and prev.cls in ("word", "abbreviation", "letters") else ""
         if prev_word in _CHAPTER_WORDS:
             continue
+        if tok.lang == "ru" and nxt is not None and nxt.text in ("в", "вв") and k + 2 < len(idx) \
+                and tokens[idx[k + 2]].text == ".":
+            continue  # "в XII в.": the agreement stage reads it as an ordinal century
         if tok.lang == "ru" and nxt is not None and nxt.cls == "word" and analyze(nxt.text) and \
                 (not single or tok.text in "IVX"):
             continue  # the agreement stage makes it an ordinal agreeing with the noun

@@ -63,6 +63,17 @@ def is_comparative(word: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
+def adjective_case(adjective: str, noun: str) -> str | None:
+    """The case of ``noun`` when ``adjective`` (a nominative form) agrees with it in gender and number;
+    None when ``adjective`` is not an adjective or ``noun`` is not a noun of that gender."""
+    adj = [p for p in _parses(adjective.lower()) if p.tag.POS == "ADJF"]
+    nouns = [p for p in _parses(noun.lower()) if p.tag.POS == "NOUN"]
+    if not adj or not nouns or nouns[0].tag.gender != adj[0].tag.gender or nouns[0].tag.case not in _TO_OURS:
+        return None
+    return _TO_OURS[nouns[0].tag.case]
+
+
+@lru_cache(maxsize=4096)
 def inflect_phrase(phrase: str, case: str) -> str:
     """``phrase`` (a nominative noun phrase such as ``электронная почта`` or ``заместитель директора``) in
     ``case``: leading adjectives and the first noun are inflected, the rest (a genitive complement) is kept."""
