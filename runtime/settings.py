@@ -82,6 +82,9 @@ class ServerSection:
     chunk_ms: float = 40.0
     grpc_port: int = 0  # Riva-compatible gRPC (server/riva/); 0 = off
     wyoming_port: int = 0  # Wyoming TCP server (server/wyoming_tts.py); 0 = off
+    ws_max_message_bytes: int = 131072  # largest WebSocket text message from a client
+    ws_idle_timeout_s: float = 30.0  # a WebSocket session with no client message this long closes (not while audio plays out)
+    ws_session_timeout_s: float = 3600.0  # longest WebSocket session
 
 
 # OpenAI voice names -> built-in speakers of the CustomVoice models

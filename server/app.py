@@ -11,6 +11,7 @@ uvicorn with a graceful drain.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -19,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
@@ -59,16 +61,22 @@ class ServerState:
 
 
 class Gate:
-    """Pure ASGI middleware around every HTTP request: request id, key check, drain refusal,
-    in-flight gauge, request counter by route and status, one access-log line."""
+    """Pure ASGI middleware around every HTTP request and WebSocket session: request id, key check,
+    drain refusal, in-flight gauge, request counter by route and status, one access-log line.
+
+    A WebSocket's key may also come as ``xi-api-key`` (ElevenLabs) or ``?api_key=`` (browsers cannot set
+    headers on a WebSocket); a refused socket gets the HTTP error before the handshake (status 101 when
+    accepted; the log adds the close code). An ElevenLabs ``stream-input`` socket without any key
+    authenticates in its first message (server/elevenlabs.py)."""
 
     def __init__(self, app: ASGIApp, state: ServerState, paths: set[str]):
         self.app, self.state, self.paths = app, state, paths  # paths: the routes (metric labels)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        socket = scope["type"] == "websocket"
         st = self.state
         started = time.perf_counter()
         rid = uuid.uuid4().hex[:12]
@@ -78,8 +86,8 @@ class Gate:
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
+            if message["type"] in ("http.response.start", "websocket.http.response.start", "websocket.accept"):
+                status = message.get("status", 101)
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
             await send(message)
 
@@ -89,21 +97,23 @@ class Gate:
             try:
                 self._admit(scope)
             except APIError as e:
-                await e.response()(scope, receive, send_with_id)
+                await (_refuse_socket(e, scope, receive, send_with_id) if socket else e.response()(scope, receive, send_with_id))
             else:
-                await self.app(scope, self._limited(scope, receive), send_with_id)
+                await self.app(scope, receive if socket else self._limited(scope, receive), send_with_id)
         finally:
             st.in_flight -= 1
             HTTP_IN_FLIGHT.dec()
-            route = scope["path"] if scope["path"] in self.paths else "other"
+            template = getattr(scope.get("route"), "path", None) if socket else None  # /v1/text-to-speech/{voice_id}/...
+            route = template or (scope["path"] if scope["path"] in self.paths else "other")
             HTTP_REQUESTS.labels(route, str(status)).inc()
             key = scope["state"].get("key")
+            extra = {"close_code": scope["state"].get("close_code"), "utterances": scope["state"].get("utterances")} if socket else {}
             log.info(
-                "request",
+                "websocket" if socket else "request",
                 extra={
-                    "request_id": rid, "key": key.name if key else None, "method": scope["method"], "route": route, "status": status,
+                    "request_id": rid, "key": key.name if key else None, "method": scope.get("method", "GET"), "route": route, "status": status,
                     "model": scope["state"].get("model"), "ttfa_s": scope["state"].get("ttfa_s"),
-                    "finish_reason": scope["state"].get("finish_reason"), "seconds": round(time.perf_counter() - started, 4),
+                    "finish_reason": scope["state"].get("finish_reason"), "seconds": round(time.perf_counter() - started, 4), **extra,
                 },
             )
 
@@ -133,7 +143,11 @@ class Gate:
         if path in OPEN_ROUTES or path.startswith(playground.ASSETS):
             return
         st, headers = self.state, dict(scope["headers"])
-        if path != "/metrics" or st.settings.server.metrics_auth:
+        if scope["type"] == "websocket":
+            auth = _socket_authorization(scope, headers)
+            deferred = auth is None and path.endswith("/stream-input") and not st.keys.open  # ElevenLabs: key in the first message
+            scope["state"]["key"] = None if deferred else st.keys.check(auth)
+        elif path != "/metrics" or st.settings.server.metrics_auth:
             auth = headers.get(b"authorization")
             scope["state"]["key"] = st.keys.check(auth.decode("latin-1") if auth else None)
         length = headers.get(b"content-length", b"0")
@@ -141,8 +155,28 @@ class Gate:
             raise APIError(413, f"request body is larger than {self.body_limit} bytes", code="request_too_large")
         if st.draining and path != "/metrics":
             raise APIError(503, "the server is shutting down; retry on another replica", code="shutting_down", retry_after_s=DRAIN_RETRY_S)
-        if not st.ready and path.startswith("/v1/audio"):
+        if not st.ready and path.startswith(("/v1/audio", "/v1/text-to-speech")):
             raise APIError(503, "the engines are warming up", code="loading", retry_after_s=1.0)
+
+
+def _socket_authorization(scope: Scope, headers: dict[bytes, bytes]) -> str | None:
+    """A WebSocket's key as an Authorization value: the header, else ``xi-api-key``, else ``?api_key=``."""
+    if b"authorization" in headers:
+        return headers[b"authorization"].decode("latin-1")
+    token = headers.get(b"xi-api-key", b"").decode("latin-1") or parse_qs(scope.get("query_string", b"").decode("latin-1")).get("api_key", [""])[0]
+    return f"Bearer {token}" if token else None
+
+
+async def _refuse_socket(error: APIError, scope: Scope, receive: Receive, send: Send) -> None:
+    """Refuse a WebSocket handshake with ``error``'s HTTP response; a server without the denial-response
+    extension gets an accepted socket, an ``error`` event and close 1008 instead."""
+    if "websocket.http.response" in scope.get("extensions", {}):
+        await error.response()(scope, receive, send)
+        return
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": json.dumps({"type": "error", **error.body()})})
+    await send({"type": "websocket.close", "code": 1008, "reason": error.message.encode()[:120].decode(errors="ignore")})
 
 
 def create_app(state: ServerState) -> ASGIApp:
