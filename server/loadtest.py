@@ -2,14 +2,16 @@
 
 Per concurrency C (closed loop): C clients in one asyncio loop, each sending its next request as soon
 as the previous one ended, for ``duration_s`` seconds or until ``requests_max`` requests were sent,
-whichever comes first (a request already sent runs to its end, at most ``timeout_s``).
+whichever comes first (a request already sent runs to its end, at most ``timeout_s``). Client i sends
+seed i, so a run repeats request for request.
 
 - ``http``: streaming ``POST /v1/audio/speech`` with ``response_format=pcm`` (24 kHz s16le, chunked);
   TTFA = request sent -> first audio sample received.
 - ``ws``: the native socket ``/v1/audio/speech/stream``, one session per client (reopened after an
   error); each request is an utterance: ``input.text`` pieces (one per word) then ``input.done``, the
-  server answers ``audio.start``, binary PCM s16le frames, ``audio.done``; TTFA = first piece sent ->
-  first audio sample received.
+  server answers ``audio.start``, binary PCM s16le frames, ``audio.done`` (its sample count must match
+  the bytes received); TTFA = first piece sent -> first audio sample received. An ``error`` event of
+  type rate_limit_error counts as 429, a server_error other than internal_error as 503.
 
 Per request the statistics of runtime/loadstats.py (TTFA, RTF, worst underrun of a real-time player
 started at the first chunk); per level its summary (``ttfa_ms`` p50/p95/p99, ``rtf``, ``continuity``,
@@ -153,6 +155,12 @@ def _streamed(arrivals: list[float], sizes: list[int], sample_rate: int) -> dict
     return request_stats(times, samples, sample_rate) | {"bytes": total}
 
 
+def _fields(cfg: LoadConfig, i: int) -> dict[str, Any]:
+    """The request fields client ``i`` sends (seed ``i``: a run repeats request for request)."""
+    fields = {"model": cfg.model, "voice": cfg.voice, "seed": i}
+    return fields | ({"max_new_tokens": cfg.max_new_tokens} if cfg.max_new_tokens is not None else {})
+
+
 # ---------------------------------------------------------------------------------------- http
 async def _http_request(http: httpx.AsyncClient, body: dict[str, Any], timeout_s: float) -> dict[str, Any]:
     t0 = time.perf_counter()
@@ -172,10 +180,8 @@ async def _http_request(http: httpx.AsyncClient, body: dict[str, Any], timeout_s
     return _streamed(arrivals, sizes, PCM_RATE)
 
 
-async def _http_client(cfg: LoadConfig, http: httpx.AsyncClient, budget: Budget, results: list[dict[str, Any]]) -> None:
-    body = {"model": cfg.model, "input": cfg.text, "voice": cfg.voice, "response_format": "pcm"}
-    if cfg.max_new_tokens is not None:
-        body["max_new_tokens"] = cfg.max_new_tokens
+async def _http_client(cfg: LoadConfig, http: httpx.AsyncClient, budget: Budget, results: list[dict[str, Any]], i: int) -> None:
+    body = _fields(cfg, i) | {"input": cfg.text, "response_format": "pcm"}
     while budget.take():
         r = await _http_request(http, body, cfg.timeout_s)
         results.append(r)
@@ -190,7 +196,7 @@ def ws_url(url: str) -> str:
     return f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}{parts.path.rstrip('/')}/v1/audio/speech/stream"
 
 
-async def _ws_open(cfg: LoadConfig) -> ClientConnection | dict[str, Any]:
+async def _ws_open(cfg: LoadConfig, i: int) -> ClientConnection | dict[str, Any]:
     """An open, configured session, or the refusal/failure that prevented it."""
     headers = {"Authorization": f"Bearer {cfg.api_key}"} if cfg.api_key else None
     try:
@@ -199,11 +205,8 @@ async def _ws_open(cfg: LoadConfig) -> ClientConnection | dict[str, Any]:
         return _refusal(e.response.status_code, e.response.headers.get("Retry-After"), e.response.body.decode("utf-8", "replace") if e.response.body else "")
     except (OSError, TimeoutError, WebSocketException) as e:
         return _failure(f"transport:{type(e).__name__}", str(e))
-    config: dict[str, Any] = {"type": "session.config", "model": cfg.model, "voice": cfg.voice, "response_format": "pcm"}
-    if cfg.max_new_tokens is not None:
-        config["max_new_tokens"] = cfg.max_new_tokens
     try:
-        await ws.send(json.dumps(config))
+        await ws.send(json.dumps({"type": "session.config"} | _fields(cfg, i)))
     except WebSocketException as e:
         await ws.close()
         return _failure(f"transport:{type(e).__name__}", str(e))
@@ -211,13 +214,16 @@ async def _ws_open(cfg: LoadConfig) -> ClientConnection | dict[str, Any]:
 
 
 def _ws_error(event: dict[str, Any]) -> dict[str, Any]:
-    """A server ``error`` event: a refusal when it carries status 429 or 503 (or OpenAI's error body)."""
-    err = event.get("error") if isinstance(event.get("error"), dict) else event
-    status = err.get("status") or event.get("status")
-    message = str(err.get("message", event))
-    if isinstance(status, int):
-        return _refusal(status, str(err.get("retry_after_s") or event.get("retry_after_s") or ""), message)
-    return _failure(f"ws:{err.get('code') or 'error'}", message)
+    """A server ``error`` event (OpenAI's error body, no status): its ``type`` tells a key over its
+    limit (rate_limit_error: counted as 429) and a refusal for load (server_error other than an
+    internal error: counted as 503) from a failure."""
+    err = event.get("error") if isinstance(event.get("error"), dict) else {}
+    code, message = err.get("code") or "error", str(err.get("message", event))
+    if err.get("type") == "rate_limit_error":
+        return _refusal(429, None, message)
+    if err.get("type") == "server_error" and code != "internal_error":
+        return _refusal(503, None, message)
+    return _failure(f"ws:{code}", message)
 
 
 async def _ws_utterance(ws: ClientConnection, text: str, timeout_s: float) -> dict[str, Any]:
@@ -240,8 +246,8 @@ async def _ws_utterance(ws: ClientConnection, text: str, timeout_s: float) -> di
                 elif kind == "error":
                     return _ws_error(event)
                 elif kind == "audio.done":
-                    if event.get("error"):
-                        return _ws_error(event)
+                    if "samples" in event and event["samples"] * 2 != sum(sizes):
+                        return _failure("ws:samples_mismatch", f"audio.done counts {event['samples']} samples, {sum(sizes)} bytes arrived")
                     return _streamed(arrivals, sizes, rate)
     except TimeoutError:
         return _failure("timeout", f"not finished within {timeout_s} s")
@@ -250,12 +256,12 @@ async def _ws_utterance(ws: ClientConnection, text: str, timeout_s: float) -> di
     return _failure("transport:closed", "the server closed the session before audio.done")
 
 
-async def _ws_client(cfg: LoadConfig, _: httpx.AsyncClient, budget: Budget, results: list[dict[str, Any]]) -> None:
+async def _ws_client(cfg: LoadConfig, _: httpx.AsyncClient, budget: Budget, results: list[dict[str, Any]], i: int) -> None:
     ws: ClientConnection | None = None
     try:
         while budget.take():
             if ws is None:
-                opened = await _ws_open(cfg)
+                opened = await _ws_open(cfg, i)
                 if isinstance(opened, dict):  # the handshake was refused or failed: that request is counted
                     results.append(opened)
                     if "refused" in opened:
@@ -314,7 +320,7 @@ async def _level(cfg: LoadConfig, http: httpx.AsyncClient, c: int) -> dict[str, 
     results: list[dict[str, Any]] = []
     client = _http_client if cfg.mode == "http" else _ws_client
     t0 = time.perf_counter()
-    await asyncio.gather(*(client(cfg, http, budget, results) for _ in range(c)))
+    await asyncio.gather(*(client(cfg, http, budget, results, i) for i in range(c)))
     wall = time.perf_counter() - t0
     errors = collections.Counter(r["error"] for r in results if "error" in r)
     level = {"concurrency": c} | summarize(results, wall) | {

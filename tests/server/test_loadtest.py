@@ -36,9 +36,24 @@ def server(tiny_engines: dict[str, Path], tmp_path_factory: pytest.TempPathFacto
     stop_server(s)
 
 
+def _served(server: Server) -> tuple[float, float]:
+    """(speech requests answered 200 over HTTP, seconds of audio produced) so far, by the server's /metrics."""
+    return server.metric('qtts_http_requests_total{route="/v1/audio/speech",status="200"'), server.metric("qtts_audio_seconds_total")
+
+
+def _check_levels(levels: list[dict], cap: int, finish_reason: str) -> None:
+    assert [lv["concurrency"] for lv in levels] == [1, 2]
+    for lv in levels:
+        assert 1 <= lv["requests"] <= cap and lv["refused"] == lv["failed"] == 0 and lv["errors"] == {}
+        assert lv["ttfa_ms"]["p50"] > 0 and lv["rtf"]["p50"] > 0 and 0 <= lv["continuity"] <= 1
+        assert lv["wall_s"] < 2 + 30  # the duration, plus the requests already sent
+        # every request ran to its end, as the server's scheduler counted it
+        assert lv["server_finish_reasons"] == {finish_reason: lv["requests"]}
+        assert lv["audio_s"] == pytest.approx(lv["audio_bytes"] / 2 / 24000, abs=1e-3)
+
+
 def test_http_levels_agree_with_the_server(server: Server, tmp_path: Path) -> None:
-    ok_before = server.metric('qtts_http_requests_total{route="/v1/audio/speech",status="200"')
-    audio_before = server.metric("qtts_audio_seconds_total")
+    ok_before, audio_before = _served(server)
     out = tmp_path / "lt.json"
     r = CliRunner().invoke(app, [
         "loadtest", "--url", server.url, "--concurrency", "2,1", "--duration", "2", "--requests-max", "4",
@@ -48,22 +63,24 @@ def test_http_levels_agree_with_the_server(server: Server, tmp_path: Path) -> No
     report = json.loads(out.read_text())
     assert "sk-main" not in out.read_text()
     levels = report["levels"]
-    assert [lv["concurrency"] for lv in levels] == [1, 2]
-    for lv in levels:
-        assert 1 <= lv["requests"] <= 4 and lv["refused"] == lv["failed"] == 0 and lv["errors"] == {}
-        assert lv["ttfa_ms"]["p50"] > 0
-        assert 0 <= lv["continuity"] <= 1 and lv["rtf"]["p50"] > 0
-        assert lv["wall_s"] < 2 + 30  # the duration, plus the requests already sent
-        # every request ran its FRAMES frames to the end, as the server's scheduler counted it
-        assert lv["server_finish_reasons"] == {"max_frames": lv["requests"]}
-        assert lv["audio_s"] == pytest.approx(lv["audio_bytes"] / 2 / 24000, abs=1e-3)
-        assert lv["audio_bytes"] >= lv["requests"] * FRAMES * 1920 * 2
-    requests = sum(lv["requests"] for lv in levels)
-    assert server.metric('qtts_http_requests_total{route="/v1/audio/speech",status="200"') - ok_before == requests
+    _check_levels(levels, 4, "max_frames")
+    assert all(lv["audio_bytes"] >= lv["requests"] * FRAMES * 1920 * 2 for lv in levels)
+    ok_after, audio_after = _served(server)
+    assert ok_after - ok_before == sum(lv["requests"] for lv in levels)
     # the PCM bytes received are the audio the server produced, to the sample
-    audio_bytes = sum(lv["audio_bytes"] for lv in levels)
-    assert server.metric("qtts_audio_seconds_total") - audio_before == pytest.approx(audio_bytes / 2 / 24000, abs=1e-6)
+    assert audio_after - audio_before == pytest.approx(sum(lv["audio_bytes"] for lv in levels) / 2 / 24000, abs=1e-6)
     assert out.with_suffix(".png").stat().st_size > 0 or "plot: skipped" in r.output
+
+
+def test_websocket_levels_agree_with_the_server(server: Server) -> None:
+    """The native socket; the text is short so that the random-weight model's utterances (seeds 0
+    and 1) end by EOS within a few seconds of audio."""
+    _, audio_before = _served(server)
+    cfg = LoadConfig(url=server.url, concurrency=(1, 2), duration_s=2, requests_max=4, mode="ws", api_key="sk-main", text="Hello there.", wait_ready_s=5)
+    levels = run(cfg)["levels"]
+    _check_levels(levels, 4, "eos")
+    _, audio_after = _served(server)
+    assert audio_after - audio_before == pytest.approx(sum(lv["audio_bytes"] for lv in levels) / 2 / 24000, abs=1e-6)
 
 
 def test_over_limit_key_is_counted_as_429(server: Server) -> None:
