@@ -290,11 +290,14 @@ async def _finish_reasons(http: httpx.AsyncClient) -> collections.Counter[str] |
     if resp.status_code != 200:
         return None
     out: collections.Counter[str] = collections.Counter()
-    for family in text_string_to_metric_families(resp.text):
-        if family.name == "qtts_scheduler_finished":
-            for s in family.samples:
-                if s.name.endswith("_total"):
-                    out[s.labels.get("reason", "")] += int(s.value)
+    try:
+        for family in text_string_to_metric_families(resp.text):
+            if family.name == "qtts_scheduler_finished":
+                for s in family.samples:
+                    if s.name.endswith("_total"):
+                        out[s.labels.get("reason", "")] += int(s.value)
+    except ValueError:  # not Prometheus text
+        return None
     return out
 
 
