@@ -42,11 +42,12 @@ function report(message, error = false) {
 async function loadLists() {
   try {
     models = (await api("/v1/models")).data.filter((m) => m.model_type);
+    report("");
+    saved = await loadSaved();
   } catch (e) {
-    models = [];
-    report(e.status === 401 ? "Enter the API key: the server needs one." : `Models: ${e.message}`, true);
+    [models, saved] = [[], []];
+    report(`${e.message}${e.status === 401 || e.status === 403 ? " (enter the API key above)" : ""}`, true);
   }
-  saved = await loadSaved();
   fill($("model"), [["", models.map((m) => m.id)]]);
   onModel();
 }
@@ -205,7 +206,8 @@ function speak() {
   };
   ws.onclose = (e) => {
     const why = e.reason || (s.chunks.length ? "" : "refused or dropped: check the API key");
-    if (!stats.done && !s.failed) report(`The connection closed (${e.code}${why ? `: ${why}` : ""}).`, true);
+    if (s.stopped && !stats.done) report("Stopped.");
+    else if (!stats.done && !s.failed) report(`The connection closed (${e.code}${why ? `: ${why}` : ""}).`, true);
     session = null;
     setBusy(false);
   };
@@ -234,6 +236,7 @@ function onDone(s, event) {
   link.href = URL.createObjectURL(blob);
   link.hidden = s.received === 0;
   showMeters();
+  if (s.failed) return; // the error stays on screen
   const t = event.timings ?? {};
   report(`Done (${event.finish_reason}): ${(s.received / s.rate).toFixed(2)} s of audio; server TTFA ` +
          `${Math.round(1000 * (t.ttfa_s ?? NaN))} ms, RTF ${(t.rtf ?? NaN).toFixed(2)}.`);

@@ -142,6 +142,17 @@ def test_stop_cancels_the_utterance(page: Page) -> None:
     assert 0 < stats["samples"] <= stats["done"]["samples"]  # chunks that came after Stop are not played
 
 
+def test_a_refused_utterance_shows_the_error(page: Page) -> None:
+    base = next(v for v in page.eval_on_selector_all("#model option", "os => os.map(o => o.value)") if v.endswith("base"))
+    page.select_option("#model", base)
+    page.eval_on_selector("#voice", "s => { s.value = '' }")  # no voice: a Base model needs one
+    page.click("#speak")
+    page.wait_for_function("!document.querySelector('#speak').disabled", timeout=10_000)
+    assert "voice" in page.text_content("#status")
+    assert page.get_attribute("#status", "class") == "error"
+    assert page.evaluate("window.playground.stats.samples") == 0
+
+
 def test_clone_from_upload_selects_and_speaks(page: Page, tmp_path: Path) -> None:
     t = np.arange(2 * 24000) / 24000
     reference = tmp_path / "me.wav"
