@@ -130,18 +130,18 @@ async def create_voice(
     upload = audio_sample or file
     if upload is None:
         raise APIError(400, "the reference audio is missing: send it as the multipart file field audio_sample (or file)", param="audio_sample", code="invalid_value")
-    limit = state.models.max_upload_bytes
-    if upload.size is not None and upload.size > limit:
-        raise APIError(413, f"the audio file is larger than {limit / 1e6:g} MB", param="audio_sample", code="request_too_large")
     engine = state.models.cloner(model)
     registry = state.models.registry(key)
     ref_text = (ref_text or "").strip() or None
-    data = await upload.read()
+    data = await upload.read()  # already received whole (the request body is limited by server.app's Gate)
+    limit = state.models.max_upload_bytes
+    if len(data) > limit:
+        raise APIError(413, f"the audio file is larger than {limit / 1e6:g} MB", param="audio_sample", code="request_too_large")
     info = {
         "consent": {"statement": consent.strip(), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
         "owner": key.name,
         "file_size": len(data),
-        "mime_type": upload.content_type or mimetypes.guess_type(upload.filename or "")[0] or "application/octet-stream",
+        "mime_type": _mime_type(upload),
         **({"speaker_description": speaker_description} if speaker_description else {}),
     }
 
@@ -159,6 +159,14 @@ async def create_voice(
     except TTSError as e:
         raise from_runtime(e, param="audio_sample") from None
     return {"success": True, "voice": _saved(state.models, entry, shared=False)}
+
+
+def _mime_type(upload: UploadFile) -> str:
+    """The upload's declared type, else one guessed from its file name (curl -F declares none)."""
+    declared = upload.content_type
+    if declared and declared != "application/octet-stream":
+        return declared
+    return mimetypes.guess_type(upload.filename or "")[0] or "application/octet-stream"
 
 
 def _taken(name: str) -> APIError:

@@ -35,9 +35,10 @@ key = "sk-bob"
 """
 
 
-def _wav(seconds: float = 2.5, seed: int = 3) -> bytes:
+def _wav(seconds: float = 2.5, seed: int = 3, fmt: str = "WAV") -> bytes:
+    """A speech-like test signal (runtime.conformance) as a 24 kHz 16-bit file of format ``fmt``."""
     out = io.BytesIO()
-    sf.write(out, synthetic_audio(seconds, seed=seed), 24000, format="WAV", subtype="PCM_16")
+    sf.write(out, synthetic_audio(seconds, seed=seed), 24000, format=fmt, subtype="PCM_16")
     return out.getvalue()
 
 
@@ -69,10 +70,10 @@ def _http(server: Server, key: str | None) -> httpx.Client:
     return httpx.Client(base_url=server.url, timeout=60, headers={"Authorization": f"Bearer {key}"} if key else {})
 
 
-def _upload(h: httpx.Client, name: str | None, audio: bytes | None = None, field: str = "audio_sample", **form: str) -> httpx.Response:
-    """POST a voice: ``audio`` (default a 2.5 s WAV) as the file ``field``, consent given unless ``form`` says otherwise."""
+def _upload(h: httpx.Client, name: str | None, audio: bytes | None = None, **form: str) -> httpx.Response:
+    """POST a voice: ``audio`` (default a 2.5 s WAV) as ``audio_sample``, consent given unless ``form`` says otherwise."""
     data = {"consent": "true", **form} | ({"name": name} if name is not None else {})
-    return h.post("/v1/audio/voices", data=data, files={field: ("ref.wav", audio if audio is not None else _wav(), "audio/wav")})
+    return h.post("/v1/audio/voices", data=data, files={"audio_sample": ("ref.wav", audio if audio is not None else _wav(), "audio/wav")})
 
 
 def _error(r: httpx.Response, status: int, param: str | None, code: str | None = None) -> str:
@@ -147,8 +148,9 @@ def test_keys_see_only_their_own_voices(server: Server, voices_dir: Path) -> Non
         _error(bob.delete("/v1/audio/voices/mine"), 404, "name", "voice_not_found")
         assert (_own_dir(voices_dir, "alice") / f"mine{SUFFIX}").is_file()
 
-        r = _upload(bob, "mine", _wav(seed=11), field="file")  # the same name in bob's own namespace
-        assert r.status_code == 200 and r.json()["voice"]["mode"] == "x_vector_only"
+        flac = {"file": ("bob.flac", _wav(seed=11, fmt="FLAC"), "application/octet-stream")}  # no declared type, as curl -F sends
+        r = bob.post("/v1/audio/voices", data={"name": "mine", "consent": "yes"}, files=flac)  # the same name in bob's own namespace
+        assert r.status_code == 200 and (r.json()["voice"]["mode"], r.json()["voice"]["mime_type"]) == ("x_vector_only", "audio/flac")
         a, b = (_pcm(server.client(k), model="tiny-base", voice="mine") for k in ("sk-alice", "sk-bob"))
         assert len(a) > 0 and len(b) > 0 and not np.array_equal(a, b)  # two different voices
         for key, h in (("sk-alice", alice), ("sk-bob", bob)):  # the CLI's voice is shared: every key uses it, none deletes it
