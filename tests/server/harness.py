@@ -74,6 +74,18 @@ def start_server(tmp: Path, engines: list[Path], server_toml: str, *args: str, v
     raise AssertionError("server not ready in 90 s:\n" + log.read_text())
 
 
+def self_signed(tmp: Path) -> tuple[Path, Path, ssl.SSLContext]:
+    """A self-signed certificate for 127.0.0.1 made by the ``openssl`` command: (cert.pem, key.pem,
+    a client context that trusts it)."""
+    cert, key = tmp / "cert.pem", tmp / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key, ssl.create_default_context(cafile=str(cert))
+
+
 def stop_server(server: Server) -> None:
     if server.proc.poll() is None:
         server.proc.send_signal(signal.SIGTERM)

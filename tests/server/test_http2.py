@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import ssl
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import httpx2 as httpx
 import numpy as np
 import pytest
 
-from tests.server.harness import Server, start_server, stop_server
+from tests.server.harness import Server, self_signed, start_server, stop_server
 
 pytest.importorskip("h2")
 
@@ -77,13 +75,7 @@ def test_errors_keep_the_openai_shape_over_h2c(server: Server) -> None:
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command for a self-signed certificate")
 def test_tls_negotiates_h2_or_http1_by_alpn(tiny_engines: dict[str, Path], tmp_path: Path) -> None:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )
-    trust = ssl.create_default_context(cafile=str(cert))
+    cert, key, trust = self_signed(tmp_path)
     s = start_server(tmp_path, [tiny_engines["custom_voice"]], f'[server]\ntls_cert = "{cert}"\ntls_key = "{key}"\n', verify=trust)
     try:
         assert s.url.startswith("https://")
