@@ -25,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from runtime.errors import TTSError
 from runtime.stream import AudioStream
+from runtime.synthesizer import FIRST_CHUNK_FRAMES
 from server.auth import Lease
 from server.encoders import StreamEncoder
 from server.engines import Model
@@ -62,6 +63,7 @@ class SpeechRequest(BaseModel):
     x_vector_only_mode: bool = False
     seed: int | None = None
     max_new_tokens: int | None = Field(None, ge=1)
+    initial_codec_chunk_frames: int | None = Field(None, ge=FIRST_CHUNK_FRAMES[0], le=FIRST_CHUNK_FRAMES[1])  # frames of the first chunk (default: by load)
 
     @property
     def sse(self) -> bool:
@@ -139,7 +141,7 @@ async def create_speech(body: SpeechRequest, request: Request) -> SynthesisRespo
         encoder = StreamEncoder(body.response_format, model.synth.sample_rate)
         stream = model.synth.submit(
             body.input, priority=key.priority, chunk_ms=limits.chunk_ms, language=body.language,
-            instruct=body.instructions, seed=body.seed, max_frames=body.max_new_tokens, **options,
+            instruct=body.instructions, seed=body.seed, max_frames=body.max_new_tokens, first_chunk_frames=body.initial_codec_chunk_frames, **options,
         )
     except BaseException as e:
         lease.release()
