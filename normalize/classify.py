@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from .morph_ru import is_adjective
 from .ru_lexicon import MONTH_BY_NAME
 from .spans import Token
 from .units import (
@@ -434,14 +435,33 @@ class DecimalPlugin:
 
 
 _EN_ORD = re.compile(r"(?P<num>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?P<suf>st|nd|rd|th)(?![\w])", re.I)
-_RU_ORD = re.compile(r"(?P<num>[0-9]+)-?(?P<suf>ый|ий|ой|ая|ья|ое|ье|ые|ьи|ых|ьих|ыми|ьими|ым|ьим|ого|ьего|ему|ому"
-                     r"|ую|ью|ей|ом|ем|го|му|ми|ти|й|я|е|х|м|ю|и)(?!\w)")
+_RU_ORD_SUFFIXES = ["ый", "ий", "ой", "ая", "ья", "ое", "ье", "ые", "ьи", "ых", "ьих", "ыми", "ьими", "ым", "ьим", "ого", "ьего", "ему", "ому", "ую", "ью", "ей", "ом", "ем", "го", "му", "ми", "ти", "й", "я", "е", "х", "м", "ю", "и"]
+_RU_ORD = re.compile(r"(?P<num>[0-9]+)-?(?P<suf>" + "|".join(sorted(_RU_ORD_SUFFIXES, key=len, reverse=True))
+                     + r")(?!\w)")
 
 
 def en_ordinal_suffix(n: int) -> str:
     if 11 <= n % 100 <= 13:
         return "th"
     return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
+class CompoundPlugin:
+    """Russian compound words led by a numeral: ``3-комнатная``, ``50-летие``, ``4-ядерный`` (``4-х комнатная``,
+    written apart, stays two words: the ordinal plugin reads ``4-х``)."""
+
+    name, starts = "compound", "d"
+    _re = re.compile(r"(?P<num>[0-9]{1,4})-(?P<x>х)?(?P<word>[а-яё]{4,})(?![\w-])")
+
+    def match(self, text: str, pos: int, lang: str) -> Token | None:
+        if lang != "ru" or (pos and text[pos - 1].isalnum()):
+            return None
+        m = self._re.match(text, pos, _end(text, pos))
+        if not m or m["num"].startswith("0") or m["word"] in _RU_ORD_SUFFIXES:
+            return None
+        if m["x"] and (int(m["num"]) % 10 not in (2, 3, 4) or not is_adjective(m["word"])):
+            return None  # "4-хкомнатная" is a compound, not "1990-хгодах"
+        return Token("compound", pos, m.end(), m.group(), {"int": m["num"], "word": m["word"]})
 
 
 class OrdinalPlugin:
@@ -617,7 +637,7 @@ class CardinalPlugin:
 def default_plugins(dictionary: dict[str, dict[str, str]]) -> list[Plugin]:
     """All classifier plugins in their default priority order."""
     return [VerbatimPlugin(), ElectronicPlugin(), TelephonePlugin(), TimePlugin(), DatePlugin(), MoneyPlugin(),
-            MeasurePlugin(), FractionPlugin(), DecimalPlugin(), OrdinalPlugin(), WhitelistPlugin(dictionary),
+            MeasurePlugin(), FractionPlugin(), DecimalPlugin(), CompoundPlugin(), OrdinalPlugin(), WhitelistPlugin(dictionary),
             RomanPlugin(), LettersPlugin(), SerialPlugin(), CardinalPlugin()]
 
 

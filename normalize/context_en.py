@@ -58,6 +58,14 @@ def resolve_roman(tokens: list[Token]) -> None:
         tok.cls, tok.out = "letters", tok.text
 
 
+def _slash_language(tok: Token, prev: Token | None, nxt: Token | None) -> str:
+    """A slash between two words of one language takes theirs (``в 0.in/in``: English, as it is once the dot
+    has become a sentence end), else the sentence's."""
+    if prev is not None and nxt is not None and prev.cls == nxt.cls == "word" and prev.lang == nxt.lang:
+        return prev.lang
+    return tok.lang
+
+
 class EnglishContext:
     """English-side context: range dashes, year readings, dotted abbreviations (see module docstring)."""
 
@@ -71,7 +79,7 @@ class EnglishContext:
             if tok.cls == "punct" and tok.text in _DASHES and prev is not None and nxt is not None:
                 after = tokens[idx[k + 2]] if k + 2 < len(idx) else None
                 self._dash(tok, prev, nxt, tokens, i, after)
-            elif tok.lang == "en" and tok.cls == "punct" and tok.text == "/" and \
+            elif tok.cls == "punct" and tok.text == "/" and _slash_language(tok, prev, nxt) == "en" and \
                     (prev is not None or (nxt is not None and tokens[i + 1] is nxt)) and \
                     not (prev is not None and prev.text == "and" and nxt is not None and nxt.text == "or") and \
                     not self._spoken_chain(tokens, i, prev, nxt):

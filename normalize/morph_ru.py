@@ -63,6 +63,13 @@ def is_comparative(word: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
+def is_adjective(word: str) -> bool:
+    """Whether ``word``'s most likely reading is a full adjective (``комнатную``)."""
+    parses = _parses(word.lower())
+    return bool(parses) and parses[0].tag.POS == "ADJF"
+
+
+@lru_cache(maxsize=4096)
 def adjective_case(adjective: str, noun: str) -> str | None:
     """The case of ``noun`` when ``adjective`` (a nominative form) agrees with it in gender and number;
     None when ``adjective`` is not an adjective or ``noun`` is not a noun of that gender."""

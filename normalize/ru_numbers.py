@@ -202,6 +202,19 @@ def _compound_prefix(n: int) -> str:
     return _simple(n, "gen", "m", False).replace(" ", "").replace("одного", "одно")
 
 
+def combining_form(n: int) -> str:
+    """The numeral as the first part of a compound word (``3-комнатный`` -> ``трёх``, ``50-летие`` ->
+    ``пятидесяти``, ``100-процентный`` -> ``сто``, ``1000-летие`` -> ``тысяче``); n >= 1."""
+    if n == 1:
+        return "одно"
+    thousands, rest = divmod(n, 1000)
+    if rest == 0 and 0 < thousands < 1000:
+        return (_compound_prefix(thousands) if thousands > 1 else "") + "тысяче"
+    if n < 1000:
+        return _compound_prefix(n)
+    return cardinal(n, "gen").replace(" ", "")
+
+
 def ordinal_stem(n: int) -> tuple[str, bool]:
     """Words preceding the ordinal ending, and whether the stressed masculine ending applies."""
     if n == 0:

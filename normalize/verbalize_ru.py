@@ -275,6 +275,16 @@ def serial(tok: Token) -> str:
     return " ".join(out)
 
 
+def compound(tok: Token) -> str:
+    """``3-комнатная`` -> ``трёхкомнатная``; ``ъ`` after a consonant before a iotated vowel (``четырёхъядерный``),
+    ``дву`` before ``кратн`` (``двукратный``)."""
+    n, word = int(tok.fields["int"]), tok.fields["word"]
+    head = "дву" if n == 2 and word.startswith("кратн") else ru.combining_form(n)
+    if head[-1] not in "аеёиоуыэюя" and word[0] in "еёюя":
+        head += "ъ"
+    return head + word
+
+
 def letters(tok: Token) -> str:
     return tok.fields["letters"]
 
@@ -286,5 +296,5 @@ def abbreviation(tok: Token) -> str:
 VERBALIZERS: dict[str, Callable[[Token], str]] = {
     "cardinal": cardinal, "decimal": decimal, "ordinal": ordinal, "fraction": fraction, "measure": measure,
     "money": money, "time": time, "date": date, "telephone": telephone, "electronic": electronic,
-    "roman": roman, "serial": serial, "letters": letters, "abbreviation": abbreviation,
+    "roman": roman, "serial": serial, "letters": letters, "abbreviation": abbreviation, "compound": compound,
 }

@@ -37,6 +37,7 @@ def test_no_digits_left(text: str, lang: str) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(words_and_numbers(), st.sampled_from(["auto", "ru", "en"]))
 @example("в в в в в в в-0/в в", "en")  # a slash after a hyphenated, already spoken number stays a slash
+@example("в 0.in/in", "auto")  # a slash between English words is read in English in a Russian sentence too
 def test_idempotent_on_normalized_text(text: str, lang: str) -> None:
     once = NORM.normalize(text, lang).text
     assert NORM.normalize(once, lang).text == once
