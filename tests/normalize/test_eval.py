@@ -12,7 +12,7 @@ import pytest
 from normalize.evaluate import SETS, accuracy, fold, load_cases, ours, score
 
 CASES = load_cases()
-FLOORS = {"ru": 0.51, "en": 0.57, "mixed": 0.49}
+FLOORS = {"ru": 0.72, "en": 0.68, "mixed": 0.57}  # measured 0.730, 0.683, 0.581
 
 
 def test_size_and_shape() -> None:
