@@ -111,18 +111,18 @@ class ElevenLabsSession(Session):
         speed = settings.get("speed") if isinstance(settings, dict) else None
         if speed is not None and (not isinstance(speed, int | float) or not 0.7 <= speed <= 1.2):
             raise APIError(400, "voice_settings.speed must be in [0.7, 1.2]", param="voice_settings.speed", code="invalid_value")
-        found = await asyncio.get_running_loop().run_in_executor(self.state.executor, partial(
+        engine, options = await asyncio.get_running_loop().run_in_executor(self.state.executor, partial(
             resolve_voice, self.state, self.key, None if model is None or model.startswith("eleven_") else model, self.voice_id,
             language=params.get("language_code"), seed=seed,
         ))
-        self.voice = Voice(found["model"], found["options"], self.state.settings.server.chunk_ms, float(speed or 1.0), rate)
-        self.ws.state.model = found["model"].name
+        self.voice = Voice(engine, options, self.state.settings.server.chunk_ms, float(speed or 1.0), rate)
+        self.ws.state.model = engine.name
 
     async def _text(self, text: str, flush: bool) -> None:
         if text == "":  # end of input: play everything out, then isFinal and close
             if self.current is not None:
                 self.current.done()
-            await self._drain()
+            await self._play_out()
             raise self.fatal or Close(1000)
         if self.current is None and text.strip():
             self.current = self.begin(self.voice)
@@ -133,7 +133,8 @@ class ElevenLabsSession(Session):
                 self.current.done()
                 self.current = None
 
-    async def _drain(self) -> None:
+    async def _play_out(self) -> None:
+        """Wait for every utterance to finish, then send ``isFinal`` (unless one failed)."""
         pending = [u.task for u in self.utterances if u.task is not None]
         if pending:
             await asyncio.wait(pending)

@@ -87,10 +87,10 @@ class Voice:
         return self.out_rate or self.model.synth.sample_rate
 
 
-def resolve_voice(state: ServerState, key: ApiKey, model: str | None, voice: str | None, **options: Any) -> dict[str, Any]:
-    """``stream_text`` options for ``voice`` on ``model`` (+ language, instruct, seed in ``options``),
-    checked now so a bad value is refused before text arrives. Blocking: run it in a worker thread.
-    Returns {"model": Model, "options": dict}; APIError 400/404 on a bad value."""
+def resolve_voice(state: ServerState, key: ApiKey, model: str | None, voice: str | None, **options: Any) -> tuple[Model, dict[str, Any]]:
+    """The engine and ``stream_text`` options for ``voice`` on ``model`` (+ language, instruct, seed in
+    ``options``), checked now so a bad value is refused before text arrives. Blocking (a saved voice is
+    read from disk): run it in a worker thread. APIError 400/404 on a bad value."""
     found = state.models.select(model, None, state.models.clones(voice, key))
     options = {k: v for k, v in options.items() if v is not None} | state.models.voice_options(found, key, voice)
     synth = found.synth
@@ -98,7 +98,7 @@ def resolve_voice(state: ServerState, key: ApiKey, model: str | None, voice: str
         synth.layout(synth.request("a", **options, non_streaming_mode=False, split=False), "a")  # what stream_text checks first
     except TTSError as e:
         raise from_runtime(e) from None
-    return {"model": found, "options": options}
+    return found, options
 
 
 class Utterance:
@@ -238,7 +238,7 @@ class Session:
             if text is None:
                 await self.send_error(APIError(400, "binary messages are not part of this protocol; send JSON text", code="invalid_message"))
                 continue
-            if len(text) > limits.ws_max_message_bytes or len(text.encode()) > limits.ws_max_message_bytes:
+            if len(text.encode()) > limits.ws_max_message_bytes:
                 raise Close(1008, APIError(413, f"message larger than {limits.ws_max_message_bytes} bytes", code="message_too_large"))
             return text
 
@@ -401,11 +401,12 @@ class NativeSession(Session):
 
     async def _voice(self, config: SessionConfig) -> Voice:
         assert self.key is not None
-        found = await asyncio.get_running_loop().run_in_executor(
+        model, options = await asyncio.get_running_loop().run_in_executor(
             self.state.executor,
             partial(resolve_voice, self.state, self.key, config.model, config.voice, language=config.language, instruct=config.instructions, seed=config.seed),
         )
-        return Voice(found["model"], found["options"], config.chunk_ms or self.state.settings.server.chunk_ms)
+        self.ws.state.model = model.name  # for the access log
+        return Voice(model, options, config.chunk_ms or self.state.settings.server.chunk_ms)
 
     async def resolve(self, utt: Utterance) -> Voice:
         return await self._voice(self.config)
