@@ -96,8 +96,11 @@ class ElectronicPlugin:
     _url = re.compile(r"(?:(?:https?|ftp|file)://|www\.)[^\s<>\"«»]+", re.I)
     _email = re.compile(r"[\w.+&-]*\w@[\w-]+(?:\.[\w-]+)+(?:/[^\s<>\"«»]*)?")
     _domain = re.compile(r"[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|edu|gov|io|ai|ru|рф|uk|de|fr|it|info|biz|co|us|su)"
-                         r"(?![\w])(?:/[^\s<>\"«»]*)?"
-                         r"|(?-i:[a-z][a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,4})(?!\w)(?!\.\w)", re.I)
+                         r"(?![\w])(?:/[^\s<>\"«»]*)?", re.I)
+    # A lower-case dotted name with any short top-level label ("in.and"): tried at every label start that
+    # follows a dot or another non-label character, since failing at "0" of "0.in.and" says nothing about "in".
+    _lower_domain = re.compile(r"[a-z][a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,4}(?!\w)(?!\.\w)")
+    _label = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
     _trail = ".,;:!?)"
     _run = re.compile(r"[\w.-]*")
 
@@ -119,6 +122,8 @@ class ElectronicPlugin:
             if m is None:
                 run = self._run.match(text, pos, end)
                 self._no_domain = (text, run.end() if run else pos)
+        if m is None and "a" <= text[pos] <= "z" and (pos == 0 or text[pos - 1] not in self._label):
+            m = self._lower_domain.match(text, pos, end)
         if m is None:
             return None
         stop = m.end()
