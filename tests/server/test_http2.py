@@ -4,19 +4,25 @@ HTTP/1.1 on the same port; streamed audio arrives whole, several streams share o
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import h2.config
+import h2.connection
+import h2.events
 import httpx2 as httpx
 import numpy as np
 import pytest
 
 from tests.server.harness import Server, self_signed, start_server, stop_server
 
-pytest.importorskip("h2")
-
 TEXT = "Hello there, how are you today?"
+# minutes of audio: far more than the flow-control windows and socket buffers hold
+HOLD = "A stream that outlasts the windows and buffers, so its slot stays busy while the client waits. " * 40
 
 
 def _speech(seed: int) -> dict[str, object]:
@@ -84,3 +90,41 @@ def test_tls_negotiates_h2_or_http1_by_alpn(tiny_engines: dict[str, Path], tmp_p
         assert (v2, v1) == ("HTTP/2", "HTTP/1.1") and len(pcm2) > 0 and pcm2 == pcm1
     finally:
         stop_server(s)
+
+
+def test_h2_stream_reset_cancels_generation(server: Server) -> None:
+    """A client that resets one stream (RST_STREAM, as a browser's aborted fetch) frees its scheduler
+    slot while the connection goes on serving (a raw h2 client: httpx never resets a stream)."""
+    host, port = server.url.removeprefix("http://").split(":")
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    body = json.dumps({"model": "tts-1", "voice": "alloy", "input": HOLD, "response_format": "pcm"}).encode()
+
+    def request(method: str, path: str, data: bytes = b"") -> int:
+        sid = conn.get_next_available_stream_id()
+        headers = [(":method", method), (":path", path), (":scheme", "http"), (":authority", f"{host}:{port}")]
+        conn.send_headers(sid, [*headers, ("content-type", "application/json")] if data else headers, end_stream=not data)
+        if data:
+            conn.send_data(sid, data, end_stream=True)
+        sock.sendall(conn.data_to_send())
+        return sid
+
+    def until(kind: type, sid: int) -> h2.events.Event:
+        while True:
+            events = conn.receive_data(sock.recv(65536))  # never acknowledged: the stream's window stays shut
+            sock.sendall(conn.data_to_send())
+            if hit := next((e for e in events if isinstance(e, kind) and e.stream_id == sid), None):
+                return hit
+
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        conn.initiate_connection()
+        speech = request("POST", "/v1/audio/speech", body)
+        until(h2.events.DataReceived, speech)
+        server.wait_metric("qtts_slots_used", 1)  # flow control pauses the generation
+        time.sleep(0.3)
+        assert server.metric("qtts_slots_used") == 1
+        conn.reset_stream(speech)
+        sock.sendall(conn.data_to_send())
+        server.wait_metric("qtts_slots_used", 0)
+        health = request("GET", "/health")
+        response = until(h2.events.ResponseReceived, health)
+        assert dict(response.headers)[b":status"] == b"200"  # the connection outlived its stream
