@@ -2,7 +2,7 @@
 
 Modules: ``app`` (ASGI app, request gate, state), ``speech`` (POST /v1/audio/speech), ``engines``
 (models and voices), ``auth`` (keys, per-key limits), ``errors`` (OpenAI error shape), ``metrics``
-(HTTP counters), ``encoders`` (streaming audio formats), ``tempo`` (``speed``), ``run`` (uvicorn with a
-graceful drain).
+(HTTP counters), ``encoders`` (streaming audio formats), ``tempo`` (``speed``), ``run`` (hypercorn:
+HTTP/1.1 and HTTP/2, graceful drain).
 The runtime never imports this package.
 """

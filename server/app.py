@@ -5,7 +5,7 @@ Routes: ``POST /v1/audio/speech`` (server/speech.py), ``GET /v1/models``, ``/hea
 ``/`` (server/playground.py). Every route but /health, /ready and the playground's files needs
 ``Authorization: Bearer KEY`` when keys are configured (/metrics only with ``metrics_auth``). The
 app is plain ASGI (FastAPI on Starlette): any ASGI server can host it; ``server.run`` hosts it on
-uvicorn with a graceful drain.
+hypercorn (HTTP/1.1 and HTTP/2) with a graceful drain.
 """
 
 from __future__ import annotations
