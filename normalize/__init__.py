@@ -3,7 +3,8 @@
 Turns written text into speakable text: numbers with Russian case/gender agreement, dates, times, money,
 units, abbreviations, URLs, phone numbers, roman numerals, mixed RU/EN text.
 
-Pipeline (:class:`Normalizer`): prepare (1:1 character cleanup) -> classify (plugins find semiotic spans,
+Pipeline (:class:`Normalizer`): prepare (1:1 character cleanup) -> clean (NFC, look-alike letters, markup, emoji,
+punctuation spacing; may delete/insert, offsets kept: :mod:`normalize.cleanup`) -> classify (plugins find semiotic spans,
 longest match wins) -> language (per span; Cyrillic/Latin majority of the sentence) -> context (Russian
 agreement from the governing preposition and counted noun; English ranges/abbreviations) -> verbalize
 (per-language functions) -> join (with an original-to-normalized offset map).

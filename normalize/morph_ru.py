@@ -97,3 +97,8 @@ def inflect_phrase(phrase: str, case: str) -> str:
         if parses[0].tag.POS == "NOUN":
             break
     return " ".join(words)
+
+
+def is_known(word: str) -> bool:
+    """Whether ``word`` (any case) is in the Russian dictionary."""
+    return bool(_analyzer().word_is_known(word.lower()))

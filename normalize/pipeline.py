@@ -1,4 +1,4 @@
-"""The normalization pipeline: prepare -> classify -> language -> context -> verbalize -> join."""
+"""The normalization pipeline: prepare -> clean -> classify -> language -> context -> verbalize -> join."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 from . import candidates_ru, verbalize_en, verbalize_ru
 from .agreement_ru import RussianAgreement
 from .classify import Plugin, default_plugins, match_word
+from .cleanup import Cleaned, clean
 from .context_en import EnglishContext, resolve_roman
 from .language import sentence_languages, word_language
 from .prep import ZERO_WIDTH, prepare
@@ -168,7 +169,8 @@ class Normalizer:
         prepared = self._prepare(text, lang)
         if not self.enabled:
             return NormalizedText(prepared, [], text)
-        return self._join(self._analyze(prepared, lang), text)
+        cleaned = clean(prepared)
+        return self._join(self._analyze(cleaned.text, lang), cleaned, text)
 
     def candidates(self, text: str, lang: str = "auto", limit: int = CANDIDATE_LIMIT) -> list[str]:
         """Possible readings of ``text``: ``normalize(text).text`` first, then alternatives where the written
@@ -192,8 +194,9 @@ class Normalizer:
         prepared = self._prepare(text, lang)
         if not self.enabled:
             return [prepared]
-        tokens = self._analyze(prepared, lang)
-        top = self._join(tokens, text)
+        cleaned = clean(prepared)
+        tokens = self._analyze(cleaned.text, lang)
+        top = self._join(tokens, cleaned, text)
         if limit == 1:
             return [top.text]
         slots = [(tok, span) for tok, span in zip([t for t in tokens if t.cls != "space"], top.spans, strict=True)
@@ -203,7 +206,7 @@ class Normalizer:
 
         def alts(i: int) -> list[str]:
             if i not in cache:
-                cache[i] = self._alternatives(*slots[i], base, text)
+                cache[i] = self._alternatives(*slots[i], base, cleaned.text)
             return cache[i]
 
         picks: list[tuple[tuple[int, str], ...]] = []  # each: (slot, replacement) pairs
@@ -245,10 +248,10 @@ class Normalizer:
                 break
         return out
 
-    def _alternatives(self, tok: Token, span: Span, base: str, original: str) -> list[str]:
+    def _alternatives(self, tok: Token, span: Span, base: str, cleaned: str) -> list[str]:
         """Replacement texts for ``base[span.norm_start:span.norm_end]`` from the token's other readings
-        (empty when the chosen reading cannot be located there exactly)."""
-        top = self._spoken(tok, original)
+        (empty when the chosen reading cannot be located there exactly); ``cleaned`` is the analyzed text."""
+        top = self._spoken(tok, cleaned)
         seg = base[span.norm_start:span.norm_end]
         strip = (lambda s: s.rstrip(" ")) if seg == top.rstrip(" ") else (lambda s: s.strip(" "))
         if strip(top) != seg:
@@ -256,7 +259,7 @@ class Normalizer:
         out: list[str] = []
         seen = {seg}
         for variant in candidates_ru.variants(tok):
-            piece = strip(self._spoken(variant, original))
+            piece = strip(self._spoken(variant, cleaned))
             if piece and piece not in seen:
                 seen.add(piece)
                 out.append(piece)
@@ -280,10 +283,11 @@ class Normalizer:
         self._english.apply(tokens)
         return tokens
 
-    def _spoken(self, tok: Token, original: str) -> str:
-        """Verbalized token, with a full stop when its own dot also ends the sentence."""
+    def _spoken(self, tok: Token, cleaned: str) -> str:
+        """Verbalized token, with a full stop when its own dot also ends the sentence (``cleaned``: the analyzed
+        text, which token offsets index)."""
         out = self._verbalize(tok)
-        if _dot_ends_sentence(tok, original) and not out.rstrip(" ").endswith((".", "!", "?", "…")):
+        if _dot_ends_sentence(tok, cleaned) and not out.rstrip(" ").endswith((".", "!", "?", "…")):
             out = out.rstrip(" ") + "."
         return out
 
@@ -304,7 +308,8 @@ class Normalizer:
             return True
         return bool(_SPOKEN_EDGE.match(out[0]) and _SPOKEN_EDGE.match(last))
 
-    def _join(self, tokens: list[Token], original: str) -> NormalizedText:
+    def _join(self, tokens: list[Token], cleaned: Cleaned, original: str) -> NormalizedText:
+        """Spoken text of ``tokens`` (offsets into ``cleaned.text``) with spans mapped back to ``original``."""
         buf: list[str] = []
         spans: list[Span] = []
         length, last = 0, ""
@@ -318,13 +323,13 @@ class Normalizer:
                     length += 1
                 prev = before = None
                 continue
-            out = self._spoken(tok, original)
+            out = self._spoken(tok, cleaned.text)
             if last in ("", " ", "\n"):
                 out = out.lstrip(" ")
             elif prev is not None and out and self._needs_space(prev, tok, out, last, before):
                 buf.append(" ")
                 length += 1
-            spans.append(Span(tok.cls, tok.start, tok.end, length, length + len(out.rstrip(" ")), tok.lang, tok.case))
+            spans.append(Span(tok.cls, *cleaned.original(tok.start, tok.end), length, length + len(out.rstrip(" ")), tok.lang, tok.case))
             if out:
                 buf.append(out)
                 length += len(out)
