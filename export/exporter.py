@@ -15,11 +15,11 @@ from export.graphs.codec_encoder import build_codec_encoder
 from export.graphs.embed import build_embed
 from export.graphs.speaker_encoder import build_speaker_encoder
 from export.graphs.talker import build_talker
+from export.quantize import PROFILES
 from runtime.errors import EngineError
 from runtime.manifest import MANIFEST, read_manifest, write_manifest
 from runtime.version import ENGINE_FORMAT, exporter_fingerprint
 
-PROFILES = ("fp32",)
 GRAPHS = ("embed", "talker", "codec_decoder")
 VOICE_GRAPHS = ("speaker_encoder", "codec_encoder")  # Base models only: voice-clone encoders
 COPIED = ("config.json", "generation_config.json", "vocab.json", "merges.txt", "tokenizer_config.json")
@@ -79,7 +79,7 @@ def export_engine(
     cfg = ckpt.config
     builders = {
         "embed": lambda p: build_embed(ckpt.model_tensor, cfg.talker, p),
-        "talker": lambda p: build_talker(ckpt.model_tensor, cfg.talker, p),
+        "talker": lambda p: build_talker(ckpt.model_tensor, cfg.talker, p, PROFILES[profile].plan),
         "codec_decoder": lambda p: build_codec_decoder(ckpt.codec_file, ckpt.codec_config.decoder, p),
         "speaker_encoder": lambda p: build_speaker_encoder(ckpt.model_tensor, cfg.speaker_encoder, p),
         "codec_encoder": lambda p: build_codec_encoder(ckpt.codec_file, ckpt.codec_config, p),

@@ -10,18 +10,21 @@ methods; graph modules under ``export/graphs`` compose them.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from export.quantize import ACCURACY_LEVEL, BlockQuant, quantize_blockwise
+
 OPSET = 17
 
 _NP_TO_ONNX = {
     np.dtype("float32"): TensorProto.FLOAT,
     np.dtype("float16"): TensorProto.FLOAT16,
+    np.dtype("uint8"): TensorProto.UINT8,
     np.dtype("int64"): TensorProto.INT64,
     np.dtype("int32"): TensorProto.INT32,
     np.dtype("bool"): TensorProto.BOOL,
@@ -38,13 +41,15 @@ class GraphBuilder:
     """Accumulates nodes; ``save(path)`` writes ``path`` and ``path + '.data'``.
 
     ``op(...)`` returns the output name (or names). Names are made unique with a counter, and
-    ``scope`` prefixes them so graphs stay readable in Netron.
+    ``scope`` prefixes them so graphs stay readable in Netron. ``quantize`` maps a Linear's name to
+    its weight quantization (``export.quantize.Profile.plan``); ``None`` (or no plan) keeps float32.
     """
 
     _SMALL = 64  # initializers up to this many elements stay inline
 
-    def __init__(self, name: str, data_path: str | Path):
+    def __init__(self, name: str, data_path: str | Path, quantize: Callable[[str], BlockQuant | None] | None = None):
         self.name = name
+        self.quantize = quantize
         self.nodes: list[onnx.NodeProto] = []
         self.inputs: list[onnx.ValueInfoProto] = []
         self.outputs: list[onnx.ValueInfoProto] = []
@@ -149,8 +154,21 @@ class GraphBuilder:
 
     # ------------------------------------------------------------------ layers (float32)
     def linear(self, x: str, w: np.ndarray, b: np.ndarray | None = None, name: str = "linear") -> str:
-        """y = x @ w.T + b with torch layout ``w [out, in]`` (stored transposed, [in, out])."""
-        y = self.op("MatMul", x, self.weight(name + ".weight_t", np.ascontiguousarray(np.asarray(w, np.float32).T)))
+        """y = x @ w.T + b with torch layout ``w [out, in]`` (stored transposed, [in, out]), or a
+        MatMulNBits over the blockwise-quantized ``w`` when the builder's plan quantizes ``name``."""
+        q = self.quantize(name) if self.quantize is not None else None
+        if q is None:
+            y = self.op("MatMul", x, self.weight(name + ".weight_t", np.ascontiguousarray(np.asarray(w, np.float32).T)))
+        else:
+            n, k = np.shape(w)
+            if name + ".qweight" not in self._weights:
+                packed, scales = quantize_blockwise(w, q)
+                self.weight(name + ".qweight", packed)
+                self.weight(name + ".scales", scales)
+            y = self.op(
+                "MatMulNBits", x, self._weights[name + ".qweight"], self._weights[name + ".scales"], domain="com.microsoft",
+                K=k, N=n, bits=q.bits, block_size=q.block, accuracy_level=ACCURACY_LEVEL,
+            )
         if b is not None:
             y = self.op("Add", y, self.weight(name + ".bias", np.asarray(b, np.float32)))
         return y

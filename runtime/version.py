@@ -17,9 +17,9 @@ _EXPORT_DIR = Path(__file__).resolve().parent.parent / "export"
 
 @functools.cache
 def exporter_fingerprint() -> str:
-    """sha256 over the sources that decide graph contents (builder, config, graphs), first 16 hex."""
+    """sha256 over the sources that decide graph contents (builder, config, quantizer, graphs), first 16 hex."""
     h = hashlib.sha256()
-    files = [_EXPORT_DIR / "onnx_graph.py", _EXPORT_DIR / "config.py", *sorted((_EXPORT_DIR / "graphs").glob("*.py"))]
+    files = [_EXPORT_DIR / "onnx_graph.py", _EXPORT_DIR / "config.py", _EXPORT_DIR / "quantize.py", *sorted((_EXPORT_DIR / "graphs").glob("*.py"))]
     for f in files:
         h.update(f.relative_to(_EXPORT_DIR).as_posix().encode())
         h.update(f.read_bytes())

@@ -37,6 +37,7 @@ different prompt lengths cannot prefill together: a prefill is a batch-1 call on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,7 @@ from export.graphs.code_predictor import code_predictor
 from export.graphs.decoder_lm import KVBuffer, Weights, decoder_layer, gqa_head_size, rope_tables
 from export.graphs.sampling import SamplingInputs, choose, process_code0_logits
 from export.onnx_graph import BOOL, FLOAT, INT32, INT64, GraphBuilder
+from export.quantize import BlockQuant
 
 MIN_FRAMES = 2  # EOS is blocked for the first two code-0 samples
 
@@ -59,10 +61,11 @@ def suppressed_ids(cfg: TalkerConfig) -> np.ndarray:
     return mask
 
 
-def build_talker(w: Weights, cfg: TalkerConfig, out_path: Path) -> None:
+def build_talker(w: Weights, cfg: TalkerConfig, out_path: Path, quantize: Callable[[str], BlockQuant | None] | None = None) -> None:
+    """Write the talker step graph; ``quantize`` picks each Linear's weight precision (a profile's plan)."""
     lm = cfg.lm
     groups = cfg.num_code_groups
-    b = GraphBuilder("talker", out_path.with_suffix(".onnx.data"))
+    b = GraphBuilder("talker", out_path.with_suffix(".onnx.data"), quantize)
     nl, kv, hd = lm.num_layers, lm.num_kv_heads, lm.head_dim
     embeds = b.input("inputs_embeds", FLOAT, ["batch", "seq", lm.hidden_size])
     prev_frame = b.input("frame_embed", FLOAT, ["batch", lm.hidden_size])
