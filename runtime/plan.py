@@ -60,6 +60,8 @@ class Request:
     def __post_init__(self) -> None:
         if self.max_frames is not None and self.max_frames < 1:
             raise InputError("max_frames must be >= 1")
+        if self.seed is not None and self.seed < 0:
+            raise InputError("seed must be >= 0")
         if not 0 <= self.fade_ms <= 50:
             raise InputError("fade_ms must be in [0, 50]")
         if self.max_segment_chars < 20:

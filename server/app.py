@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -195,8 +195,10 @@ def create_app(state: ServerState) -> ASGIApp:
 
     app = FastAPI(title="Qwen3-TTS runtime", lifespan=lifespan)
     app.state.server = state
-    install_handlers(app)
-    app.add_api_route("/v1/audio/speech", speech.create_speech, methods=["POST"])
+    install_handlers(app, OPEN_ROUTES if state.settings.server.metrics_auth else (*OPEN_ROUTES, "/metrics"))
+    app.add_api_route(
+        "/v1/audio/speech", speech.create_speech, methods=["POST"], status_code=200, response_class=speech.SynthesisResponse, responses=speech.RESPONSES
+    )
     for module in (voices, speech_ws, elevenlabs, playground):
         app.include_router(module.router)
 
@@ -204,13 +206,13 @@ def create_app(state: ServerState) -> ASGIApp:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready")
+    @app.get("/ready", responses={503: {"description": "Loading (warm-up) or draining"}})
     async def ready() -> JSONResponse:
         if state.draining or not state.ready:
             return JSONResponse({"status": "draining" if state.draining else "loading"}, status_code=503)
         return JSONResponse({"status": "ready", "models": state.models.names()})
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=PlainTextResponse)
     async def metrics() -> Response:
         return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 

@@ -3,22 +3,68 @@
 Every refusal the server makes is an :class:`APIError`; the handlers installed by
 :func:`install_handlers` turn it, FastAPI's validation errors and Starlette's HTTP errors
 (unknown route, wrong method) into that shape. Runtime errors map by type: :func:`from_runtime`.
+The OpenAPI schema documents them: a route lists its own refusals with :func:`error_responses`;
+``install_handlers`` adds what every route may get (400 for a body or parameter that fails
+validation, 401 without a valid key, 413 for an oversized body, 503 while warming up or draining)
+and the bearer-key security scheme.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from runtime.errors import InputError, OverloadError, RequestTooLarge, TTSError
 
 _TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "invalid_request_error", 404: "invalid_request_error",
           405: "invalid_request_error", 409: "invalid_request_error", 413: "invalid_request_error", 429: "rate_limit_error", 503: "server_error"}
+
+
+_WHY = {
+    400: "Invalid request: a field's value, a malformed body, an unknown voice",
+    401: "Missing or invalid API key",
+    403: "Not allowed for this key",
+    404: "Not found (e.g. an unknown model)",
+    409: "Conflict with an existing resource",
+    413: "Request too large (body, input text, reference audio, frames asked)",
+    429: "Over the key's request rate or concurrent streams; retry after Retry-After seconds",
+    503: "Overloaded, warming up or shutting down; retry after Retry-After seconds",
+}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying", "required": True, "schema": {"type": "integer", "minimum": 1}}}
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str  # invalid_request_error | rate_limit_error | server_error
+    param: str | None = None  # the request field at fault
+    code: str | None = None  # e.g. invalid_value, model_not_found, queue_full
+
+
+class ErrorBody(BaseModel):
+    """OpenAI's error body: the JSON of every refusal."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` of a route for its refusals: the OpenAI error body under each status
+    (429 and 503 with their Retry-After header)."""
+    return {
+        s: {
+            "description": _WHY[s],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+            **({"headers": _RETRY_AFTER} if s in (429, 503) else {}),
+        }
+        for s in statuses
+    }
 
 
 class APIError(Exception):
@@ -64,7 +110,9 @@ def _validation(_: Request, exc: Exception) -> JSONResponse:
 
 def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    return APIError(exc.status_code, str(exc.detail), code="not_found" if exc.status_code == 404 else None).response()
+    response = APIError(exc.status_code, str(exc.detail), code="not_found" if exc.status_code == 404 else None).response()
+    response.headers.update(exc.headers or {})  # e.g. Allow on 405
+    return response
 
 
 def _api(_: Request, exc: Exception) -> JSONResponse:
@@ -72,8 +120,39 @@ def _api(_: Request, exc: Exception) -> JSONResponse:
     return exc.response()
 
 
-def install_handlers(app: FastAPI) -> None:
-    """Make every error response of ``app`` OpenAI-shaped."""
+def install_handlers(app: FastAPI, open_routes: Collection[str] = ()) -> None:
+    """Make every error response of ``app`` OpenAI-shaped and document them in its OpenAPI schema
+    (``open_routes``: the paths that need no key)."""
     app.add_exception_handler(APIError, _api)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(get_openapi(title=app.title, version=app.version, routes=app.routes), open_routes)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def document_errors(schema: dict[str, Any], open_routes: Collection[str]) -> dict[str, Any]:
+    """FastAPI's OpenAPI ``schema`` with the errors every route may get (see the module docstring)
+    in place of FastAPI's 422, which this server never sends; modified in place and returned."""
+    components = schema.setdefault("components", {})
+    body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = components.setdefault("schemas", {})
+    schemas.update(body.pop("$defs"), ErrorBody=body)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer", "description": "An API key of this server"}}
+    for path, operations in schema.get("paths", {}).items():
+        for op in operations.values():
+            responses = op.setdefault("responses", {})
+            statuses = [400] if responses.pop("422", None) is not None else []
+            statuses += [413] if "requestBody" in op else []
+            if path not in open_routes:
+                op["security"] = [{"bearer": []}]
+                statuses += [401, 503]
+            for status, entry in error_responses(*statuses).items():
+                responses.setdefault(str(status), entry)
+    return schema

@@ -27,9 +27,9 @@ from runtime.errors import TTSError
 from runtime.stream import AudioStream
 from runtime.synthesizer import FIRST_CHUNK_FRAMES
 from server.auth import Lease
-from server.encoders import StreamEncoder
+from server.encoders import FORMATS, StreamEncoder
 from server.engines import Model
-from server.errors import APIError, from_runtime
+from server.errors import APIError, error_responses, from_runtime
 from server.metrics import HTTP_TTFA
 from server.tempo import TimeStretch
 
@@ -37,6 +37,36 @@ if TYPE_CHECKING:
     from server.app import ServerState
 
 ResponseFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]  # OpenAI's; server.encoders.FORMATS
+_USAGE = {"type": "object", "required": ["input_tokens", "output_tokens", "total_tokens"],
+          "properties": {k: {"type": "integer", "minimum": 0} for k in ("input_tokens", "output_tokens", "total_tokens")}}
+SSE_EVENT = {  # one server-sent event of stream_format "sse": its name and its JSON data
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"enum": ["speech.audio.delta", "speech.audio.done", "speech.audio.error"]},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {
+                "oneOf": [
+                    {"type": "object", "required": ["type", "audio"],
+                     "properties": {"type": {"const": "speech.audio.delta"}, "audio": {"type": "string", "contentEncoding": "base64"}}},
+                    {"type": "object", "required": ["type", "usage"], "properties": {"type": {"const": "speech.audio.done"}, "usage": _USAGE}},
+                    {"type": "object", "required": ["type", "error"],
+                     "properties": {"type": {"const": "speech.audio.error"}, "error": {"$ref": "#/components/schemas/ErrorDetail"}}},
+                ],
+            },
+        },
+    },
+}
+AUDIO = {
+    "description": "The audio as it is generated: the bytes of ``response_format`` (pcm: 24 kHz s16le, no header), or SSE events",
+    "content": {
+        **{mime: {"schema": {"type": "string", "format": "binary"}} for mime in FORMATS.values()},
+        "text/event-stream": {"itemSchema": SSE_EVENT},
+    },
+}
+RESPONSES: dict[int | str, dict[str, Any]] = {200: AUDIO, **error_responses(400, 404, 413, 429, 503)}  # the route's OpenAPI responses
 
 
 class VoiceId(BaseModel):
@@ -61,7 +91,7 @@ class SpeechRequest(BaseModel):
     ref_audio: str | None = None  # base64 or data: URL
     ref_text: str | None = None
     x_vector_only_mode: bool = False
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0)
     max_new_tokens: int | None = Field(None, ge=1)
     initial_codec_chunk_frames: int | None = Field(None, ge=FIRST_CHUNK_FRAMES[0], le=FIRST_CHUNK_FRAMES[1])  # frames of the first chunk (default: by load)
 

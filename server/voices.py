@@ -38,7 +38,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from runtime.audio import load_audio
 from runtime.errors import TTSError, VoiceError
 from runtime.voices import VoiceExists, check_name, fits
-from server.errors import APIError, from_runtime
+from server.errors import APIError, error_responses, from_runtime
 
 if TYPE_CHECKING:
     from runtime.voices import VoiceRegistry
@@ -104,7 +104,7 @@ async def list_voices(request: Request) -> dict[str, Any]:
     return await asyncio.get_running_loop().run_in_executor(state.executor, _listing, state.models, request.state.key)
 
 
-@router.post("/v1/audio/voices")
+@router.post("/v1/audio/voices", responses=error_responses(400, 403, 404, 409, 413))
 async def create_voice(
     request: Request,
     name: Annotated[str, Form()],
@@ -185,7 +185,7 @@ def _check_room(state: ServerState, registry: VoiceRegistry, name: str) -> None:
         raise APIError(403, f"you have {cap} saved voices, the most one key may have; delete one first", code="voice_limit_reached")
 
 
-@router.delete("/v1/audio/voices/{name}")
+@router.delete("/v1/audio/voices/{name}", responses=error_responses(403, 404))
 async def delete_voice(name: str, request: Request) -> dict[str, Any]:
     """Delete the calling key's saved voice ``name``."""
     models: Models = request.app.state.server.models
