@@ -12,7 +12,8 @@ the noun also fixes gender and animacy).
 
 from __future__ import annotations
 
-from .morph_ru import adjective_case, inflect_phrase, is_comparative
+from .morph_ru import adjective_case, inflect_phrase, is_comparative, is_noun, is_transitive_verb
+from .ranges import range_ends
 from .ru_lexicon import MONTHS_GEN, NOUNS, PREPOSITIONS, Noun, analyze, known
 from .ru_numbers import noun_number
 from .spans import Token
@@ -89,13 +90,22 @@ class RussianAgreement:
             tok = tokens[idx[k]]
             if tok.lang != "ru" or tok.cls not in NUMERIC:
                 continue
-            prev = tokens[idx[k - 1]] if k > 0 else None
-            self._one(tok, prev, tokens, idx, k)
+            i = idx[k]
+            as_low = range_ends(tokens, i + 1) if i + 1 < len(tokens) else None
+            if as_low is not None and as_low[0] is tok:
+                _copy_range(tok, as_low[1])  # the high end, to its right, is already done
+                continue
+            as_high = range_ends(tokens, i - 1) if i > 0 else None
+            pk = k - 3 if as_high is not None and as_high[1] is tok else k - 1  # the range's governing word
+            self._one(tok, tokens[idx[pk]] if pk >= 0 else None, tokens, idx, k, pk)
+            if pk == k - 3 and tok.cls in ("cardinal", "roman") and tok.fields.get("ordinal"):
+                tok.plural = False  # "в 1812–1814 годах": each year is one
         for k, i in enumerate(idx):
             form = tokens[i].fields.get("year_form")
             if form and k + 1 < len(idx):
                 lemma, case, plural = form
-                tokens[i].out = NOUNS[lemma].form(case, plural)
+                tokens[i].out = "годов" if (lemma, case, plural) == ("год", "gen", True) else \
+                    NOUNS[lemma].form(case, plural)  # "1914–1918 гг.": годов, not the counting form "лет"
                 dot = tokens[idx[k + 1]]
                 after = tokens[idx[k + 2]] if k + 2 < len(idx) else None
                 if after is not None and not after.text[:1].isupper():
@@ -122,6 +132,7 @@ class RussianAgreement:
             word = _word(tokens[idx[j]])
         cases = PREPOSITIONS.get(word)
         nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
+        plural = nxt is not None and idx[k + 1] + 1 < len(tokens) and range_ends(tokens, idx[k + 1] + 1) is not None
         agree = adjective_case(value, nxt.text) if nxt is not None and nxt.cls == "word" else None
         if agree:
             case = agree  # "эл. почту": the adjective takes the case of its noun
@@ -131,7 +142,7 @@ class RussianAgreement:
             case = "acc" if value in _WEEKDAYS else "prep"
         else:
             case = cases[0]
-        out = inflect_phrase(value, case)
+        out = inflect_phrase(value, case, plural)  # "стр. 10–12": страницы
         if out != value or tok.cls == "word":
             tok.out = out
 
@@ -150,13 +161,16 @@ class RussianAgreement:
             return j + 1, False
         return j, False
 
-    def _one(self, tok: Token, prev: Token | None, tokens: list[Token], idx: list[int], k: int) -> None:
+    def _one(self, tok: Token, prev: Token | None, tokens: list[Token], idx: list[int], k: int, pk: int) -> None:
+        """``prev`` (at ``idx[pk]``) is the governing word: the one before the number, or before its range."""
         prep = _word(prev)
-        if prep in ("более", "менее") and k > 1 and _word(tokens[idx[k - 2]]) == "не":
+        if prep in ("более", "менее") and pk > 0 and _word(tokens[idx[pk - 1]]) == "не":
             prep = "более"
         allowed = PREPOSITIONS.get(prep)
         if allowed is None and prep and is_comparative(prep):
             allowed = ("gen",)  # "старше 18 лет", "дешевле 500 рублей"
+        elif allowed is None and prep and tok.cls == "cardinal" and is_transitive_verb(prep):
+            allowed = ("acc",)  # "добавьте 1–2 ложки": одну-две
         if allowed:
             tok.fields["allowed"] = allowed
         j, across = self._noun_after(tokens, idx, k)
@@ -232,9 +246,10 @@ class RussianAgreement:
     def _numbering(n: int, readings: list[tuple[Noun, str, bool]], count_case: tuple[str, Noun] | None,
                    digits: str) -> bool:
         """Whether the number names an item (year, century, page) rather than counting nouns."""
-        singular = [r for r in readings if not r[2]]
+        singular = [r for r in readings if not r[2]] or \
+            [r for r in readings if r[0].lemma == "год" and r[0].form(r[1], r[2]) != "лет"]
         if not singular:
-            return False
+            return False  # a plural noun counts, except years ("в 1812–1814 годах")
         lemma = singular[0][0].lemma
         if lemma == "год" and len(digits) == 4:
             return True
@@ -248,7 +263,8 @@ class RussianAgreement:
         tok.gender = readings[0][0].gender if readings else "m"
         if year_abbr:
             lemma, plural = _YEAR_ABBR[noun_tok.text] if noun_tok is not None else ("год", False)
-            case = "prep" if prep in ("в", "во") else "acc" if prep == "по" else (allowed[0] if allowed else "nom")
+            case = "prep" if prep in ("в", "во") else "acc" if prep == "по" else allowed[0] if allowed else \
+                "gen" if prep not in _COPULAR and is_noun(prep) else "nom"  # "война 1914–1918 гг.": годов
             tok.case, tok.plural = case, plural
             if noun_tok is not None and not across:
                 noun_tok.fields["year_form"] = (lemma, case, plural)
@@ -295,6 +311,16 @@ class RussianAgreement:
             pool = [o for o in opts if not allowed or o[0] in allowed] or opts
             chosen = pool[0]
         tok.case, tok.gender, tok.plural = chosen
+
+
+def _copy_range(low: Token, high: Token) -> None:
+    """The low end of a range reads like its high end: ``4–5 раз`` -> четыре-пять, ``50–60-х`` -> пятидесятых."""
+    low.case, low.gender, low.animate, low.plural = high.case, high.gender, high.animate, high.plural
+    if high.fields.get("ordinal") or (high.cls == "ordinal" and not high.fields.get("as_cardinal")):
+        low.fields["ordinal"] = True
+    for key in ("allowed", "fixed"):
+        if key in high.fields:
+            low.fields[key] = high.fields[key]
 
 
 def _guess_gender(word: str, n: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import en_numbers as en
 from .address_en import apply_addresses
+from .ranges import range_ends
 from .ru_lexicon import analyze
 from .spans import Token
 
@@ -38,8 +39,8 @@ def resolve_roman(tokens: list[Token]) -> None:
         nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
         value, single = tok.fields["value"], len(tok.text) == 1
         prev_word = prev.text.lower() if prev is not None and prev.cls in ("word", "abbreviation", "letters") else ""
-        if prev_word in _CHAPTER_WORDS:
-            continue
+        if prev_word in _CHAPTER_WORDS or (i + 2 < len(tokens) and range_ends(tokens, i + 1) is not None):
+            continue  # "глава IV"; the low end of "XVIII–XIX вв." (the high end decides)
         if tok.lang == "ru" and nxt is not None and nxt.text in ("в", "вв") and k + 2 < len(idx) \
                 and tokens[idx[k + 2]].text == ".":
             continue  # "в XII в.": the agreement stage reads it as an ordinal century
@@ -56,6 +57,22 @@ def resolve_roman(tokens: list[Token]) -> None:
                 tok.gender = "f"
             continue
         tok.cls, tok.out = "letters", tok.text
+
+
+# Words around a number range that do not make it a count ("from 2-10", "1961–1965 and ...").
+_FUNCTION_WORDS = {"a", "an", "the", "and", "or", "but", "nor", "from", "to", "in", "on", "at", "of", "by", "with",
+                   "as", "than", "if", "so", "is", "are", "was", "were", "be", "vs", "x", "plus", "minus", "times"}
+
+
+def _counts(tokens: list[Token], i: int, hi: Token, after: Token | None) -> bool:
+    """Whether the range whose dash is ``tokens[i]`` counts something: its high end has a unit, or a content word
+    follows it ("10-12 weeks") or precedes it ("pages 10-15", "ages 6-8")."""
+    if hi.cls in ("measure", "money"):
+        return True
+    low_at = i - 1
+    before = next((t for t in reversed(tokens[:low_at]) if t.cls != "space"), None)
+    return hi.cls == "time" or any(t is not None and t.cls in ("word", "abbreviation") and t.lang == "en" and
+                                   t.text.lower() not in _FUNCTION_WORDS for t in (before, after))
 
 
 def _slash_language(tok: Token, prev: Token | None, nxt: Token | None) -> str:
@@ -118,10 +135,13 @@ class EnglishContext:
         if tok.lang == "en" and tight and prev.cls in ("decimal", "measure") and nxt.cls == "word":
             tok.out = " "  # "7.2-millimeter bullet": seven point two millimeter
             return
+        ends = range_ends(tokens, i)
         if tok.lang == "ru":
             if tight and (prev.cls in _NUMERIC) != (nxt.cls in _NUMERIC) and \
                     {"word", "letters"} & {prev.cls, nxt.cls}:
                 tok.out = " "
+            elif ends is not None:
+                tok.out = "-" if len(prev.text) <= 2 or prev.cls == "roman" else " — "  # четыре-пять; тысяча ... — тысяча ...
             elif prev.cls in _NUMERIC and nxt.cls in _NUMERIC:
                 tok.out = " - "
             return
@@ -129,7 +149,7 @@ class EnglishContext:
             return
         yearish = all(t.cls == "cardinal" and len(t.fields["int"]) in (2, 4) for t in (prev, nxt)) and \
             len(prev.fields["int"]) == 4
-        if yearish or {prev.cls, nxt.cls} <= {"money", "time", "date"}:
+        if yearish or {prev.cls, nxt.cls} <= {"money", "time", "date"} or (ends and _counts(tokens, i, nxt, after)):
             tok.out = " to "
         else:
             tok.out = " - "

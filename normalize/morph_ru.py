@@ -81,17 +81,18 @@ def adjective_case(adjective: str, noun: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def inflect_phrase(phrase: str, case: str) -> str:
+def inflect_phrase(phrase: str, case: str, plural: bool = False) -> str:
     """``phrase`` (a nominative noun phrase such as ``электронная почта`` or ``заместитель директора``) in
-    ``case``: leading adjectives and the first noun are inflected, the rest (a genitive complement) is kept."""
-    if case == "nom":
+    ``case`` (and the plural when asked): leading adjectives and the first noun are inflected, the rest (a
+    genitive complement) is kept."""
+    if case == "nom" and not plural:
         return phrase
     words = phrase.split(" ")
     for i, word in enumerate(words):
         parses = [p for p in _parses(word.lower()) if p.tag.case == "nomn" and p.tag.POS in ("NOUN", "ADJF")]
         if not parses:
             break
-        form = parses[0].inflect({_TO_PYMORPHY[case]})
+        form = parses[0].inflect({_TO_PYMORPHY[case], "plur"} if plural else {_TO_PYMORPHY[case]})
         if form is not None:
             words[i] = form.word
         if parses[0].tag.POS == "NOUN":
@@ -102,3 +103,16 @@ def inflect_phrase(phrase: str, case: str) -> str:
 def is_known(word: str) -> bool:
     """Whether ``word`` (any case) is in the Russian dictionary."""
     return bool(_analyzer().word_is_known(word.lower()))
+
+
+@lru_cache(maxsize=16384)
+def is_transitive_verb(word: str) -> bool:
+    """Whether ``word``'s most likely reading is a transitive verb form (``добавьте``, ``купил``)."""
+    parses = _parses(word.lower())
+    return bool(parses) and parses[0].tag.POS in ("VERB", "INFN") and "tran" in parses[0].tag
+
+
+def is_noun(word: str) -> bool:
+    """Whether ``word``'s most likely reading is a noun."""
+    parses = _parses(word.lower())
+    return bool(parses) and parses[0].tag.POS == "NOUN"

@@ -304,7 +304,7 @@ class Normalizer:
             return True
         if not _SPOKEN_EDGE.search(out):  # an expansion that is itself punctuation (`` -> ")
             return False
-        if prev.cls == "punct" and prev.text not in _OPENING:
+        if prev.cls == "punct" and prev.text not in _OPENING and prev.out != "-":
             return True
         return bool(_SPOKEN_EDGE.match(out[0]) and _SPOKEN_EDGE.match(last))
 

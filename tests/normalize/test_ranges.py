@@ -1,0 +1,30 @@
+"""Number ranges with a hyphen or dash: one rule (normalize/ranges.py) read in each language's way."""
+
+from __future__ import annotations
+
+import pytest
+
+from normalize import Normalizer
+
+NORM = Normalizer()
+
+
+@pytest.mark.parametrize(("text", "lang", "want"), [
+    ("Повторите 4–5 раз.", "ru", "Повторите четыре-пять раз."),
+    ("Добавьте 1–2 ложки сахара.", "ru", "Добавьте одну-две ложки сахара."),
+    ("Война шла в 1812–1814 годах.", "ru",
+     "Война шла в тысяча восемьсот двенадцатом — тысяча восемьсот четырнадцатом годах."),
+    ("Первая мировая война 1914–1918 гг.", "ru",
+     "Первая мировая война тысяча девятьсот четырнадцатого — тысяча девятьсот восемнадцатого годов."),
+    ("Это случилось в XVIII–XIX вв.", "ru", "Это случилось в восемнадцатом-девятнадцатом веках."),
+    ("Ответы на с. 5–7.", "ru", "Ответы на страницах пять-семь."),
+    ("Recovery takes 10-12 weeks.", "en", "Recovery takes ten to twelve weeks."),
+    ("Read pages 10-15.", "en", "Read pages ten to fifteen."),
+    ("Humidity is 50–60%.", "en", "Humidity is fifty to sixty percent."),
+    # NeMo's readings where nothing is counted, or the numbers do not increase
+    ("from 2-10", "en", "from two - ten"),
+    ("2-5", "en", "two - five"),
+    ("978-0", "en", "nine hundred and seventy eight - zero"),
+])
+def test_ranges(text: str, lang: str, want: str) -> None:
+    assert NORM.normalize(text, lang).text == want
