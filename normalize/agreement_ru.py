@@ -27,6 +27,7 @@ _RANGE_LINKS = {"-", "–", "—", "по", "до", "и", "или"}
 _YEAR_ABBR = {"г": ("год", False), "гг": ("год", True), "в": ("век", False), "вв": ("век", True)}
 _LOCATIVE = {"в", "во", "на"}
 _WEEKDAYS = {"понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"}
+_WEEKDAYS_ACC = {"понедельник", "вторник", "среду", "четверг", "пятницу", "субботу", "воскресенье"}
 _COPULAR = {"сегодня", "завтра", "вчера", "это", "был", "была", "было", "будет", "есть", "—"}
 
 # Ordinal suffix -> possible (case, gender, plural) readings, most likely first.
@@ -185,8 +186,16 @@ class RussianAgreement:
             return
         if cls == "date":
             tok.case = "acc" if prep in ("по", "на") else (allowed[0] if allowed and prep not in ("в", "во") else "nom")
+            nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
+            before = _word(tokens[idx[pk - 1]]) if pk > 1 and _word(tokens[idx[pk - 2]]) in ("в", "во") else ""
             if not allowed and prev is not None and prev.cls == "word" and prep not in _COPULAR:
                 tok.case = "gen"  # adverbial date: "мы встретились 1 мая" -> "первого мая"
+            elif (prev is None or prev.text in ".!?") and nxt is not None and nxt.cls == "word":
+                tok.case = "gen"  # "9 мая 1945 года закончилась война"
+            elif prev is not None and prev.text == "," and before in _WEEKDAYS_ACC | _WEEKDAYS:
+                tok.case = "gen"  # "в субботу, 12 октября"
+            elif prep in ("с", "со") and tok.fields.get("words") and tok.text.split()[1][:1].isupper():
+                tok.case = "ins"  # a holiday: "с 8 Марта" -> с восьмым марта
             return
         if prep == "по" and cls in ("cardinal", "measure", "money") and (_count(tok) or 1) % 10 != 1:
             allowed = ("acc",)  # distributive "по": "по два яблока", "по двести рублей"

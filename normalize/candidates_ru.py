@@ -84,6 +84,8 @@ def variants(tok: Token) -> Iterator[Token]:
         return
     if tok.cls in _CASE_ONLY:
         yield from (_copy(tok, case=c) for c in _cases(tok))
+        if tok.cls == "date" and f.get("numeric"):  # "06.03.2006" read without "года" too
+            yield from (_copy(tok, {"bare": True}, case=c) for c in _cases(tok))
     elif tok.cls == "time":
         yield from (_copy(tok, case=c) for c in _cases(tok))
         yield from (_copy(tok, {"style": s}) for s in ("and", "zero"))

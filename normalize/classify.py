@@ -221,6 +221,14 @@ class DatePlugin:
     _ru_dm = re.compile(r"(?P<d>[0-9]{1,2})\s" + _RU_MON + r"(?:\.|(?!\w))"
                         r"(?:\s(?P<y>[0-9]{1,4})(?![0-9])(?:\s?(?P<g>г\.|года|году|г(?!\w)))?)?")
     _decade = re.compile(r"(?P<apo>')?(?P<y>[0-9]{0,2}[0-9]0)\s?s(?!\w)")
+    # Russian day.month without a year ("3.05 в 9:30"): a date only where the context says so (see _dm_context)
+    _ru_dm_num = re.compile(r"(?P<d>[0-9]{1,2})\.(?P<m>0[1-9]|1[0-2])(?![0-9]|[.,][0-9])")
+    _dm_time_after = re.compile(r"\s?(?:в\s|с\s)?[0-9]{1,2}:[0-9]{2}")
+    _dm_end_after = re.compile(r"\s?(?:[.,;:!?)]|[—–-]\s|$)")
+    _dm_before = re.compile(r"(?:^|[\s(])(?:с|со|до|к|ко|по|на|от|после|перед|между|и)\s$|^\s*$|\n\s*$", re.I)
+    _en_days = re.compile(r"(?P<a>Mon|Tue|Tues|Wed|Thu|Thurs|Fri|Sat|Sun)\.?(?:\s?[-–—]\s?|\s(?P<and>&|and)\s)"
+                          r"(?P<b>Mon|Tue|Tues|Wed|Thu|Thurs|Fri|Sat|Sun)(?P<dot>\.)?(?!\w)")
+    _en_my = re.compile(_EN_MON + r"\.?\s(?P<y>[0-9]{4})(?![0-9])")
     _quarter = re.compile(r"(?:(?P<q>[1-4])Q|Q(?P<q2>[1-4])(?: |'|))(?P<y>[0-9]{4}|[0-9]{2})(?![\w])")
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
@@ -230,8 +238,12 @@ class DatePlugin:
         cands = []
         if ch.isdigit():
             cands = [self._iso, self._num, self._ru_dm, self._ru_mixed, self._en_dm, self._decade, self._quarter]
+            if lang == "ru":
+                cands.append(self._ru_dm_num)
         elif ch.isalpha():
             cands = [self._en_md, self._en_dm, self._quarter]
+            if lang == "en":
+                cands += [self._en_days, self._en_my]
         elif ch == "'":
             cands = [self._decade]
         for rx in cands:
@@ -249,17 +261,33 @@ class DatePlugin:
             if lang != "en":
                 return None
             return Token("date", pos, m.end(), m.group(), {"quarter": int(g["q"] or g["q2"]), "y": g["y"]})
+        if rx is self._en_days:
+            stop = m.end() - (1 if g["dot"] and re.match(r"\s*$|\s+[A-Z]", text[m.end():m.end() + 2]) else 0)
+            return Token("date", pos, stop, text[pos:stop], {"days": (g["a"], g["b"]), "and": bool(g["and"])})
+        if rx is self._en_my:
+            if g["mon"][0].islower() or g["mon"].lower() == "may":
+                return None
+            return Token("date", pos, m.end(), m.group(), {"m": EN_MONTH_BY_NAME[g["mon"].lower()], "y": g["y"],
+                                                           "month_year": True})
+        if rx is self._ru_dm_num:
+            before = text[max(0, pos - 12):pos]
+            after = text[m.end():m.end() + 12]
+            if not (self._dm_time_after.match(after) or (self._dm_before.search(before)
+                                                         and self._dm_end_after.match(after))):
+                return None
+            f = {"d": int(g["d"]), "m": int(g["m"]), "y": ""}
+            return Token("date", pos, m.end(), m.group(), f) if 1 <= int(g["d"]) <= 31 else None
         if rx is self._decade:
             if lang != "en" or len(g["y"]) in (1, 3) or (len(g["y"]) == 2 and " " in m.group()):
                 return None
             return Token("date", pos, m.end(), m.group(), {"decade": g["y"], "short": len(g["y"]) < 4})
         if rx is self._iso:
-            f = {"d": int(g["d"]), "m": int(g["m"]), "y": g["y"]}
+            f = {"d": int(g["d"]), "m": int(g["m"]), "y": g["y"], "numeric": True}
         elif rx is self._num:
             a, b = int(g["a"]), int(g["b"])
             month_first = lang == "en" and a <= 12
             f = {"d": b if month_first else a, "m": a if month_first else b, "y": g["y"], "g": g["g"] or "",
-                 "dm": lang == "en" and not month_first}
+                 "dm": lang == "en" and not month_first, "numeric": True}
         elif rx is self._ru_mixed:
             f = {"d": int(g["d"]), "m": MONTH_BY_NAME[g["mon"].lower()], "y": g["y"]}
         elif rx is self._ru_dm:

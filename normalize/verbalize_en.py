@@ -170,6 +170,9 @@ def _year_words(y: str) -> str:
     return en.year(int(y))
 
 
+_WEEKDAYS = {d[:3]: d for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+
+
 def date(tok: Token) -> str:
     f = tok.fields
     if "quarter" in f:
@@ -177,7 +180,12 @@ def date(tok: Token) -> str:
     if "decade" in f:
         y = f["decade"]
         return en.pluralize_number(en.cardinal(int(y)) if f["short"] else en.year(int(y)))
+    if "days" in f:  # "Mon-Fri", "Sat & Sun"
+        a, b = (_WEEKDAYS[d[:3].lower()] for d in f["days"])
+        return f"{a} {'and' if f['and'] else 'to'} {b}"
     month = _MONTHS[int(f["m"]) - 1]
+    if f.get("month_year"):
+        return f"{month} {_year_words(f['y'])}"
     day = en.ordinal(int(f["d"]))
     words = f"the {day} of {month}" if f.get("dm") else f"{month} {day}"
     if f.get("y"):

@@ -32,8 +32,10 @@ def test_english_meets_acceptance(report: dict[str, dict[str, float]]) -> None:
 def test_russian_meets_acceptance(report: dict[str, dict[str, float]]) -> None:
     assert report["ru"]["accuracy"] >= 0.99  # measured 0.9938 (160/161): expected among the candidates
     assert report["ru"]["accuracy_all_cases"] >= 0.925  # measured 0.9302 (160/172)
-    assert report["ru"]["accuracy_top1"] >= 0.785  # measured 0.7888 (127/161): our single reading
-    assert report["ru"]["accuracy_top1_all_cases"] >= 0.735  # measured 0.7384 (127/172)
+    # our single reading: measured 0.7764 (125/161); 127 before issue 12 says "года" after a numeric date with a
+    # year, which NeMo's 06.03.2006 and 2/3/1906 expect without (the reading without is still a candidate)
+    assert report["ru"]["accuracy_top1"] >= 0.77
+    assert report["ru"]["accuracy_top1_all_cases"] >= 0.72  # measured 0.7267 (125/172)
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])

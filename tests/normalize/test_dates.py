@@ -1,0 +1,29 @@
+"""Dates: "года" after a numeric date with a year, day.month without a year where the context makes it a date,
+English weekday and month abbreviations."""
+
+from __future__ import annotations
+
+import pytest
+
+from normalize import Normalizer
+
+NORM = Normalizer()
+
+
+@pytest.mark.parametrize(("text", "lang", "want"), [
+    ("Занятия начнутся 01.09.2024.", "ru", "Занятия начнутся первого сентября две тысячи двадцать четвёртого года."),
+    ("Дата: 2023-11-07.", "ru", "Дата: седьмое ноября две тысячи двадцать третьего года."),
+    ("Встреча 3.05 в 9:30.", "ru", "Встреча третьего мая в девять часов тридцать минут."),
+    ("Собрание перенесли на 15.04.", "ru", "Собрание перенесли на пятнадцатое апреля."),
+    ("Цена 3.05 рубля.", "ru", "Цена три целых пять сотых рубля."),  # no date context: a decimal
+    ("9 мая 1945 года закончилась война.", "ru", "девятого мая тысяча девятьсот сорок пятого года закончилась война."),
+    ("Open Mon-Fri.", "en", "Open monday to friday."),
+    ("Open Sat & Sun.", "en", "Open saturday and sunday."),
+    ("The trip was in Aug 2022.", "en", "The trip was in august twenty twenty two."),
+])
+def test_dates(text: str, lang: str, want: str) -> None:
+    assert NORM.normalize(text, lang).text == want
+
+
+def test_numeric_date_keeps_the_reading_without_goda_as_a_candidate() -> None:
+    assert "шестое марта две тысячи шестого" in NORM.candidates("06.03.2006", "ru")
