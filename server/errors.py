@@ -129,10 +129,26 @@ def install_handlers(app: FastAPI, open_routes: Collection[str] = ()) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_errors(get_openapi(title=app.title, version=app.version, routes=app.routes), open_routes)
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            app.openapi_schema = _form_parts(document_errors(schema, open_routes))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _form_parts(schema: dict[str, Any]) -> dict[str, Any]:
+    """A multipart/form-data part is present or absent, never JSON null: FastAPI's ``anyOf [T, null]``
+    for an optional form field or file becomes ``T`` (so clients see a file as a file)."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    for operations in schema.get("paths", {}).values():
+        for op in operations.values():
+            form = op.get("requestBody", {}).get("content", {}).get("multipart/form-data", {}).get("schema", {})
+            body = schemas.get(form.get("$ref", "").rpartition("/")[2], form)
+            for name, prop in body.get("properties", {}).items():
+                kinds = [k for k in prop.get("anyOf", ()) if k != {"type": "null"}]
+                if len(kinds) == 1 and len(kinds) < len(prop["anyOf"]):
+                    body["properties"][name] = {**{k: v for k, v in prop.items() if k != "anyOf"}, **kinds[0]}
+    return schema
 
 
 def document_errors(schema: dict[str, Any], open_routes: Collection[str]) -> dict[str, Any]:

@@ -4,12 +4,15 @@ invalid data; no 5xx, every response documented (status, media type, body schema
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import schemathesis
+import soundfile as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -19,16 +22,36 @@ from tests.server.harness import Server, start_server, stop_server
 
 KEY = "sk-fuzz"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-EXAMPLES = {"POST /v1/audio/speech": 60}  # cases per operation and mode (others: 12)
+EXAMPLES = {"POST /v1/audio/speech": 60, "POST /v1/audio/voices": 20}  # cases per operation and mode (others: 12)
 MAX_FRAMES = 24  # frames a synthesis may make: every generation stays short
 REQUEST_TIMEOUT_S = 30.0  # a response (the whole body) slower than this is a hang
-# Valid choices for the fields an arbitrary string almost never hits: a positive speech case takes
-# them half the time, so the fuzzer reaches synthesis with arbitrary text, formats, speeds, seeds.
-SPEECH = {
-    "model": st.sampled_from([None, "tts-1", "gpt-4o-mini-tts", "tiny-custom_voice"]),
-    "voice": st.sampled_from(["alloy", "ryan", {"id": "serena"}]),
-    "task_type": st.sampled_from([None, "CustomVoice"]),
-    "language": st.sampled_from([None, "Auto", "English", "Russian"]),
+
+def _tone() -> bytes:
+    """1.5 s of a 180 Hz tone as WAV: a reference audio long enough to clone."""
+    t = np.arange(36000) / 24000
+    wav = io.BytesIO()
+    sf.write(wav, (0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32), 24000, format="WAV")
+    return wav.getvalue()
+
+
+# Valid choices for the fields an arbitrary value almost never hits: a positive case takes them half
+# the time, so the fuzzer reaches synthesis (arbitrary text, formats, speeds, seeds) and voice saving.
+REALISTIC = {
+    "POST /v1/audio/speech": {
+        "model": st.sampled_from([None, "tts-1", "gpt-4o-mini-tts", "tiny-custom_voice"]),
+        "voice": st.sampled_from(["alloy", "ryan", {"id": "serena"}]),
+        "task_type": st.sampled_from([None, "CustomVoice"]),
+        "language": st.sampled_from([None, "Auto", "English", "Russian"]),
+        "ref_audio": st.none(),  # the CustomVoice engine does not clone
+        "ref_text": st.none(),
+        "x_vector_only_mode": st.just(False),
+    },
+    "POST /v1/audio/voices": {
+        "name": st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,15}", fullmatch=True),
+        "consent": st.sampled_from(["yes", "true", "the speaker agreed"]),
+        "model": st.just("tiny-base"),
+        "audio_sample": st.just(_tone()),
+    },
 }
 
 
@@ -63,7 +86,7 @@ def test_every_operation(api: schemathesis.BaseSchema, mode: schemathesis.Genera
     assert not failures, "\n\n".join(failures)
     if mode.is_positive:  # every operation answered, and the fuzzer reached synthesis
         assert {label for label, _ in seen} == {r.ok().label for r in api.get_all_operations()}
-        assert seen["POST /v1/audio/speech", 200] > 0
+        assert seen["POST /v1/audio/speech", 200] > 0 and seen["POST /v1/audio/voices", 200] > 0
 
 
 def _fuzz(operation: schemathesis.APIOperation, mode: schemathesis.GenerationMode, seen: Counter[tuple[str, int]]) -> None:
@@ -75,13 +98,12 @@ def _fuzz(operation: schemathesis.APIOperation, mode: schemathesis.GenerationMod
     @settings(max_examples=EXAMPLES.get(operation.label, 12), deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
     def run(case: schemathesis.Case, data: st.DataObject) -> None:
         body = case.body
-        if operation.label == "POST /v1/audio/speech" and isinstance(body, dict):
-            if mode.is_positive and data.draw(st.booleans()):
-                body.update({field: data.draw(choice) for field, choice in SPEECH.items()})
-                for clone in ("ref_audio", "ref_text", "x_vector_only_mode"):  # the CustomVoice engine does not clone
-                    body.pop(clone, None)
-            if isinstance(body.get("max_new_tokens"), int) or "max_new_tokens" not in body:
-                body["max_new_tokens"] = min(body.get("max_new_tokens") or MAX_FRAMES, MAX_FRAMES)
+        realistic = REALISTIC.get(operation.label)
+        if realistic and isinstance(body, dict) and mode.is_positive and data.draw(st.booleans()):
+            body.update({field: data.draw(choice) for field, choice in realistic.items()})
+        asked = body.get("max_new_tokens") if isinstance(body, dict) else 0
+        if operation.label == "POST /v1/audio/speech" and (asked is None or (isinstance(asked, int) and asked > MAX_FRAMES)):
+            body["max_new_tokens"] = MAX_FRAMES
         response = case.call_and_validate(timeout=REQUEST_TIMEOUT_S, excluded_checks=[checks.positive_data_acceptance])
         seen[operation.label, response.status_code] += 1
 
