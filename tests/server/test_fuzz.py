@@ -26,6 +26,7 @@ EXAMPLES = {"POST /v1/audio/speech": 60, "POST /v1/audio/voices": 20}  # cases p
 MAX_FRAMES = 24  # frames a synthesis may make: every generation stays short
 REQUEST_TIMEOUT_S = 30.0  # a response (the whole body) slower than this is a hang
 
+
 def _tone() -> bytes:
     """1.5 s of a 180 Hz tone as WAV: a reference audio long enough to clone."""
     t = np.arange(36000) / 24000
@@ -57,6 +58,7 @@ REALISTIC = {
 
 @pytest.fixture(scope="module")
 def server(tiny_engines: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Small limits keep every case cheap: input over 48 characters and uploads over 0.2 MB are 413."""
     tmp = tmp_path_factory.mktemp("fuzz")
     toml = f'[server]\nmax_input_chars = 48\nmax_upload_mb = 0.2\nvoices_dir = "{tmp / "voices"}"\n'
     s = start_server(tmp, [tiny_engines["custom_voice"], tiny_engines["base"]], toml, "--api-key", KEY)
