@@ -12,7 +12,7 @@ the noun also fixes gender and animacy).
 
 from __future__ import annotations
 
-from .morph_ru import adjective_case, inflect_phrase, is_comparative, is_noun, is_transitive_verb
+from .morph_ru import adjective_case, form_of, inflect_phrase, is_comparative, is_noun, is_transitive_verb
 from .ranges import range_ends
 from .ru_lexicon import MONTHS_GEN, NOUNS, PREPOSITIONS, Noun, analyze, known
 from .ru_numbers import noun_number
@@ -220,6 +220,12 @@ class RussianAgreement:
             self._ordinal_with_noun(tok, readings, allowed, across, year_abbr, noun_tok, prep)
             return
         if cls == "roman":
+            source = tok.fields.get("after_name") or tok.fields.get("title_noun")
+            form = form_of(source) if source else form_of(tok.fields["adjective"], "ADJF") \
+                if tok.fields.get("adjective") else None
+            if form is not None:
+                tok.case, tok.gender = (allowed[0] if allowed and form[0] not in allowed else form[0]), form[1]
+                return
             if readings or year_abbr:
                 self._ordinal_with_noun(tok, readings, allowed, across, year_abbr, noun_tok, prep)
             return
@@ -282,9 +288,10 @@ class RussianAgreement:
         if across:
             tok.case = allowed[0] if allowed else "nom"
             return
+        ordered = [r for r in readings if not r[2]] + [r for r in readings if r[2]] if tok.cls == "roman" else readings
         for case in allowed or _ALL_CASES:
-            for _noun, ncase, nplural in readings:
-                if ncase == case:
+            for _noun, ncase, nplural in ordered:  # a roman numeral names one item: "орденом III степени"
+                if ncase == case and (tok.cls != "roman" or not nplural or not any(not r[2] for r in readings)):
                     tok.case, tok.plural = case, nplural
                     tok.fields["fixed"] = [(c, p) for noun, c, p in readings if noun.gender == tok.gender]
                     return

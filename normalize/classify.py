@@ -99,7 +99,7 @@ class ElectronicPlugin:
                          r"(?![\w])(?:/[^\s<>\"«»]*)?", re.I)
     # A lower-case dotted name with any short top-level label ("in.and"): tried at every label start that
     # follows a dot or another non-label character, since failing at "0" of "0.in.and" says nothing about "in".
-    _lower_domain = re.compile(r"[a-z][a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,4}(?!\w)(?!\.\w)")
+    _lower_domain = re.compile(r"[a-z][a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,4}(?!\w)(?!\.[^\W\d_])")
     _label = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
     _trail = ".,;:!?)"
     _run = re.compile(r"[\w.-]*")

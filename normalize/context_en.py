@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import en_numbers as en
 from .address_en import apply_addresses
+from .morph_ru import is_adjective
 from .ranges import range_ends
 from .ru_lexicon import analyze
 from .spans import Token
@@ -21,6 +22,13 @@ _NOT_NAMES = {"am", "are", "is", "was", "were", "be", "do", "does", "did", "can"
               "than", "as", "because", "oh", "well", "me", "neither", "either", "too", "also", "only", "unless",
               "until", "while", "once", "since", "that", "which", "whether", "though", "although", "say", "said",
               "think", "thought", "know", "knew", "hope", "wish", "guess", "suppose", "believe", "ok", "okay"}
+# English names that take a regnal number ("Henry VIII": the eighth); after other names a numeral is a sequel or a
+# title number ("Rocky II": two).
+_REGNAL = {"henry", "elizabeth", "louis", "charles", "george", "edward", "william", "james", "richard", "john",
+           "peter", "catherine", "mary", "anne", "victoria", "benedict", "pius", "leo", "gregory", "paul",
+           "alexander", "nicholas", "frederick", "philip", "ferdinand", "isabella", "napoleon", "ramesses",
+           "constantine", "otto", "wilhelm", "francis", "innocent", "clement", "urban", "ivan", "gustav",
+           "harald", "olaf", "juan", "felipe", "carlos", "david", "robert", "stephen", "matilda", "sam"}
 _TITLES = {"doctor", "mister", "misses", "miss", "professor", "saint", "junior", "senior"}
 
 
@@ -39,18 +47,43 @@ def resolve_roman(tokens: list[Token]) -> None:
         nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
         value, single = tok.fields["value"], len(tok.text) == 1
         prev_word = prev.text.lower() if prev is not None and prev.cls in ("word", "abbreviation", "letters") else ""
+        latin_prev = prev is not None and prev.cls == "word" and prev.text.isascii()
+        if prev is not None and nxt is not None and prev.lang == nxt.lang == "en" and prev.cls == nxt.cls == "word":
+            tok.lang = "en"  # "..., like in the XVIII century": inside English words
+        if latin_prev and (prev_word in _REGNAL or prev_word in _CHAPTER_WORDS):
+            tok.lang = "en"  # "Henry VIII и ...", "World War II на русском": read with the English name
         if prev_word in _CHAPTER_WORDS or (i + 2 < len(tokens) and range_ends(tokens, i + 1) is not None):
-            continue  # "глава IV"; the low end of "XVIII–XIX вв." (the high end decides)
+            if tok.lang == "ru" and prev_word in _CHAPTER_WORDS:
+                tok.fields.update(ordinal=True, title_noun=prev_word)  # "Глава IV": четвёртая
+            continue  # the low end of "XVIII–XIX вв." (the high end decides)
+        named_ru = tok.lang == "ru" and prev is not None and prev.cls == "word" and prev.text[:1].isupper() \
+            and not prev.text.isascii() and value <= 40
+        if named_ru:
+            tok.fields.update(ordinal=True, after_name=prev.text)  # "при Екатерине II": case from the name
+            continue
+        if tok.lang == "ru" and nxt is not None and nxt.cls == "word" and is_adjective(nxt.text) and not single:
+            tok.fields.update(ordinal=True, adjective=nxt.text)  # "II мировая война": вторая
+            continue
         if tok.lang == "ru" and nxt is not None and nxt.text in ("в", "вв") and k + 2 < len(idx) \
                 and tokens[idx[k + 2]].text == ".":
             continue  # "в XII в.": the agreement stage reads it as an ordinal century
         if tok.lang == "ru" and nxt is not None and nxt.cls == "word" and analyze(nxt.text) and \
                 (not single or tok.text in "IVX"):
             continue  # the agreement stage makes it an ordinal agreeing with the noun
-        named = prev is not None and prev.cls == "word" and prev.text[:1].isupper() and value <= 30
+        named = prev is not None and prev.cls == "word" and prev.text[:1].isupper() and value <= 30 and \
+            (tok.lang == "ru" or prev_word in _REGNAL)
+        if tok.lang == "ru" and latin_prev and prev.text[:1].isupper() and not single:
+            continue  # "Rocky II" in a Russian sentence: два
         # English "I" after a name is a regnal number only when no word follows ("Sam I", "Francis I--")
         regnal_i = tok.text == "I" and tok.lang == "en" and prev is not None and \
             prev.text.lower() not in _NOT_NAMES and (nxt is None or nxt.cls == "punct")
+        if tok.lang == "en" and nxt is not None and nxt.text.lower() in ("century", "centuries") and not single:
+            tok.fields["ordinal"] = True  # "in the XVIII century"
+            tok.out = en.ordinal(value)
+            continue
+        if tok.lang == "en" and not named and prev is not None and prev.cls == "word" and prev.text[:1].isupper() \
+                and prev_word not in _NOT_NAMES and (not single or tok.text in "VX") and value <= 100:
+            continue  # a title number: "Rocky II", "Super Bowl LVIII", "Grand Theft Auto V"
         if named and (not single or (tok.text == "I" and tok.lang == "ru") or tok.text in "VX" or regnal_i):
             tok.fields["ordinal"] = True
             if tok.lang == "ru" and prev is not None and prev.text.endswith(("а", "я")):

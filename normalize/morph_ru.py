@@ -116,3 +116,16 @@ def is_noun(word: str) -> bool:
     """Whether ``word``'s most likely reading is a noun."""
     parses = _parses(word.lower())
     return bool(parses) and parses[0].tag.POS == "NOUN"
+
+
+@lru_cache(maxsize=16384)
+def form_of(word: str, pos: str = "NOUN") -> tuple[str, str, bool] | None:
+    """Case, gender (``m f n``; ``m`` when the form has none) and plurality of ``word``'s most likely reading as
+    a ``pos`` (``NOUN`` or ``ADJF``); for a noun a first-name reading is preferred (``Петру`` -> dat, m)."""
+    parses = [p for p in _parses(word.lower()) if pos == p.tag.POS and p.tag.case]
+    if pos == "NOUN":
+        parses = [p for p in parses if "Name" in p.tag] or [p for p in parses if p.tag.gender in _GENDER] or parses
+    if not parses:
+        return None
+    tag = parses[0].tag
+    return _TO_OURS.get(tag.case, "nom"), _GENDER.get(tag.gender, "m"), tag.number == "plur"
