@@ -201,6 +201,9 @@ class RussianAgreement:
             allowed = ("acc",)  # distributive "по": "по два яблока", "по двести рублей"
         if cls in ("time", "measure", "money"):
             tok.case = allowed[0] if allowed else "nom"
+            if prep in ("с", "со") and cls == "measure" and not (k + 1 < len(idx) and _word(tokens[idx[k + 1]])
+                                                               in ("до", "по")):
+                tok.case = "ins"  # "с 32 ГБ памяти" (but "с 5 до 10 кг")
             if prep in ("в", "во") and k + 1 < len(idx) and tokens[idx[k + 1]].text == "от":
                 tok.case = "prep"  # "в 5 км от города"
             return

@@ -58,8 +58,7 @@ def noun_paradigm(word: str) -> tuple[str, str, bool, tuple[str, ...], tuple[tup
 @lru_cache(maxsize=4096)
 def is_comparative(word: str) -> bool:
     """Whether ``word`` is a comparative (``старше``, ``дешевле``), which governs the genitive of a number."""
-    parses = _parses(word.lower())
-    return bool(parses) and "COMP" in parses[0].tag
+    return any("COMP" in p.tag for p in _parses(word.lower())[:3])  # "выше" is an adverb first
 
 
 @lru_cache(maxsize=4096)

@@ -83,7 +83,7 @@ def _simple(n: int, case: str, gender: str, animate: bool) -> str:
         rest = 0 if rest < 20 else rest % 10
     if rest:
         # Animate accusative takes the genitive only for a bare 1..4 (not in compounds, except 1).
-        use_gen = anim_acc and (rest == 1 or n == rest)
+        use_gen = anim_acc and (rest == 1 or (n == rest and rest in (2, 3, 4)))  # "пять сотрудников"
         j = _IDX["gen"] if use_gen else i
         if rest == 1:
             parts.append(_ONE[gender][j])

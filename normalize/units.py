@@ -28,10 +28,10 @@ for _abbrs, _sing, _plur in [
     ("cm2 cm²", "square centimeter", "square centimeters"), ("ft2 ft²", "square foot", "square feet"),
     ("m3 m³", "cubic meter", "cubic meters"), ("km3 km³", "cubic kilometer", "cubic kilometers"),
     ("cm3 cm³", "cubic centimeter", "cubic centimeters"), ("ha", "hectare", "hectares"),
-    ("cc", "CC", "CC"), ("″", "inch", "inches"),
+    ("cc", "CC", "CC"), ("″", "inch", "inches"), ("sq_ft", "square foot", "square feet"),
 ]:
     for _a in _abbrs.split():
-        EN_UNITS[_a] = (_sing, _plur)
+        EN_UNITS[_a.replace("_", " ")] = (_sing, _plur)  # "sq_ft": a unit written with a space
 # Units that only count after a number when written exactly so (not lower-cased matches).
 EN_CASE_SENSITIVE = {"m", "g", "l", "L", "W", "V", "h", "d", "mo", "wk", "yr", "ms", "min", "Mb", "Gb", "MB", "GB"}
 
@@ -54,6 +54,9 @@ for _abbrs, _adj, _noun, _tail in [
     ("м² м2 кв.м", "квадратн", "метр", ""), ("км² км2 кв.км", "квадратн", "километр", ""),
     ("см² см2", "квадратн", "сантиметр", ""), ("м³ м3 куб.м", "кубическ", "метр", ""),
     ("см³ см3", "кубическ", "сантиметр", ""), ("шт шт.", "", "штука", ""), ("px", "", "пиксель", ""),
+    ("кВт·ч кВт*ч кВтч", "", "киловатт-час", ""), ("Вт·ч", "", "ватт-час", ""), ("мА·ч мАч mAh", "", "миллиампер-час", ""),
+    ("Мбит/с", "", "мегабит", " в секунду"), ("Гбит/с", "", "гигабит", " в секунду"), ("Кбит/с", "", "килобит", " в секунду"),
+    ("МБ/с", "", "мегабайт", " в секунду"), ("л.с.", "лошадин", "сила", ""), ("Мбит", "", "мегабит", ""),
 ]:
     for _a in _abbrs.split():
         RU_UNITS[_a] = (_adj, _noun, _tail)
