@@ -49,10 +49,16 @@ checkpoints/%/config.json: | setup
 # Tiny models and real 0.6B shapes (random weights), FRAMES frames per request -> bench.json
 # (streaming time to first audio over 20 requests, RTF, chunk gaps, underruns; Base: 10 s reference
 # encoding and requests in the cloned voice; codec streaming-vs-full parity)
+# QUANT_MODELS are also exported and benched per QUANT_PROFILES (engines/<model>-<profile>), with the
+# teacher-forced fidelity gates against their fp32 engine; summary: profile, engine_mb, stream_vs_whole_rtf
 BENCH_MODELS ?= tiny-custom_voice tiny-base 0.6b-custom_voice 0.6b-base
-bench: setup $(BENCH_MODELS:%=checkpoints/%/config.json)
+QUANT_MODELS ?= 0.6b-custom_voice
+QUANT_PROFILES ?= cpu-int8 cpu-int4
+QUANT_ENGINES := $(foreach m,$(QUANT_MODELS),$(foreach p,$(QUANT_PROFILES),$(m)-$(p)))
+bench: setup $(BENCH_MODELS:%=checkpoints/%/config.json) $(QUANT_MODELS:%=checkpoints/%/config.json)
 	for m in $(BENCH_MODELS); do $(TTS) export checkpoints/$$m --out engines/$$m || exit 1; done
-	$(TTS) bench $(BENCH_MODELS:%=--engines engines/%) --frames $(FRAMES) --codec-parity \
+	for m in $(QUANT_MODELS); do for p in $(QUANT_PROFILES); do $(TTS) export checkpoints/$$m --profile $$p --out engines/$$m-$$p || exit 1; done; done
+	$(TTS) bench $(BENCH_MODELS:%=--engines engines/%) $(QUANT_ENGINES:%=--engines engines/%) --frames $(FRAMES) --codec-parity \
 	    $(if $(wildcard bench_reference.json),--reference bench_reference.json) --out bench.json
 
 # The batching scheduler under load (closed loop per concurrency, Poisson open loop, priority isolation)

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from runtime.manifest import read_manifest
+
 TEXT = "Привет! Это проверка синтеза речи, and this is an English sentence."
 CHUNK_MS = 40
 OFFICIAL = {"normalize": False, "split": False, "fade_ms": 0.0}
@@ -166,6 +168,7 @@ def measure_engine(
         "engine": str(engine_dir),
         "model_type": synth.model_type,
         "profile": manifest["profile"],
+        "engine_mb": sum(f["bytes"] for f in manifest["files"].values()) / 1e6,
         "provider": synth.engine.provider,
         "hidden_size": synth.engine.hidden_size,
         "frames": len(first.codes),
@@ -199,6 +202,12 @@ def run_bench(
             results.append({"engine": str(d), "error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"})
             continue
         results.append(json.loads(proc.stdout))
+    for r in results:
+        r_ref = _fp32_twin(r, results)
+        if r_ref is not None:  # a quantized engine beside the fp32 engine of the same checkpoint: its fidelity gates
+            cmd = [sys.executable, "-m", "runtime.fidelity", r_ref["engine"], r["engine"], str(min(frames, 40))]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            r["fidelity"] = json.loads(proc.stdout) if proc.returncode == 0 else {"error": proc.stderr.strip()[-300:]}
     report: dict[str, Any] = {
         "machine": {"platform": platform.platform(), "cpu_count": __import__("os").cpu_count(), "python": platform.python_version()},
         "text": TEXT,
@@ -210,6 +219,17 @@ def run_bench(
     return report
 
 
+def _fp32_twin(result: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The fp32 engine exported from the same checkpoint files as the quantized ``result``, if benched."""
+    if "error" in result or result["profile"] == "fp32" or result["model_type"] == "base":  # base: no voice to compare with
+        return None
+    source = read_manifest(Path(result["engine"])).data["source"]["files"]
+    return next(
+        (o for o in results if "error" not in o and o["profile"] == "fp32" and read_manifest(Path(o["engine"])).data["source"]["files"] == source),
+        None,
+    )
+
+
 def summarize(report: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     ref = {r["checkpoint"]: r for r in (report.get("reference") or {}).get("runs", [])}
@@ -219,6 +239,8 @@ def summarize(report: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         row = {
             "engine": Path(r["engine"]).name,
+            "profile": r["profile"],
+            "engine_mb": round(r["engine_mb"], 1),
             "frames": r["frames"],
             "stream_ttfa_p50_ms": round(r["stream"]["time_to_first_audio_s"]["p50"] * 1000, 1),
             "stream_ttfa_p95_ms": round(r["stream"]["time_to_first_audio_s"]["p95"] * 1000, 1),
@@ -227,12 +249,19 @@ def summarize(report: dict[str, Any]) -> list[dict[str, Any]]:
             "underruns_per_run_p50": r["stream"]["realtime_player"]["underruns_per_run"]["p50"],
             "whole_ttfa_p50_ms": round(r["warm"]["time_to_first_audio_s"]["p50"] * 1000, 1),
             "rtf_p50": round(r["warm"]["rtf"]["p50"], 4),
+            "stream_vs_whole_rtf": round(r["stream"]["rtf"]["p50"] / r["warm"]["rtf"]["p50"], 3),
             "frames_per_s": round(r["warm"]["frames_per_s"], 2),
             "cold_s": round(r["cold"]["load_plus_first_request_s"], 3),
             "peak_rss_mb": round(r["peak_rss_mb"], 1),
         }
         if "clone" in r:
             row["clone_encode_10s_p50_ms"] = round(r["clone"]["encode_s"]["p50"] * 1000, 1)
+        if "fidelity" in r and "error" not in r["fidelity"]:
+            f = r["fidelity"]
+            row |= {
+                "talker_cos_min": round(f["talker_logits_cosine"]["min"], 5), "cp_cos_min": round(f["cp_logits_cosine"]["min"], 5),
+                "code0_agree_decisive": f["code0_top1_agreement"]["decisive"], "cp_agree_decisive": round(f["cp_top1_agreement"]["decisive"], 4),
+            }
         if "codec_parity" in r:
             row["codec_stream_max_err_lsb16"] = round(r["codec_parity"]["max_error_lsb16"], 4)
         src = Path(r["engine"]).name

@@ -73,3 +73,15 @@ def compare(reference: Synthesizer, test: Synthesizer, text: str, *, frames: int
             "codes_equal_reference": bool(free.codes.shape == codes.shape and (free.codes == codes).all()),
         },
     }
+
+
+if __name__ == "__main__":  # python -m runtime.fidelity FP32_ENGINE TEST_ENGINE FRAMES -> JSON (runtime.bench)
+    import json
+    import sys
+
+    from runtime.bench import TEXT
+
+    fp32_dir, test_dir, n = sys.argv[1:4]
+    ref_synth, test_synth = Synthesizer.from_engines(fp32_dir), Synthesizer.from_engines(test_dir)
+    speaker = {"speaker": ref_synth.speakers[0]} if ref_synth.model_type == "custom_voice" else {"instruct": "A calm voice."}
+    print(json.dumps(compare(ref_synth, test_synth, TEXT, frames=int(n), language="auto", **speaker)))
