@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -69,8 +70,14 @@ class Gate:
     accepted; the log adds the close code). An ElevenLabs ``stream-input`` socket without any key
     authenticates in its first message (server/elevenlabs.py)."""
 
-    def __init__(self, app: ASGIApp, state: ServerState, paths: set[str]):
-        self.app, self.state, self.paths = app, state, paths  # paths: the routes (metric labels)
+    def __init__(self, app: ASGIApp, state: ServerState, routes: list[tuple[re.Pattern[str], str]]):
+        self.app, self.state, self.routes = app, state, routes  # (path regex, template): metric labels
+
+    def route(self, scope: Scope) -> str:
+        """The route template a request matched (``/v1/audio/voices/{name}``), also for one refused
+        before routing; "other" when none matches (unbounded paths never become label values)."""
+        matched = getattr(scope.get("route"), "path", None)
+        return matched or next((t for regex, t in self.routes if regex.match(scope["path"])), "other")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -103,8 +110,7 @@ class Gate:
         finally:
             st.in_flight -= 1
             HTTP_IN_FLIGHT.dec()
-            template = getattr(scope.get("route"), "path", None) if socket else None  # /v1/text-to-speech/{voice_id}/...
-            route = template or (scope["path"] if scope["path"] in self.paths else "other")
+            route = self.route(scope)
             HTTP_REQUESTS.labels(route, str(status)).inc()
             key = scope["state"].get("key")
             extra = {"close_code": scope["state"].get("close_code"), "utterances": scope["state"].get("utterances")} if socket else {}
@@ -227,10 +233,21 @@ def create_app(state: ServerState) -> ASGIApp:
         entries += [{"id": a, "object": "model", "created": default.created, "owned_by": "qwen3-tts-runtime", "root": default.name} for a in OPENAI_MODELS]
         return {"object": "list", "data": entries}
 
-    outer: ASGIApp = Gate(app, state, {getattr(r, "path", "") for r in app.routes})
+    outer: ASGIApp = Gate(app, state, _templates(app.routes))
     if state.settings.server.cors_origins:
         outer = CORSMiddleware(outer, allow_origins=state.settings.server.cors_origins, allow_methods=["*"], allow_headers=["*"])
     return outer
+
+
+def _templates(routes: list[Any]) -> list[tuple[re.Pattern[str], str]]:
+    """(path regex, path template) of every route, included routers flattened."""
+    out = []
+    for r in routes:
+        if hasattr(r, "original_router"):  # FastAPI's included router
+            out += _templates(r.original_router.routes)
+        elif hasattr(r, "path_regex"):
+            out.append((r.path_regex, r.path))
+    return out
 
 
 def _warm_up(state: ServerState) -> None:

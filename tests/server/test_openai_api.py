@@ -149,7 +149,7 @@ def test_clone_from_ref_audio(server: Server) -> None:
     client = server.client()
     for extra in ({"x_vector_only_mode": True}, {"ref_text": "a steady humming tone"}):
         pcm = client.audio.speech.create(
-            model="tts-1", voice="alloy", input=TEXT, response_format="pcm", extra_body={"task_type": "Base", "ref_audio": url, **extra}
+            model="tts-1", voice="alloy", input=TEXT, response_format="pcm", extra_body={"task_type": "Base", "ref_audio": url, "seed": 3, **extra}
         ).content
         assert len(pcm) > 24000
     with pytest.raises(openai.APIStatusError) as e:  # decoded reference over max_upload_mb (1 MB)
@@ -237,9 +237,14 @@ def test_models_health_metrics_and_logs(server: Server) -> None:
     with server.http() as h:
         assert h.get("/health").json() == {"status": "ok"}
         assert h.get("/ready").json()["models"] == ["tiny-custom_voice", "tiny-base"]
+        auth = {"Authorization": "Bearer sk-main"}
+        assert h.delete("/v1/audio/voices/nobody", headers=auth).status_code == 404
+        assert h.get("/no/such/path", headers=auth).status_code == 404
         text = h.get("/metrics").text
     assert 'qtts_http_requests_total{route="/v1/audio/speech",status="200"}' in text
     assert 'qtts_http_requests_total{route="/v1/audio/speech",status="401"}' in text
+    assert 'qtts_http_requests_total{route="/v1/audio/voices/{name}",status="404"}' in text  # a template, not the path
+    assert 'qtts_http_requests_total{route="other",status="404"}' in text
     assert "qtts_http_in_flight " in text and "qtts_http_ttfa_seconds_bucket" in text
     for engine in ("tiny-custom_voice", "tiny-base"):  # one scheduler per engine, each its own gauges
         assert f'qtts_slots_used{{engine="{engine}"}}' in text and f'qtts_slots_total{{engine="{engine}"}}' in text
