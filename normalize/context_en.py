@@ -92,6 +92,9 @@ def resolve_roman(tokens: list[Token]) -> None:
         tok.cls, tok.out = "letters", tok.text
 
 
+# Emergency and service numbers, read digit by digit after a dialling word or standing alone.
+_SERVICE_NUMBERS = {"911", "999", "112", "311", "411", "988", "211", "511", "711", "811"}
+_DIAL_WORDS = {"call", "dial", "text", "is", "or", "звоните", "позвоните", "наберите", "набери", "звони", "—"}
 # Words around a number range that do not make it a count ("from 2-10", "1961–1965 and ...").
 _FUNCTION_WORDS = {"a", "an", "the", "and", "or", "but", "nor", "from", "to", "in", "on", "at", "of", "by", "with",
                    "as", "than", "if", "so", "is", "are", "was", "were", "be", "vs", "x", "plus", "minus", "times"}
@@ -134,6 +137,11 @@ class EnglishContext:
                     not (prev is not None and prev.text == "and" and nxt is not None and nxt.text == "or") and \
                     not self._spoken_chain(tokens, i, prev, nxt):
                 tok.out = " slash "
+            elif tok.text == "#" and nxt is not None and tokens[i + 1] is nxt and nxt.cls in ("cardinal", "serial"):
+                tok.out = "номер" if tok.lang == "ru" else "number"  # "#1", "PR #42"
+            elif tok.cls == "cardinal" and tok.fields["int"] in _SERVICE_NUMBERS and not tok.fields.get("sign") and (
+                    prev is not None and prev.text.lower() in _DIAL_WORDS):
+                tok.fields["digits" if tok.lang == "en" else "spell"] = True  # "call 911": nine one one
             elif tok.lang != "en":
                 continue
             elif tok.cls == "punct" and tok.text in ":*" and prev is not None and nxt is not None and \

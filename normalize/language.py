@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from .spans import Token
+
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?![\s]))*(?:[.!?\n]+|$)")
 _CYR = re.compile(r"[а-яёА-ЯЁ]")
 _LAT = re.compile(r"[a-zA-Z]")
@@ -55,3 +57,29 @@ def word_language(word: str, fallback: str) -> str:
     if _LAT.search(word):
         return "en"
     return fallback
+
+
+_SPOKEN_AS_WORDS = frozenset({"word", "punct", "space", "verbatim", "letters"})
+
+
+def follow_english_words(tokens: list[Token]) -> None:
+    """Inside a Russian sentence, a number or abbreviation written right after a lower-case English word, and
+    not followed by a Russian word, is read in English with whatever is written tight against it
+    (``Shipping takes 10-12 weeks, доставка ...``, ``dial 112, а ...``); after a brand (``Android 15``,
+    ``iPhone 16``) or before a Russian word (``Batch size 32–64 работает``) it keeps the sentence's language."""
+    n = len(tokens)
+    i = 2
+    while i < n:
+        tok, prev = tokens[i], tokens[i - 2]
+        if not (tok.lang == "ru" and tok.cls not in _SPOKEN_AS_WORDS and tokens[i - 1].cls == "space"
+                and prev.cls == "word" and prev.lang == "en" and prev.text.islower()):
+            i += 1
+            continue
+        end = i
+        while end + 1 < n and tokens[end + 1].cls != "space" and tokens[end + 1].cls != "word":
+            end += 1
+        after = next((t for t in tokens[end + 1:end + 3] if t.cls != "space"), None)
+        if after is None or after.cls != "word" or after.lang != "ru":
+            for t in tokens[i:end + 1]:
+                t.lang = "en"
+        i = end + 1

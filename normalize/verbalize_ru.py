@@ -199,6 +199,8 @@ def time(tok: Token) -> str:
         parts += [ru.cardinal(m, case, "f"), _noun_phrase("минута", m, case)]
     if f["s"]:
         parts += [ru.cardinal(f["s"], case, "f"), _noun_phrase("секунда", f["s"], case)]
+    if f.get("tz"):
+        parts.append(f["tz"])  # "14:20 UTC": the zone is kept, never dropped
     return " ".join(parts)
 
 
