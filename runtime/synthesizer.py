@@ -306,6 +306,7 @@ class Synthesizer:
         max_buffered: int = 8,
         on_frame: Callable[[int, np.ndarray], None] | None = None,
         priority: str = "standard",
+        first_chunk_frames: int | None = None,
         **options: Any,
     ) -> AudioStream:
         """Text-in streaming: like :meth:`stream`, but the text arrives as an iterator of pieces (e.g.
@@ -313,7 +314,7 @@ class Synthesizer:
         text token per frame, spec §3.5-3.6): the request is submitted once the first token is
         stable, and its stream pauses (without holding others back) when it needs a token that has
         not arrived. Not split into segments; normalization works per clause."""
-        _check_delivery(chunk_ms, decode_frames)
+        _check_delivery(chunk_ms, decode_frames, first_chunk_frames)
         req = self.request("(streamed text)", **options, non_streaming_mode=False, split=False)
         self.layout(req, "a")  # speaker / language / instruct errors surface now, not mid-stream
         lang = NORMALIZE_LANGS.get((req.language or "auto").lower())
@@ -323,14 +324,14 @@ class Synthesizer:
         stream = AudioStream(max_buffered=max_buffered, on_finish=self._observe_stream("text-in"))
         threading.Thread(  # holds the stream weakly: dropping it cancels the request
             target=self._feed_text,
-            args=(iter(pieces), req, normalize, weakref.ref(stream), stream.cancel_event, round(chunk_ms * self.sample_rate / 1000), decode_frames, on_frame, priority),
+            args=(iter(pieces), req, normalize, weakref.ref(stream), stream.cancel_event, round(chunk_ms * self.sample_rate / 1000), first_chunk_frames, decode_frames, on_frame, priority),
             name="tts-text-feed", daemon=True,
         ).start()
         return stream
 
     def _feed_text(
         self, text_iter: Any, req: Request, normalize: Callable[[str], str] | None, stream_ref: Callable[[], AudioStream | None],
-        cancel: threading.Event, chunk: int, decode_frames: int, on_frame: Callable[[int, np.ndarray], None] | None, priority: str,
+        cancel: threading.Event, chunk: int, first_chunk: int | None, decode_frames: int, on_frame: Callable[[int, np.ndarray], None] | None, priority: str,
     ) -> None:
         """Feeder thread of :meth:`stream_text`: submit once the first token is stable, then turn
         arriving text into text vectors until the text ends or the request is cancelled. An error
@@ -350,7 +351,7 @@ class Synthesizer:
             if not ids:
                 raise InputError("streamed text was empty")
             seg = Segment(feed.text, self.layout(req, feed.text, body_ids=ids[:1]), None, 0, (0, 0))
-            job = self.job(req, [seg], chunk=chunk, decode_frames=decode_frames, on_frame=on_frame)
+            job = self.job(req, [seg], chunk=chunk, first_chunk=first_chunk, decode_frames=decode_frames, on_frame=on_frame)
             (eos,) = text_vectors(self.engine, [self.engine.config.token_ids["tts_eos"]])
             job.text = vectors = TextVectors(eos, job.segments[0].pad)
             vectors.extend(text_vectors(self.engine, ids[1:]), finished=feed.finished)

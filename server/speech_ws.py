@@ -81,6 +81,7 @@ class Voice:
     chunk_ms: float
     speed: float = 1.0
     out_rate: int | None = None
+    first_chunk: int | None = None  # frames in the first chunk (None: the scheduler's choice)
 
     @property
     def sample_rate(self) -> int:
@@ -280,7 +281,9 @@ class Session:
                 encoder = StreamEncoder("pcm", synth.sample_rate, voice.out_rate)
                 tempo = TimeStretch(voice.speed, synth.sample_rate) if voice.speed != 1.0 else None
                 stream = await loop.run_in_executor(
-                    st.executor, partial(synth.stream_text, utt.text(), priority=self.key.priority, chunk_ms=voice.chunk_ms, **voice.options)
+                    st.executor, partial(
+                        synth.stream_text, utt.text(), priority=self.key.priority, chunk_ms=voice.chunk_ms, first_chunk_frames=voice.first_chunk, **voice.options
+                    )
                 )
             except BaseException:
                 lease.release()
@@ -350,8 +353,10 @@ class SessionConfig(BaseModel):
     voice: str | None = None
     language: str | None = None
     instructions: str | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0)
     chunk_ms: float | None = Field(None, ge=20, le=1000)
+    max_new_tokens: int | None = Field(None, ge=1)  # frames (80 ms each)
+    initial_codec_chunk_frames: int | None = Field(None, ge=1, le=25)  # frames in the first chunk
 
 
 class NativeSession(Session):
@@ -403,10 +408,13 @@ class NativeSession(Session):
         assert self.key is not None
         model, options = await asyncio.get_running_loop().run_in_executor(
             self.state.executor,
-            partial(resolve_voice, self.state, self.key, config.model, config.voice, language=config.language, instruct=config.instructions, seed=config.seed),
+            partial(
+                resolve_voice, self.state, self.key, config.model, config.voice,
+                language=config.language, instruct=config.instructions, seed=config.seed, max_frames=config.max_new_tokens,
+            ),
         )
         self.ws.state.model = model.name  # for the access log
-        return Voice(model, options, config.chunk_ms or self.state.settings.server.chunk_ms)
+        return Voice(model, options, config.chunk_ms or self.state.settings.server.chunk_ms, first_chunk=config.initial_codec_chunk_frames)
 
     async def resolve(self, utt: Utterance) -> Voice:
         return await self._voice(self.config)

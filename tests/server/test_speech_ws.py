@@ -98,6 +98,24 @@ def test_text_in_streaming_utterances(server: Server) -> None:
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000
 
 
+def test_frame_cap_and_first_chunk(server: Server) -> None:
+    """``max_new_tokens`` caps an utterance's frames (1920 samples = 80 ms each); ``initial_codec_chunk_frames``
+    is accepted in its range (1-25) and leaves the audio unchanged."""
+    with _open(server) as ws:
+        _send(ws, "session.config", voice="alloy", seed=7, max_new_tokens=6, chunk_ms=40)
+        assert _event(ws)["config"]["max_new_tokens"] == 6
+        _, pcm, done = _speak(ws, PIECES)
+        # 6 frames of 1920 samples, plus the codec's short tail once the stream ends
+        assert done["finish_reason"] == "max_frames" and done["samples"] == len(pcm) and 6 * 1920 <= len(pcm) < 6 * 1920 + 240
+        # the first chunk's frame count (tests/test_first_chunk.py checks when audio goes out) leaves the audio as is
+        _send(ws, "session.config", initial_codec_chunk_frames=4)
+        assert _event(ws)["config"]["initial_codec_chunk_frames"] == 4
+        _, pcm4, _ = _speak(ws, PIECES)
+        assert np.array_equal(pcm4, pcm)
+        _send(ws, "session.config", initial_codec_chunk_frames=40)
+        assert _event(ws)["error"]["param"] == "initial_codec_chunk_frames"
+
+
 def test_auth(server: Server) -> None:
     for key in (None, "sk-wrong"):
         with pytest.raises(InvalidStatus) as refused:
