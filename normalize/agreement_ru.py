@@ -170,7 +170,7 @@ class RussianAgreement:
         allowed = PREPOSITIONS.get(prep)
         if allowed is None and prep and is_comparative(prep):
             allowed = ("gen",)  # "старше 18 лет", "дешевле 500 рублей"
-        elif allowed is None and prep and tok.cls == "cardinal" and is_transitive_verb(prep):
+        elif allowed is None and prep and tok.cls in ("cardinal", "fraction", "decimal") and is_transitive_verb(prep):
             allowed = ("acc",)  # "добавьте 1–2 ложки": одну-две
         if allowed:
             tok.fields["allowed"] = allowed
@@ -180,6 +180,12 @@ class RussianAgreement:
         year_abbr = noun_tok is not None and noun_tok.text in _YEAR_ABBR and j + 1 < len(idx) \
             and tokens[idx[j + 1]].text == "."
         cls = tok.cls
+        if tok.fields.get("v"):  # "v1.4.2": версия, unless the word before already says it
+            tok.fields["v_word"] = not prep.startswith("верси")
+            tok.case = allowed[0] if allowed else "nom"
+            return
+        if cls == "fraction":
+            tok.fields["quantity"] = noun_tok is not None  # "3/4 стакана": три четверти
         if cls == "decimal" and tok.fields.get("sep") == "." and prev is not None and not tok.fields.get("q") and (
                 prep.startswith("верси") or (prev.cls in ("word", "letters") and prev.text.isascii())):
             tok.fields["version"] = True  # "версия iOS 17.2", "Python 3.11"

@@ -445,17 +445,20 @@ class FractionPlugin:
 class DecimalPlugin:
     """Signed decimals (``-0.1``, ``3,14``) and numbers with a scale word (``100 million``, ``1,23 млрд``)."""
 
-    name, starts = "decimal", "ds"
+    name, starts = "decimal", "dsa"
     _en = re.compile(r"-?(?P<num>" + EN_NUM + ")" + _EN_QUANT_WORD)
     _ru = re.compile(r"-?(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"(?!\w)")
-    _version = re.compile(r"[0-9]+(?:\.[0-9]+){2,3}(?![0-9.])")
+    _version = re.compile(r"(?P<v>[vV])?[0-9]+(?:\.[0-9]+){2,3}(?![0-9]|\.[0-9])|[vV][0-9]+\.[0-9]+(?![0-9]|\.[0-9])")
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         if (text[pos] == "-" and not _signed(text, pos)) or (text[pos] == "." and pos and text[pos - 1] == "."):
             return None
         v = self._version.match(text, pos, _end(text, pos))
-        if v:
-            return Token("decimal", pos, v.end(), v.group(), {"version": True, "int": "", "frac": ""})
+        if v and not (pos and text[pos - 1].isalnum()):
+            return Token("decimal", pos, v.end(), v.group(), {"version": True, "int": "", "frac": "",
+                                                              "v": v.group()[0] in "vV"})
+        if text[pos].isalpha():
+            return None
         m = (self._ru if lang == "ru" else self._en).match(text, pos, _end(text, pos))
         if not m:
             return None
@@ -612,11 +615,15 @@ class SerialPlugin:
     _re = re.compile(r"(?:" + LETTER + r"+[0-9]|[0-9]+" + LETTER + r")[^\W_]*")
     _chain = re.compile(r"[^\W_]+(?:[-/][^\W_]+)+")
     _decade = re.compile(r"[0-9]*0s")
+    _by = re.compile(r"(?P<a>[0-9]{1,3})[xх×](?P<b>[0-9]{1,3})(?![\w.,])")
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         if pos and text[pos - 1].isalnum():
             return None
         end = _end(text, pos)
+        d = self._by.match(text, pos, end)
+        if d:  # "2x2": two by two (English keeps NeMo's "two x eight" where no word follows, see context_en)
+            return Token("serial", pos, d.end(), d.group(), {"parts": [d["a"], "x", d["b"]], "by": True})
         if lang == "en":
             c = self._chain.match(text, pos, end)
             if c and self._chain_ok(c.group(), text, c.end()):

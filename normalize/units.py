@@ -29,6 +29,7 @@ for _abbrs, _sing, _plur in [
     ("m3 m³", "cubic meter", "cubic meters"), ("km3 km³", "cubic kilometer", "cubic kilometers"),
     ("cm3 cm³", "cubic centimeter", "cubic centimeters"), ("ha", "hectare", "hectares"),
     ("cc", "CC", "CC"), ("″", "inch", "inches"), ("sq_ft", "square foot", "square feet"),
+    ("tsp", "teaspoon", "teaspoons"), ("tbsp", "tablespoon", "tablespoons"),
 ]:
     for _a in _abbrs.split():
         EN_UNITS[_a.replace("_", " ")] = (_sing, _plur)  # "sq_ft": a unit written with a space

@@ -48,7 +48,9 @@ def cardinal(tok: Token) -> str:
 def decimal(tok: Token) -> str:
     f = tok.fields
     if f.get("version"):
-        return " point ".join(number(p, False) for p in tok.text.split("."))
+        words = " point ".join(en.digits(p) if p.startswith("0") and len(p) > 1 else number(p, False)
+                               for p in tok.text.lstrip("vV").split("."))
+        return ("version " if f.get("v") else "") + words
     sign = "minus " if f.get("sign") else ""
     q = f.get("q")
     words = decimal_words(f["int"], f["frac"], not q)
@@ -96,6 +98,8 @@ def measure(tok: Token) -> str:
     f = tok.fields
     if "dims" in f:
         return " by ".join(decimal_words(d["int"], d["frac"]) for d in f["dims"]) + " " + _unit_words(f["unit"], True)
+    if f.get("fnum") == "1" and f.get("fden") == "2" and not f.get("int") and f.get("unit") and not f.get("lo"):
+        return "half a " + _unit_words(f["unit"], False)  # "1/2 tsp": half a teaspoon
     if f.get("fnum"):
         amount = fraction(Token("fraction", 0, 0, "", {"whole": f["int"], "num": f["fnum"], "den": f["fden"]}))
     else:
@@ -312,6 +316,8 @@ def _chain(items: list[str]) -> str:
 
 
 def serial(tok: Token) -> str:
+    if tok.fields.get("by") is not None:
+        return f" {'by' if tok.fields['by'] else 'x'} ".join(number(p, True) for p in tok.fields["parts"][::2])
     if "chain" in tok.fields:
         return _chain(tok.fields["chain"])
     return " ".join(_serial_number(p) if p.isdigit() else p for p in tok.fields["parts"])

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 from . import ru_numbers as ru
+from .morph_ru import inflect_phrase
 from .ru_lexicon import MONTHS_GEN, NOUNS
 from .spans import Token
 from .units import CURRENCIES, QUANTITY_RU, RU_UNITS, SCALE_RU
@@ -116,7 +117,9 @@ def decimal(tok: Token) -> str:
     f = tok.fields
     sign = "минус " if f.get("sign") else ""
     if f.get("version"):
-        return sign + " точка ".join(integer(p) for p in tok.text.lstrip("-").split("."))
+        parts = tok.text.lstrip("-vV").split(".")
+        words = " точка ".join(ru.digits(p) if p.startswith("0") and len(p) > 1 else integer(p) for p in parts)
+        return sign + (inflect_phrase("версия", tok.case or "nom") + " " if f.get("v_word") else "") + words
     words, _, _ = _amount(f, tok.case or "nom", "f")
     return sign + words
 
@@ -131,9 +134,18 @@ def ordinal(tok: Token) -> str:
     return ru.ordinal(n, tok.case or "nom", tok.gender or "m", tok.plural)
 
 
+_PART_NOUNS = {2: "половина", 3: "треть", 4: "четверть"}
+
+
 def fraction(tok: Token) -> str:
+    """A fraction before a noun is a quantity (``3/4 стакана`` -> три четверти, ``1/2 ложки`` -> половина)."""
     f = tok.fields
-    return fraction_words(f["whole"], f["num"], f["den"], tok.case or "nom")
+    case = tok.case or "nom"
+    n, d = int(f["num"]), int(f["den"])
+    if f.get("quantity") and not f["whole"] and d in _PART_NOUNS and 0 < n < d and case in ("nom", "acc"):
+        noun = _PART_NOUNS[d]
+        return inflect_phrase(noun, case) if n == 1 else ru.cardinal(n, case, "f") + " " + inflect_phrase(noun, "gen")
+    return fraction_words(f["whole"], f["num"], f["den"], case)
 
 
 def measure(tok: Token) -> str:
@@ -270,6 +282,8 @@ def roman(tok: Token) -> str:
 
 
 def serial(tok: Token) -> str:
+    if tok.fields.get("by"):
+        return " на ".join(integer(p) for p in tok.fields["parts"][::2])  # "2x2": два на два
     out = []
     for p in tok.fields["parts"]:
         if p.isdigit():
