@@ -323,7 +323,8 @@ class MoneyPlugin:
     name, starts = "money", "dsa"
     _pre_en = re.compile(_CUR_SYM + r"\s?(?P<num>" + EN_NUM + ")" + _EN_QUANT + _PER)
     _pre_ru = re.compile(_CUR_SYM + r"\s?(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"(?!\w)")
-    _post_en = re.compile(r"(?P<num>" + EN_NUM + ")" + _EN_QUANT_WORD + r"\s?" + _EN_CUR + r"(?![\w])")
+    _post_en = re.compile(r"(?P<num>" + EN_NUM + ")" + _EN_QUANT_WORD + r"\s?" + _EN_CUR + r"(?![\w])"
+                          r"|(?P<num2>[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|" + EN_NUM + r")\s?(?P<sym>[₽€£¥₩₹])")
     _post_ru = re.compile(r"(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"\s?" + _RU_CUR +
                           r"(?:\s(?P<minor>[0-9]{1,2})\s?коп(?:\.|(?!\w)))?")
 
@@ -340,7 +341,7 @@ class MoneyPlugin:
                 sym = g.get("sym") or g.get("cur") or ""
                 cur = CURRENCY_SYMBOLS.get(sym) or CURRENCY_WORDS.get(sym) or \
                     ("USD" if sym.startswith(("US", "долл")) else CURRENCY_WORDS.get(sym.lower(), "USD"))
-                f = split_number(g["num"], lang)
+                f = split_number((g["num"] or g.get("num2") or "").replace(" ", ""), lang)
                 f.update({"cur": cur, "q": g.get("q") or "", "per": g.get("per") or "",
                           "minor": g.get("minor") or "", "us": sym == "US$"})
                 return Token("money", pos, m.end(), m.group(), f)

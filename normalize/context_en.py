@@ -48,6 +48,9 @@ def resolve_roman(tokens: list[Token]) -> None:
         value, single = tok.fields["value"], len(tok.text) == 1
         prev_word = prev.text.lower() if prev is not None and prev.cls in ("word", "abbreviation", "letters") else ""
         latin_prev = prev is not None and prev.cls == "word" and prev.text.isascii()
+        if i + 1 < len(tokens) and tokens[i + 1].text == "/":
+            tok.cls, tok.out = "letters", tok.text  # "Google I/O"
+            continue
         if prev is not None and nxt is not None and prev.lang == nxt.lang == "en" and prev.cls == nxt.cls == "word":
             tok.lang = "en"  # "..., like in the XVIII century": inside English words
         if latin_prev and (prev_word in _REGNAL or prev_word in _CHAPTER_WORDS):

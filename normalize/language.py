@@ -72,11 +72,12 @@ def follow_english_words(tokens: list[Token]) -> None:
     while i < n:
         tok, prev = tokens[i], tokens[i - 2]
         if not (tok.lang == "ru" and tok.cls not in _SPOKEN_AS_WORDS and tokens[i - 1].cls == "space"
-                and prev.cls == "word" and prev.lang == "en" and prev.text.islower()):
+                and prev.cls in ("word", "abbreviation") and prev.lang == "en"
+                and (prev.text.rstrip(".").islower() or prev.text in ("A", "An", "The"))):
             i += 1
             continue
         end = i
-        while end + 1 < n and tokens[end + 1].cls != "space" and tokens[end + 1].cls != "word":
+        while end + 1 < n and tokens[end + 1].cls not in ("space", "word") and tokens[end + 1].text not in ",;:!?":
             end += 1
         after = next((t for t in tokens[end + 1:end + 3] if t.cls != "space"), None)
         if after is None or after.cls != "word" or after.lang != "ru":
