@@ -133,6 +133,8 @@ class RussianAgreement:
             word = _word(tokens[idx[j]])
         cases = PREPOSITIONS.get(word)
         nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
+        if cases is None and word and nxt is not None and nxt.cls in NUMERIC and is_transitive_verb(word):
+            cases = ("acc",)  # "Читайте гл. 5": главу (but "читает проф. Иванов": the subject)
         plural = nxt is not None and idx[k + 1] + 1 < len(tokens) and range_ends(tokens, idx[k + 1] + 1) is not None
         agree = adjective_case(value, nxt.text) if nxt is not None and nxt.cls == "word" else None
         if agree:

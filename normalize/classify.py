@@ -564,12 +564,17 @@ class WhitelistPlugin:
             for key, value in table.items():
                 if key:
                     self._by_first.setdefault(key[0], []).append((key, value, lang))
+                # a dotted Russian abbreviation also opens a sentence capitalized ("Тел.", "Проф.")
+                if lang == "ru" and key.endswith(".") and key[:1].islower() and key.capitalize() not in table:
+                    self._by_first.setdefault(key[0].upper(), []).append((key[0].upper() + key[1:], value, lang))
         for items in self._by_first.values():
             items.sort(key=lambda kv: -len(kv[0]))
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         for key, value, klang in self._by_first.get(text[pos], ()):
-            if klang not in (lang, "any") or not text.startswith(key, pos):
+            # an English dotted abbreviation is one inside Russian text too ("See you on Mon., пн ...")
+            cross = klang == "en" and lang == "ru" and key.endswith(".") and key[0].isascii() and key[0].isalpha()
+            if (klang not in (lang, "any") and not cross) or not text.startswith(key, pos):
                 continue
             stop = pos + len(key)
             if key[-1].isalnum() and not _boundary(text, stop):

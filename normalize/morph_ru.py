@@ -91,7 +91,10 @@ def inflect_phrase(phrase: str, case: str, plural: bool = False) -> str:
         parses = [p for p in _parses(word.lower()) if p.tag.case == "nomn" and p.tag.POS in ("NOUN", "ADJF")]
         if not parses:
             break
-        form = parses[0].inflect({_TO_PYMORPHY[case], "plur"} if plural else {_TO_PYMORPHY[case]})
+        grammemes = {_TO_PYMORPHY[case], "plur"} if plural else {_TO_PYMORPHY[case]}
+        if case == "acc" and parses[0].tag.POS == "ADJF" and i == len(words) - 1 and parses[0].tag.gender == "masc":
+            grammemes.add("inan")  # a substantivized adjective names a thing: "наберите добавочный"
+        form = parses[0].inflect(grammemes)
         if form is not None:
             words[i] = form.word
         if parses[0].tag.POS == "NOUN":

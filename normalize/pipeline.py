@@ -40,7 +40,9 @@ def _dot_ends_sentence(tok: Token, text: str) -> bool:
     """Whether the dot closing ``tok`` (an abbreviation, a unit, a currency: "руб.", "т.д.", "etc.") is also
     the sentence's full stop: a capitalized word follows and it is not a title or initials.  (At the end of the text the
     dot is dropped: nothing follows that it would separate.)"""
-    if not tok.text.endswith(".") or tok.cls in _PLAIN or tok.cls == "letters" or tok.text.split()[-1] in _TITLES:
+    last = tok.text.split()[-1]
+    if not tok.text.endswith(".") or tok.cls in _PLAIN or tok.cls == "letters" or last in _TITLES \
+            or last.lower() in _TITLES:
         return False
     return bool(_SENTENCE_START.match(text, tok.end))
 
