@@ -361,6 +361,7 @@ class MeasurePlugin:
                      r"(?:/(?P<per>" + _unit_alternation(EN_UNITS) + r"|[a-zA-Z](?![\w/])))?", re.I)
     _en_per = re.compile(r"(?P<num>" + EN_NUM + r")/(?P<per>" + _unit_alternation(EN_UNITS) + ")")
     _en_inch = re.compile(r"(?P<num>" + EN_NUM + r')"(?![\w"])')
+    _en_feet_inches = re.compile(r"(?P<ft>[0-9]{1,2})['′](?P<inch>[0-9]{1,2}(?:\.[0-9])?)(?:\u0022|″|'')(?![\w\u0022])")
     _en_dims = re.compile(r"(?P<dims>(?:" + EN_NUM + r")(?:\s?[x×]\s?(?:" + EN_NUM + r")){1,2})\s?(?P<unit>"
                           + _unit_alternation(EN_UNITS) + r")(?![\w])")
     _ru = re.compile(r"(?P<sign>-)?(?:(?P<lo>" + RU_NUM + r")\s?[-–]\s?)?(?P<num>" + RU_NUM + ")" + _RU_QUANT
@@ -374,6 +375,11 @@ class MeasurePlugin:
         end = _end(text, pos)
         units = RU_UNITS if lang == "ru" else EN_UNITS
         if lang == "en":
+            fi = self._en_feet_inches.match(text, pos, end)
+            if fi:  # 6'2": six feet two inches
+                f = split_number(fi["ft"], lang)
+                f.update({"unit": "ft", "per": "", "q": "", "lo": "", "sign": "", "inches": fi["inch"]})
+                return Token("measure", pos, fi.end(), fi.group(), f)
             q = self._en_inch.match(text, pos, end)
             line = text[text.rfind("\n", max(0, pos - WINDOW), pos) + 1:pos]
             if q and len(re.findall(r'(?<![0-9])"', line)) % 2 == 0:

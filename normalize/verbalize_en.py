@@ -34,6 +34,8 @@ def cardinal(tok: Token) -> str:
     f = tok.fields
     digits = f["int"]
     sign = "minus " if f.get("sign") else ""
+    if f.get("extension"):
+        return en.digits(digits, "oh")  # "ext. 204": two oh four
     if f.get("digits") or (not f.get("grouped") and (len(digits) >= 5 or (digits.startswith("0") and len(digits) > 1))):
         return sign + en.digits(digits)
     n = int(digits) if len(digits) <= _DIGIT_LIMIT else None
@@ -114,6 +116,9 @@ def measure(tok: Token) -> str:
     parts = [amount]
     if f.get("unit"):
         parts.append(_unit_words(f["unit"], not _is_one(f)))
+    if f.get("inches"):
+        whole, _, frac = str(f["inches"]).partition(".")
+        parts.append(decimal_words(whole, frac) + " " + _unit_words("″", not (whole == "1" and not frac)))
     if f.get("per"):
         per = f["per"]
         parts.append("per " + (per.removeprefix("letter:") if per.startswith("letter:") else _unit_words(per, False)))
