@@ -259,7 +259,7 @@ class DatePlugin:
         g = m.groupdict()
         f: dict[str, object] = {}
         if rx is self._quarter:  # fiscal quarter "2Q22", "Q3 2024"
-            if lang != "en":
+            if lang != "en" and len(g["y"]) != 4:
                 return None
             return Token("date", pos, m.end(), m.group(), {"quarter": int(g["q"] or g["q2"]), "y": g["y"]})
         if rx is self._en_days:

@@ -98,6 +98,8 @@ def resolve_roman(tokens: list[Token]) -> None:
 # Emergency and service numbers, read digit by digit after a dialling word or standing alone.
 _SERVICE_NUMBERS = {"911", "999", "112", "311", "411", "988", "211", "511", "711", "811"}
 _DIAL_WORDS = {"call", "dial", "text", "is", "or", "звоните", "позвоните", "наберите", "набери", "звони", "—"}
+# Identifiers whose number is read digit by digit.
+_ID_WORDS = {"ИНН", "ОГРН", "ОГРНИП", "КПП", "БИК", "СНИЛС", "ОКПО", "ОКВЭД", "ИНН:", "ID", "SSN", "EIN", "IBAN"}
 # Words around a number range that do not make it a count ("from 2-10", "1961–1965 and ...").
 _FUNCTION_WORDS = {"a", "an", "the", "and", "or", "but", "nor", "from", "to", "in", "on", "at", "of", "by", "with",
                    "as", "than", "if", "so", "is", "are", "was", "were", "be", "vs", "x", "plus", "minus", "times"}
@@ -117,8 +119,8 @@ def _counts(tokens: list[Token], i: int, hi: Token, after: Token | None) -> bool
 def _slash_language(tok: Token, prev: Token | None, nxt: Token | None) -> str:
     """A slash between two words of one language takes theirs (``в 0.in/in``: English, as it is once the dot
     has become a sentence end), else the sentence's."""
-    if prev is not None and nxt is not None and prev.cls == nxt.cls == "word" and prev.lang == nxt.lang:
-        return prev.lang
+    if prev is not None and nxt is not None and prev.cls == nxt.cls == "word":
+        return prev.lang if prev.lang == nxt.lang else "ru"  # "в/in": kept as written, whatever the sentence
     return tok.lang
 
 
@@ -147,6 +149,9 @@ class EnglishContext:
                 tok.fields["digits" if tok.lang == "en" else "spell"] = True  # "call 911": nine one one
             elif tok.cls == "serial" and tok.fields.get("by") and tok.lang == "en" and (nxt is None or nxt.cls != "word"):
                 tok.fields["by"] = False  # NeMo: a bare "2x8" is "two x eight"; "2x2 volleyball" is "two by two"
+            elif tok.cls == "cardinal" and prev is not None and prev.text.upper() in _ID_WORDS \
+                    and len(tok.fields["int"]) >= 6:
+                tok.fields["digits" if tok.lang == "en" else "spell"] = True  # "ИНН 7707083893": digit by digit
             elif tok.lang != "en":
                 continue
             elif tok.cls == "punct" and tok.text in ":*" and prev is not None and nxt is not None and \

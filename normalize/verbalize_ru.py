@@ -70,10 +70,13 @@ def _noun_phrase(lemma: str, n: int | None, case: str, adj: str = "") -> str:
     return words
 
 
-def _amount(f: dict[str, object], case: str, gender: str) -> tuple[str, int | None, bool]:
-    """Spoken amount, the integer that governs the noun (None for fractional amounts), and scale flag."""
+def _amount(f: dict[str, object], case: str, gender: str, counted: bool = False) -> tuple[str, int | None, bool]:
+    """Spoken amount, the integer that governs the noun (None for fractional amounts), and scale flag;
+    ``counted``: a noun follows, so 1,5 is "полтора"/"полторы" (genitive singular noun, like other decimals)."""
     q = str(f.get("q") or "")
     int_digits, frac = str(f.get("int") or ""), str(f.get("frac") or "")
+    if counted and int_digits == "1" and frac == "5" and not q and not f.get("fnum") and case in ("nom", "acc"):
+        return "полторы" if gender == "f" else "полтора", None, False
     if f.get("fnum"):
         return fraction_words(int_digits, str(f["fnum"]), str(f["fden"]), case), None, False
     if q:
@@ -158,7 +161,7 @@ def measure(tok: Token) -> str:
         lo = f["lo"]
         lo_f = {"int": re.sub(r"[^0-9]", "", lo.split(",")[0]), "frac": lo.split(",")[1] if "," in lo else ""}
         parts.append(_amount(lo_f, case, gender)[0] + " -")
-    words, n, scaled = _amount(f, case, gender)
+    words, n, scaled = _amount(f, case, gender, counted=bool(lemma))
     parts.append(("минус " if f.get("sign") else "") + words)
     if lemma:
         parts.append(_noun_phrase(lemma, (5 if case in ("nom", "acc") else 2) if scaled else n, case, adj) + tail)
@@ -226,6 +229,8 @@ def date(tok: Token) -> str:
     if "decade" in f:
         return integer(f["decade"])
     case = tok.case or "nom"
+    if "quarter" in f:  # "Q1 2025": первый квартал две тысячи двадцать пятого года
+        return f"{ru.ordinal(int(f['quarter']), case)} {inflect_phrase('квартал', case)} {_year(f['y'], 'gen')} года"
     parts = [ru.ordinal(int(f["d"]), case, "n"), MONTHS_GEN[int(f["m"]) - 1]]
     if f.get("y"):
         parts.append(_year(f["y"], "gen"))

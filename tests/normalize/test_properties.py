@@ -38,7 +38,8 @@ def test_no_digits_left(text: str, lang: str) -> None:
 @given(words_and_numbers(), st.sampled_from(["auto", "ru", "en"]))
 @example("в в в в в в в-0/в в", "en")  # a slash after a hyphenated, already spoken number stays a slash
 @example("в 0.in/in", "auto")  # a slash between English words is read in English in a Russian sentence too
-@example("in.in.0", "en")  # a dotted name before ".0" is a name in the first pass too
+@example("in.in.0", "en")
+@example("в/in/in", "auto")  # a slash between a Russian and an English word does not follow the sentence  # a dotted name before ".0" is a name in the first pass too
 @example("в 0.in.and", "auto")  # a dotted name after a number inside one run is found there too
 def test_idempotent_on_normalized_text(text: str, lang: str) -> None:
     once = NORM.normalize(text, lang).text
