@@ -29,6 +29,9 @@ protos: setup
 	$(PY) -m grpc_tools.protoc -I . --python_out=. --pyi_out=. --grpc_python_out=. server/riva/proto/riva_audio.proto \
 	    server/riva/proto/riva_common.proto server/riva/proto/riva_tts.proto
 	rm -f server/riva/proto/riva_audio_pb2_grpc.py server/riva/proto/riva_common_pb2_grpc.py
+	# a private descriptor pool (server/riva/proto/__init__.py): the stock client registers the same names
+	sed -i -e 's/_descriptor_pool.Default().AddSerializedFile/POOL.AddSerializedFile/' \
+	    -e 's/^# @@protoc_insertion_point(imports)$$/&\nfrom server.riva.proto import POOL/' server/riva/proto/riva_*_pb2.py
 
 # Embedded default model: random weights (noise), generated from a seed, exported, then spoken.
 demo: setup

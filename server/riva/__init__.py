@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import grpc
+from google.protobuf import descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2
 
-from server.riva.proto import riva_tts_pb2_grpc
+from server.riva.proto import POOL, riva_tts_pb2_grpc
 from server.riva.service import SERVICE, RivaSynthesis
 
 if TYPE_CHECKING:
@@ -49,6 +50,17 @@ class GrpcServer:
         await self.server.stop(grace_s)
 
 
+def _reflection_pool() -> descriptor_pool.DescriptorPool:
+    """The private pool of our messages (server/riva/proto) plus the health and reflection services,
+    so reflection describes all three (once: a file is added to a pool only once)."""
+    for module in (health_pb2, reflection_pb2):
+        try:
+            POOL.FindFileByName(module.DESCRIPTOR.name)
+        except KeyError:
+            POOL.AddSerializedFile(module.DESCRIPTOR.serialized_pb)
+    return POOL
+
+
 async def start(state: ServerState, port: int) -> GrpcServer:
     """Listen on ``[server] host``:``port`` (TLS with ``tls_cert``/``tls_key``) and serve."""
     s = state.settings.server
@@ -57,7 +69,7 @@ async def start(state: ServerState, port: int) -> GrpcServer:
     riva_tts_pb2_grpc.add_RivaSpeechSynthesisServicer_to_server(RivaSynthesis(state), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection((SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    reflection.enable_server_reflection((SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server, pool=_reflection_pool())
     address = f"[{s.host}]:{port}" if ":" in s.host else f"{s.host}:{port}"
     if s.tls_cert:
         creds = grpc.ssl_server_credentials([(Path(s.tls_key).read_bytes(), Path(s.tls_cert).read_bytes())])

@@ -156,3 +156,23 @@ def test_reference_audio_is_not_a_file(server: tuple[Server, str]) -> None:
     req = rtts.SynthesizeSpeechRequest(text=TEXT, sample_rate_hz=24000, encoding=AudioEncoding.LINEAR_PCM)
     req.zero_shot_data.audio_prompt, req.zero_shot_data.sample_rate_hz, req.zero_shot_data.encoding = raw, 16000, AudioEncoding.LINEAR_PCM
     assert len(tts.stub.Synthesize(req, metadata=tts.auth.get_auth_metadata()).audio) > 4800
+
+
+def test_reflection_and_one_process_with_the_stock_client(server: tuple[Server, str]) -> None:
+    """Reflection lists the three services and describes ours; our generated messages load beside the
+    stock client's (same ``nvidia.riva.*`` names: ours live in a private descriptor pool) and the two
+    encode the same bytes."""
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    from server.riva.proto import riva_tts_pb2 as ours
+
+    with grpc.insecure_channel(server[1]) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        asks = [reflection_pb2.ServerReflectionRequest(list_services=""),
+                reflection_pb2.ServerReflectionRequest(file_containing_symbol="nvidia.riva.tts.RivaSpeechSynthesis")]
+        listed, described = list(stub.ServerReflectionInfo(iter(asks), timeout=30))
+    names = {s.name for s in listed.list_services_response.service}
+    assert names == {"nvidia.riva.tts.RivaSpeechSynthesis", "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}
+    assert described.file_descriptor_response.file_descriptor_proto  # the service's file, not an error
+    stock = rtts.SynthesizeSpeechRequest(text="Hi", language_code="en-US", sample_rate_hz=44100, voice_name="ryan")
+    assert ours.SynthesizeSpeechRequest.FromString(stock.SerializeToString()).SerializeToString() == stock.SerializeToString()

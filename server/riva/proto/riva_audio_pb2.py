@@ -18,13 +18,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
     'server/riva/proto/riva_audio.proto'
 )
 # @@protoc_insertion_point(imports)
+from server.riva.proto import POOL
 
 _sym_db = _symbol_database.Default()
 
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"server/riva/proto/riva_audio.proto\x12\x0bnvidia.riva*e\n\rAudioEncoding\x12\x18\n\x14\x45NCODING_UNSPECIFIED\x10\x00\x12\x0e\n\nLINEAR_PCM\x10\x01\x12\x08\n\x04\x46LAC\x10\x02\x12\t\n\x05MULAW\x10\x03\x12\x0b\n\x07OGGOPUS\x10\x04\x12\x08\n\x04\x41LAW\x10\x14\x62\x06proto3')
+DESCRIPTOR = POOL.AddSerializedFile(b'\n\"server/riva/proto/riva_audio.proto\x12\x0bnvidia.riva*e\n\rAudioEncoding\x12\x18\n\x14\x45NCODING_UNSPECIFIED\x10\x00\x12\x0e\n\nLINEAR_PCM\x10\x01\x12\x08\n\x04\x46LAC\x10\x02\x12\t\n\x05MULAW\x10\x03\x12\x0b\n\x07OGGOPUS\x10\x04\x12\x08\n\x04\x41LAW\x10\x14\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)

@@ -18,13 +18,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
     'server/riva/proto/riva_common.proto'
 )
 # @@protoc_insertion_point(imports)
+from server.riva.proto import POOL
 
 _sym_db = _symbol_database.Default()
 
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#server/riva/proto/riva_common.proto\x12\x0bnvidia.riva\"\x1a\n\tRequestId\x12\r\n\x05value\x18\x01 \x01(\tb\x06proto3')
+DESCRIPTOR = POOL.AddSerializedFile(b'\n#server/riva/proto/riva_common.proto\x12\x0bnvidia.riva\"\x1a\n\tRequestId\x12\r\n\x05value\x18\x01 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
