@@ -151,13 +151,17 @@ class RussianAgreement:
 
     def _noun_after(self, tokens: list[Token], idx: list[int], k: int) -> tuple[int, bool]:
         """Position (in ``idx``) of the counted noun after position k, -1 if none, and whether it was found
-        across a range link."""
-        j = k + 1
-        if j < len(idx) and tokens[idx[j]].text.lower() in _RANGE_LINKS and j + 1 < len(idx) \
+        across a range link (at most three links: a longer chain of numbers counts nothing)."""
+        j, across = k + 1, False
+        while j < len(idx) and tokens[idx[j]].text.lower() in _RANGE_LINKS and j + 1 < len(idx) \
                 and tokens[idx[j + 1]].cls in NUMERIC - {"date", "time"}:
-            return self._noun_after(tokens, idx, j + 1)[0], True
+            if j - k > 6:
+                return -1, False
+            j, across = j + 2, True
         if j >= len(idx) or tokens[idx[j]].cls != "word":
             return -1, False
+        if across:
+            return self._noun_after(tokens, idx, j - 1)[0], True
         cand = tokens[idx[j]]
         if not analyze(cand.text) and cand.text.lower().endswith(_ADJ_ENDINGS) and j + 1 < len(idx) \
                 and tokens[idx[j + 1]].cls == "word" and analyze(tokens[idx[j + 1]].text):
