@@ -325,7 +325,8 @@ def serial(tok: Token) -> str:
         return f" {'by' if tok.fields['by'] else 'x'} ".join(number(p, True) for p in tok.fields["parts"][::2])
     if "chain" in tok.fields:
         return _chain(tok.fields["chain"])
-    return " ".join(_serial_number(p) if p.isdigit() else p for p in tok.fields["parts"])
+    return " ".join(_serial_number(p) if p.isdigit() else " ".join(p) if p.isupper() and len(p) <= 3 else p
+                    for p in tok.fields["parts"])  # "UA123": U A one twenty three
 
 
 def letters(tok: Token) -> str:
