@@ -9,7 +9,7 @@ PROFILE ?= fp32
 FRAMES ?= 40
 SHARED ?= ../shared
 
-.PHONY: setup test demo export bench bench-concurrency bench-reference soak golden refvenv conformance-shared loadtest lint clean eval-normalize protos
+.PHONY: setup test deploy-check demo export bench bench-concurrency bench-reference soak golden refvenv conformance-shared loadtest lint clean eval-normalize protos
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -23,6 +23,10 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+
+# deploy/: kubectl kustomize renders every overlay, schema validation, hadolint, the loopback scale-out test
+deploy-check: setup
+	$(PY) -m pytest tests/deploy -q
 
 # Regenerate the gRPC (Riva-compatible) message and service modules from server/riva/proto/*.proto
 protos: setup
