@@ -142,11 +142,11 @@ def test_keda_formula() -> None:
 
 def test_voice_affinity(stack: Stack) -> None:
     """Every request of one voice reaches one replica, and the voices spread over replicas."""
-    voices = [f"voice-{i}" for i in range(8)]
-    homes = {v: [stack.served_by(v).url for _ in range(4)] for v in voices}
+    voices = [f"voice-{i}" for i in range(12)]
+    homes = {v: [stack.served_by(v).url for _ in range(3)] for v in voices}
     hits = sum(max(map(urls.count, urls)) for urls in homes.values())
     ratio = hits / sum(map(len, homes.values()))
-    print(f"affinity hit ratio {ratio:.3f} over {len(voices)} voices x 4 requests; replicas used {len({u[0] for u in homes.values()})}")
+    print(f"affinity hit ratio {ratio:.3f} over {len(voices)} voices x 3 requests; replicas used {len({u[0] for u in homes.values()})}")
     assert ratio == 1.0, homes
     assert len({urls[0] for urls in homes.values()}) >= 2, "the hash sent every voice to one replica"
 
@@ -215,7 +215,7 @@ def test_sigkill_fails_only_its_streams(stack: Stack) -> None:
     live = stack.live()
     assert len(live) >= 2
     stack.wait_idle()
-    homes = {f"kill-{i}": stack.served_by(f"kill-{i}") for i in range(8)}
+    homes = {f"kill-{i}": stack.served_by(f"kill-{i}") for i in range(12)}
     victim = max(live, key=lambda r: sum(h is r for h in homes.values()))
     doomed = [v for v, h in homes.items() if h is victim]
     others = [v for v, h in homes.items() if h is not victim]
