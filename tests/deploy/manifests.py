@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -41,3 +42,8 @@ def scaled_object_trigger(docs: list[dict[str, Any]]) -> tuple[dict[str, str], i
     (trigger,) = spec["triggers"]
     assert trigger["type"] == "prometheus" and trigger.get("metricType", "AverageValue") == "AverageValue", trigger
     return trigger["metadata"], spec.get("minReplicaCount", 0), spec["maxReplicaCount"]
+
+
+def pod_config(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The server.toml the pods mount (the ConfigMap's), parsed."""
+    return tomllib.loads(one(docs, "ConfigMap")["data"]["server.toml"])

@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from cloudcoil.models.keda.v1alpha1 import ScaledObject
 from cloudcoil.models.prometheus_operator.v1 import ServiceMonitor
 
 from tests.deploy import stack
-from tests.deploy.manifests import KUBECTL, OVERLAYS, one, render, scaled_object_trigger
+from tests.deploy.manifests import KUBECTL, OVERLAYS, one, pod_config, render, scaled_object_trigger
 
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="needs kubectl (kubectl kustomize renders the overlays)")
 
@@ -47,11 +46,6 @@ def validate(doc: dict[str, Any]) -> None:
 def container(docs: list[dict[str, Any]]) -> dict[str, Any]:
     (c,) = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
     return c
-
-
-def pod_config(docs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The server.toml the pods mount, parsed."""
-    return tomllib.loads(one(docs, "ConfigMap")["data"]["server.toml"])
 
 
 def subset(small: dict[str, str], big: dict[str, str]) -> bool:
