@@ -1,6 +1,6 @@
 """Held-out evaluation on everyday text (``tests/normalize/eval/{ru,en,mixed}.tsv``), per category.
 
-``python -m normalize.evaluate [--failures] [--json]`` scores our normalizer on every case and, where the
+``python -m normalize.evaluate [--dir PATH] [--failures] [--json]`` scores our normalizer on every case and, where the
 dev-only ``ru-normalizr`` package is installed (``pip install -e '.[eval]'``), that normalizer on the Russian
 cases, by the same rule.
 
@@ -129,7 +129,8 @@ def _table(rep: dict[str, dict[str, object]]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    rep = report()
+    folder = Path(argv[argv.index("--dir") + 1]) if "--dir" in argv else DEFAULT_DIR
+    rep = report(folder)
     if "--json" in argv:
         print(json.dumps({k: {"sets": v["sets"], "categories": v["categories"]} for k, v in rep.items()},
                          ensure_ascii=False, indent=1))
