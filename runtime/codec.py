@@ -57,6 +57,11 @@ def _check_codes(codes: np.ndarray, dims: str = "[T, Q]") -> np.ndarray:
     return codes.astype(np.int64, copy=False)
 
 
+def _stacked(arrays: list[np.ndarray], axis: int) -> np.ndarray:
+    """The row states joined along the batch ``axis`` (a single stream's own array, not a copy)."""
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays, axis=axis)
+
+
 def decode_batch(session: ort.InferenceSession, states: Sequence[DecoderState], codes: np.ndarray) -> np.ndarray:
     """Step B streams in one decoder call: codes int [B, N, Q] (row i continues ``states[i]``)
     -> pcm float32 [B, N * samples_per_frame]. Each state advances by N frames (its arrays are
@@ -71,9 +76,9 @@ def decode_batch(session: ort.InferenceSession, states: Sequence[DecoderState], 
         None,
         {
             "codes": codes,
-            "state": np.concatenate([st.conv for st in states]),
-            "past_key": np.concatenate([st.key for st in states], axis=1),
-            "past_value": np.concatenate([st.value for st in states], axis=1),
+            "state": _stacked([st.conv for st in states], 0),
+            "past_key": _stacked([st.key for st in states], 1),
+            "past_value": _stacked([st.value for st in states], 1),
             "offset": np.array([st.frames for st in states], np.int64),
         },
     )

@@ -17,7 +17,7 @@ API:
 * :class:`Priority` (``Priority.parse("realtime" | "standard" | "batch")``),
   :class:`StreamView` (a live stream as the policy sees it), :class:`StepTimes` (measured costs).
 * :func:`slack_s`, :func:`is_critical`, :func:`order_waiting` (with :func:`effective_class`),
-  :func:`first_chunk_frames`, :func:`fit_rows`, :func:`interpolate` (StepTimes' predictor).
+  :func:`first_chunk_frames`, :func:`codec_group`, :func:`fit_rows`, :func:`interpolate` (StepTimes' predictor).
 * :class:`Policy` (configuration only): ``select_rows``, ``critical_overloaded``,
   ``overload_since``, ``shed``.
 """
@@ -39,6 +39,7 @@ DEFAULT_AGING_S = 10.0  # a waiting request gains one class per this many second
 # (load = active / max_streams, first-chunk frames): below each load bound, that many frames; 8 above
 FIRST_CHUNK_FRAMES = ((0.25, 1), (0.5, 2), (0.75, 4))
 MAX_FIRST_CHUNK_FRAMES = 8
+MAX_CODEC_GROUP = 8  # frames per codec call of a streaming segment, at most (640 ms of audio)
 
 
 class Priority(IntEnum):
@@ -130,13 +131,19 @@ def first_chunk_frames(active: int, max_streams: int) -> int:
     return MAX_FIRST_CHUNK_FRAMES
 
 
-def codec_frames(active: int, max_streams: int) -> int:
-    """Frames a streaming request's codec may decode per call at load ``active / max_streams`` (the
-    streams of its class and above): 1 below 25 %, 2 below 50 %, else 4. The codec is compute-bound
-    on a CPU and a call of 4 frames costs about 30 % less per frame than 4 calls of one (batching
-    streams saves only ~15 %), so under load audio goes out in 160-320 ms pieces and the pool serves
-    more streams. The scheduler caps it by the audio the stream's player has buffered."""
-    return min(4, first_chunk_frames(active, max_streams))
+def codec_group(decoded: int, least: int = 1, cap: int = MAX_CODEC_GROUP) -> int:
+    """Frames of a streaming segment's next codec call once ``decoded`` of its frames are decoded:
+    the largest power of two <= decoded / 4, so 1 frame per call up to frame 8, then 2, 4 and
+    ``cap`` (at least ``least``: the request's ``decode_frames``). A function of the frame index
+    only, never of timing or load: the codec's float rounding depends on the frames per call, so
+    this is what keeps a request's PCM identical alone, batched and across runs. Calls end on every
+    power of two (every load-based first chunk is a call boundary), and a call never waits for more
+    than a quarter of the audio already out (a player fed at RTF <= 0.8 does not run dry). On a CPU
+    the codec is compute-bound: a 4-frame call costs ~30 % less per frame than 4 calls of one."""
+    if decoded < 0 or least < 1 or cap < 1:
+        raise ValueError(f"need decoded >= 0, least >= 1, cap >= 1, got {decoded}, {least}, {cap}")
+    grown = 1 << max(0, (decoded // 4).bit_length() - 1)
+    return max(least, min(cap, grown))
 
 
 def _ewma(old: float, new: float, alpha: float) -> float:

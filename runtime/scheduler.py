@@ -12,14 +12,17 @@ An iteration, at most one per loop turn:
    (consumer back-pressure, streamed text not yet arrived) or skipped by the policy idle in that
    call. It runs in a stepper thread while realtime arrivals are prefilled beside it (the lane);
 4. codec: every stream with frames due is decoded (batched calls per frame count, also in the
-   stepper thread with realtime arrivals admitted meanwhile; under load a streaming request's
-   frames are decoded 2 or 4 at a time: runtime.policy.codec_frames);
+   stepper thread with realtime arrivals admitted meanwhile); a streaming segment's codec calls
+   grow with its frame index, 1 frame per call up to frame 8, then 2, 4, 8
+   (runtime.policy.codec_group: never by timing or load, so its PCM does not depend on either);
 5. deliver: PCM -> segment joiner -> chunker -> the stream's queue (:class:`runtime.stream.AudioStream`).
 
 What a request produces does not depend on what runs beside it: each row's inputs, RNG stream
 (uniforms drawn from its own seed) and KV are its own, so greedy codes equal a solo run and
 seeded sampling too. Callers talk to the thread through :meth:`Scheduler.submit` (thread-safe),
 which admits or refuses at once (:class:`runtime.errors.OverloadError` with a retry hint).
+While a model call runs in the stepper thread the scheduler thread sleeps on its condition until
+the call ends or a request arrives (no polling that would take a core from the call's threads).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -43,14 +46,13 @@ from runtime.codec import SAMPLES_PER_FRAME, CodecStream
 from runtime.engine import Engine
 from runtime.errors import TTSError
 from runtime.plan import Job, icl_extra
-from runtime.policy import Priority, StepTimes, StreamView, codec_frames, first_chunk_frames
+from runtime.policy import Priority, StepTimes, StreamView, codec_group, first_chunk_frames
 from runtime.scheduler_config import SchedulerConfig
 from runtime.slots import RowStep, SlotPool, sampling_row, slot_bytes
 from runtime.stream import AudioStream, Chunker, SegmentJoiner, StreamStats
 
 log = logging.getLogger("qtts.scheduler")
 SAMPLE_RATE = 24000
-FRAME_S = SAMPLES_PER_FRAME / SAMPLE_RATE
 CONTINUITY_MS = 100.0  # a stream is continuous when no stall of a real-time player exceeds this
 
 
@@ -140,11 +142,11 @@ class Scheduler:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._ids = itertools.count()
+        self._submitted = 0  # requests submitted so far (the scheduler thread waits for a change or a model call's end)
         self._closing = False
         self.times = StepTimes()  # measured step and prefill costs (admission, row selection)
         self._totals: dict[str, dict[int, list[float]]] = {k: collections.defaultdict(lambda: [0, 0.0]) for k in ("step", "codec", "prefill")}
         self._overloaded_since: float | None = None
-        self._codec_frames = {p: 1 for p in Priority}  # frames per codec call of a streaming request, by class, at the current load
         self.limits = replace(cfg.limits, max_prompt_len=min(cfg.limits.max_prompt_len, capacity - 1))
         metrics.SLOTS_TOTAL.labels(self.name).set(slots)
         self._stepper = ThreadPoolExecutor(1, thread_name_prefix="tts-step")  # runs the batched step (realtime lane)
@@ -181,6 +183,7 @@ class Scheduler:
                 metrics.REJECTIONS.labels(self.name, getattr(e, "reason", "invalid")).inc()
                 raise
             self._queue.push(ask, live)
+            self._submitted += 1
             stream.stats.info["predicted_ttfa_s"] = round(ttfa, 4)
             metrics.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
             self._wake.notify_all()
@@ -274,7 +277,6 @@ class Scheduler:
             if reason:
                 self._finish(s, reason)
         self._shed(now)
-        self._codec_frames = {p: codec_frames(sum(o.priority >= p for o in self._rows), self.max_streams) for p in Priority}
         prefilled = self._admit()
         urgent: set[int] = set()  # realtime arrivals admitted between and during model calls
         decoded, _ = self._decode_due(prefilled, urgent=urgent)  # newcomers' first audio does not wait for the batched step
@@ -456,7 +458,7 @@ class Scheduler:
         n = max(r.slot for r in rows) + 1
         b, occupied, parity = self.pool.bucket(n), len(self._rows), self.pool.parity
         t = self.clock()
-        running = self._stepper.submit(self.pool.step, n, rows, occupied)
+        running = self._run_in_stepper(self.pool.step, n, rows, occupied)
         lane = self._lane(running, parity) if self.config.realtime_lane and b <= occupied else []
         codes = running.result()
         dt = self.clock() - t
@@ -481,7 +483,9 @@ class Scheduler:
         step; more wait for the next admission point). Returns the streams admitted (with a
         deferred failure: nothing may move rows until the step is done)."""
         admitted: list[tuple[_Live, Exception | None]] = []
+        seen = -1
         while not running.done() and not admitted:  # one per step: it is placed at the end, then moved
+            seen = self._await(running, seen)
             with self._lock:
                 s = next((o for _, o in self._queue.ordered(self.clock()) if o.priority == Priority.REALTIME), None)
                 if s is None or len(self._rows) >= self.max_streams:
@@ -491,7 +495,6 @@ class Scheduler:
                     s.slot = len(self._rows)
                     self._rows.append(s)
             if s is None:
-                wait([running], timeout=0.002)
                 continue
             self.lane_admitted += 1
             error: Exception | None = None
@@ -503,6 +506,20 @@ class Scheduler:
                 error = e
             admitted.append((s, error))
         return admitted
+
+    def _run_in_stepper(self, fn: Callable[..., np.ndarray], *args: object) -> Future[np.ndarray]:
+        """``fn(*args)`` in the stepper thread; its end wakes the scheduler thread (:meth:`_await`)."""
+        running = self._stepper.submit(fn, *args)
+        running.add_done_callback(lambda _: self._poke())  # not under the lock: it runs here if already done
+        return running
+
+    def _await(self, running: Future[np.ndarray], seen: int) -> int:
+        """Sleep until ``running`` is done or more than ``seen`` requests were submitted; returns the
+        count submitted (pass -1 first: no wait)."""
+        with self._lock:
+            while not running.done() and self._submitted == seen:
+                self._wake.wait()
+            return self._submitted
 
     def _place(self, s: _Live) -> None:
         """Move ``s`` from the last slot to its class position through the spare slot after it
@@ -565,10 +582,10 @@ class Scheduler:
             return True
         if job.decode_frames is None:
             return False
-        # under load decode several frames per call, but never more than the player has buffered
-        buffered = 0.0 if s.first_audio is None else s.audio_s - (self.clock() - s.first_audio)
-        group = max(1, min(self._codec_frames[s.priority], 1 + int(buffered / FRAME_S)))
-        return len(s.pending) >= max(job.decode_frames, group)
+        group = codec_group(s.decoded, job.decode_frames)
+        if s.seg == 0 and job.first_chunk and s.decoded < job.first_chunk:  # the request's own first chunk ends a call
+            group = min(group, job.first_chunk - s.decoded)
+        return len(s.pending) >= group
 
     def _decode_due(self, only: set[int] | None = None, *, urgent: set[int] | None = None) -> tuple[int, float]:
         """Decode the due frames of every stream (of those in ``only``): batched calls of at most
@@ -589,13 +606,13 @@ class Scheduler:
             if urgent is None:
                 pcm = CodecStream.push_batch(*args)  # type: ignore[arg-type]
             else:  # the call runs in the stepper thread; realtime arrivals are admitted meanwhile (the codec never touches the pool)
-                running = self._stepper.submit(CodecStream.push_batch, *args)  # type: ignore[arg-type]
-                while True:
+                running = self._run_in_stepper(CodecStream.push_batch, *args)
+                seen = -1
+                while not running.done():
+                    seen = self._await(running, seen)
                     new = self._admit(urgent=True)
                     urgent |= new
                     self._decode_due(new)
-                    if running.done() or wait([running], timeout=0.002).done:
-                        break
                 pcm = running.result()
             dt = self.clock() - t
             spent += dt

@@ -13,7 +13,7 @@ from runtime.policy import (
     Priority,
     StepTimes,
     StreamView,
-    codec_frames,
+    codec_group,
     first_chunk_frames,
     interpolate,
     order_waiting,
@@ -282,6 +282,8 @@ def test_interpolate_repairs_non_monotone_points():
     assert interpolate([(1, 0.03), (2, 0.01), (4, 0.04)], 2, 0.0) == pytest.approx(0.03)
 
 
-def test_codec_frames_grow_with_load_up_to_four():
-    got = [codec_frames(a, 16) for a in range(17)]
-    assert got[0] == 1 and got[-1] == 4 and got == sorted(got) and set(got) == {1, 2, 4}
+def test_codec_group_grows_with_the_frame_index_up_to_the_cap():
+    got = [codec_group(d) for d in range(64)]
+    assert got[:8] == [1] * 8 and got[8] == 2 and got[16] == 4 and set(got[32:]) == {8} and got == sorted(got)
+    assert all(g <= max(1, d / 4) for d, g in enumerate(got))  # a call waits for at most a quarter of the audio out
+    assert codec_group(0, least=4) == 4 and codec_group(40, least=16) == 16
