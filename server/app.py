@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("qtts.server")
 OPEN_ROUTES = ("/health", "/ready", playground.PAGE)
 DRAIN_RETRY_S = 1.0  # Retry-After while draining: a retry should reach another replica
+DRAIN_BODY_BYTES = 64 << 20  # an over-limit chunked body is read and dropped up to this size before the 413
 
 
 @dataclass
@@ -104,7 +105,13 @@ class Gate:
             try:
                 self._admit(scope)
             except APIError as e:
-                await (_refuse_socket(e, scope, receive, send_with_id) if socket else e.response()(scope, receive, send_with_id))
+                if socket:
+                    await _refuse_socket(e, scope, receive, send_with_id)
+                else:
+                    response = e.response()
+                    if _has_body(scope):  # left unread: the connection cannot carry another request
+                        response.headers["connection"] = "close"
+                    await response(scope, receive, send_with_id)
             else:
                 await self.app(scope, receive if socket else self._limited(scope, receive), send_with_id)
         finally:
@@ -138,6 +145,11 @@ class Gate:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
+                # read (and drop) the rest up to a bound first: an HTTP/1.1 client sends its whole body
+                # before it reads the answer, and a connection closed under it loses the 413
+                while message.get("more_body") and seen < DRAIN_BODY_BYTES:
+                    message = await receive()
+                    seen += len(message.get("body", b""))
                 raise HTTPException(413, f"request body is larger than {limit} bytes")
             return message
 
@@ -237,6 +249,11 @@ def create_app(state: ServerState) -> ASGIApp:
     if state.settings.server.cors_origins:
         outer = CORSMiddleware(outer, allow_origins=state.settings.server.cors_origins, allow_methods=["*"], allow_headers=["*"])
     return outer
+
+
+def _has_body(scope: Scope) -> bool:
+    headers = dict(scope["headers"])
+    return headers.get(b"content-length", b"0") != b"0" or b"transfer-encoding" in headers
 
 
 def _templates(routes: list[Any]) -> list[tuple[re.Pattern[str], str]]:
