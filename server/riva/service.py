@@ -128,11 +128,17 @@ class RivaSynthesis(pb_grpc.RivaSpeechSynthesisServicer):
             pieces: queue.Queue[str | None] = queue.Queue()
             for r in (first, second):
                 pieces.put(r.text)
-            reader = asyncio.create_task(self._read_rest(requests, pieces))
+            limit = self.state.settings.server.max_input_chars
+            over = asyncio.Event()  # the pieces passed max_input_chars: the call ends with RESOURCE_EXHAUSTED
+            reader = asyncio.create_task(self._read_rest(requests, pieces, limit - len(first.text) - len(second.text), over))
             try:
                 await self._start(s, model, lambda: model.synth.stream_text(iter(pieces.get, None), chunk_ms=self._chunk_ms, **options))
                 async for piece in self._audio(s, enc, context):
+                    if over.is_set():
+                        raise APIError(413, f"the streamed text is over {limit} characters", param="text", code="input_too_long")
                     yield pb.SynthesizeSpeechResponse(audio=piece, id=first.id)
+                if over.is_set():
+                    raise APIError(413, f"the streamed text is over {limit} characters", param="text", code="input_too_long")
             finally:
                 reader.cancel()
                 pieces.put(None)  # a feeder thread still waiting for text ends
@@ -217,9 +223,14 @@ class RivaSynthesis(pb_grpc.RivaSpeechSynthesisServicer):
             enc.close()
 
     @staticmethod
-    async def _read_rest(requests: AsyncIterator[pb.SynthesizeSpeechRequest], pieces: queue.Queue[str | None]) -> None:
+    async def _read_rest(requests: AsyncIterator[pb.SynthesizeSpeechRequest], pieces: queue.Queue[str | None], room: int, over: asyncio.Event) -> None:
+        """Feed the text of the later requests until the stream ends or ``room`` characters are used up."""
         try:
             async for r in requests:
+                room -= len(r.text)
+                if room < 0:
+                    over.set()
+                    return
                 pieces.put(r.text)
         finally:
             pieces.put(None)

@@ -176,3 +176,14 @@ def test_reflection_and_one_process_with_the_stock_client(server: tuple[Server, 
     assert described.file_descriptor_response.file_descriptor_proto  # the service's file, not an error
     stock = rtts.SynthesizeSpeechRequest(text="Hi", language_code="en-US", sample_rate_hz=44100, voice_name="ryan")
     assert ours.SynthesizeSpeechRequest.FromString(stock.SerializeToString()).SerializeToString() == stock.SerializeToString()
+
+
+def test_streamed_text_over_the_input_limit(server: tuple[Server, str]) -> None:
+    """Text pieces that add up past max_input_chars (4096) end the call (INVALID_ARGUMENT) and free the slot."""
+    tts = _service(server[1])
+    pieces = ["Hello there, ", "how are you? "] + ["A few more words arrive. "] * 200  # 5026 characters
+    with pytest.raises(grpc.RpcError) as e:
+        for _ in tts.synthesize_online(pieces, "serena", sample_rate_hz=24000):
+            pass
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "4096" in e.value.details()  # as an over-limit unary text
+    server[0].wait_metric("qtts_slots_used", 0)
