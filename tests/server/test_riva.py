@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 import struct
 import time
 from collections.abc import Iterator
@@ -187,3 +188,28 @@ def test_streamed_text_over_the_input_limit(server: tuple[Server, str]) -> None:
             pass
     assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "4096" in e.value.details()  # as an over-limit unary text
     server[0].wait_metric("qtts_slots_used", 0)
+
+
+def test_drain_refuses_new_calls_and_finishes_running_ones(tiny_engines: dict[str, Path], tmp_path: Path) -> None:
+    """SIGTERM: health turns NOT_SERVING, a new call gets UNAVAILABLE (shutting down), a running stream
+    plays to its end, then the process exits 0."""
+    port = free_port()
+    s = start_server(tmp_path, [tiny_engines["custom_voice"]], "[server]\ndrain_grace_s = 30.0\n", "--grpc-port", str(port))
+    uri = f"127.0.0.1:{port}"
+    try:
+        running = _service(uri, None).synthesize_online(LONG, "serena", sample_rate_hz=24000)
+        received = len(next(running).audio)
+        s.proc.send_signal(signal.SIGTERM)
+        with grpc.insecure_channel(uri) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            deadline = time.monotonic() + 10
+            while stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=5).status != health_pb2.HealthCheckResponse.NOT_SERVING:
+                assert time.monotonic() < deadline, "health still SERVING while draining"
+                time.sleep(0.05)
+        with pytest.raises(grpc.RpcError) as e:
+            _service(uri, None).synthesize(TEXT, "serena")
+        assert e.value.code() == grpc.StatusCode.UNAVAILABLE and "shutting down" in e.value.details()
+        received += sum(len(r.audio) for r in running)  # the running stream completes
+        assert received > 24000 * 2 and s.proc.wait(30) == 0
+    finally:
+        stop_server(s)
