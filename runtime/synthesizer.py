@@ -222,8 +222,9 @@ class Synthesizer:
         chunks of ``chunk_ms`` (the last one shorter). ``priority``: realtime | standard | batch;
         ``deadline``: seconds from now (refused now if its first audio cannot come in time; ends
         with finish reason ``deadline`` when it passes). The first chunk holds ``first_chunk_frames``
-        frames (1-25; default: 1 at low load, up to 8 as load rises); later frames are decoded in
-        groups of ``decode_frames``. At most ``max_buffered`` chunks wait for the consumer
+        frames (1-25; default: 1 at low load, up to 8 as load rises); the codec decodes 1 frame per
+        call up to frame 8, then 2, 4, 8 (by frame index only, so the PCM never depends on timing
+        or load; at least ``decode_frames``). At most ``max_buffered`` chunks wait for the consumer
         (back-pressure pauses only this request).
         Bad input raises InputError here; overload raises OverloadError (with ``retry_after_s``).
         ``on_frame(k, codes16)`` runs in the scheduler thread after each frame: keep it short."""
