@@ -15,7 +15,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[cpu,dev,server]'
+	$(VENV)/bin/pip install -q -e '.[cpu,dev,server,export]'
 	touch $@
 
 test: setup
@@ -35,7 +35,9 @@ protos: setup
 	rm -f server/riva/proto/riva_audio_pb2_grpc.py server/riva/proto/riva_common_pb2_grpc.py
 	# a private descriptor pool (server/riva/proto/__init__.py): the stock client registers the same names
 	sed -i -e 's/_descriptor_pool.Default().AddSerializedFile/POOL.AddSerializedFile/' \
-	    -e 's/^# @@protoc_insertion_point(imports)$$/&\nfrom server.riva.proto import POOL/' server/riva/proto/riva_*_pb2.py
+	    -e 's/^# @@protoc_insertion_point(imports)$$/&\nfrom qtts.server.riva.proto import POOL/' server/riva/proto/riva_*_pb2.py
+	# generated from the repository's paths (server/...); installed, the package is qtts.server
+	sed -i -e "s/\([ ']\)server\.riva\.proto/\1qtts.server.riva.proto/g" server/riva/proto/riva_*_pb2*.py*
 
 # Embedded default model: random weights (noise), generated from a seed, exported, then spoken.
 demo: setup
@@ -101,6 +103,7 @@ bench-reference: checkpoints/tiny-custom_voice/config.json checkpoints/0.6b-cust
 
 refvenv:
 	VENV=$(abspath $(REFVENV)) bash $(SHARED)/reference/setup_venv.sh
+	$(REFVENV)/bin/pip install -q --no-deps -e .  # the golden scripts import qtts (our generator, bench text)
 
 golden:
 	HF_HUB_OFFLINE=1 $(REFVENV)/bin/python golden/make_golden.py --out golden/tiny
@@ -118,7 +121,7 @@ conformance-shared: setup
 # Held-out everyday-text evaluation of the normalizer, per category, with ru-normalizr on the Russian cases
 eval-normalize: setup
 	$(VENV)/bin/pip install -q -e '.[eval]'
-	$(PY) -m normalize.evaluate
+	$(PY) -m qtts.normalize.evaluate
 
 clean:
 	rm -rf build engines/*/ checkpoints demo.wav bench.json bench_concurrency_*

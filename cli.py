@@ -6,6 +6,7 @@ prints one line ``error: ...`` on stderr and exits with status 1.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -23,8 +24,8 @@ def _main(
     log_format: Annotated[str, typer.Option(help="Log format on stderr: text | json.")] = "",
     log_level: Annotated[str, typer.Option(help="debug | info | warning | error.")] = "",
 ) -> None:
-    from runtime import logs
-    from runtime.settings import RuntimeSettings, default_path, load
+    from qtts.runtime import logs
+    from qtts.runtime.settings import RuntimeSettings, default_path, load
 
     s = _guard(lambda: load(RuntimeSettings, default_path("runtime.toml"), {"logging": {"format": log_format or None, "level": log_level or None}}))
     logs.configure(s.logging.format, s.logging.level)
@@ -37,8 +38,7 @@ def _fail(msg: str, code: int = 1) -> None:
 
 def _guard(fn):
     """Run ``fn``; turn the project's typed errors into one-line messages."""
-    from export.errors import ExportError
-    from runtime.errors import TTSError
+    from qtts.runtime.errors import ExportError, TTSError
 
     try:
         return fn()
@@ -47,7 +47,7 @@ def _guard(fn):
 
 
 def _runtime_settings(engines: Path | None, provider: str | None, threads: int | None):
-    from runtime.settings import RuntimeSettings, default_path, load
+    from qtts.runtime.settings import RuntimeSettings, default_path, load
 
     return _guard(
         lambda: load(
@@ -59,7 +59,7 @@ def _runtime_settings(engines: Path | None, provider: str | None, threads: int |
 
 
 def _synthesizer(engines: Path | None, provider: str | None, threads: int | None):
-    from runtime.synthesizer import Synthesizer
+    from qtts.runtime.synthesizer import Synthesizer
 
     s = _runtime_settings(engines, provider, threads)
     r = s.runtime
@@ -76,8 +76,8 @@ def _synthesizer(engines: Path | None, provider: str | None, threads: int | None
 
 def _normalizer():
     """The text normalizer configured by model.toml's [normalize] table."""
-    from normalize import NormalizationError, Normalizer
-    from runtime.settings import ModelSettings, default_path, load
+    from qtts.normalize import NormalizationError, Normalizer
+    from qtts.runtime.settings import ModelSettings, default_path, load
 
     settings = _guard(lambda: load(ModelSettings, default_path("model.toml")))
     try:
@@ -117,7 +117,7 @@ def random_checkpoint(
     dtype: Annotated[str, typer.Option(help="Stored talker dtype: bf16 (as released) | f32")] = "bf16",
 ) -> None:
     """Write a RANDOM-WEIGHT checkpoint in the released layout (for tests, demo and speed work)."""
-    from export.random_checkpoint import generate_checkpoint
+    from qtts.export.random_checkpoint import generate_checkpoint
 
     with _progress(f"generating {size} {variant}", None) as advance:
         path = _guard(lambda: generate_checkpoint(out, size, variant, seed=seed, dtype=dtype, progress=lambda name, done, total: advance(done, total)))
@@ -132,9 +132,11 @@ def export_cmd(
     force: Annotated[bool, typer.Option(help="Re-export even when the engine is up to date.")] = False,
 ) -> None:
     """Validate a checkpoint and build its ONNX engine directory."""
-    from export.exporter import default_engine_name, export_engine
-    from export.random_checkpoint import generate_checkpoint
-    from runtime.settings import ModelSettings, default_path, load
+    if importlib.util.find_spec("onnx") is None:
+        _fail("tts-run export builds graphs with the onnx package: pip install 'qwen3-tts-runtime[export]'")
+    from qtts.export.exporter import default_engine_name, export_engine
+    from qtts.export.random_checkpoint import generate_checkpoint
+    from qtts.runtime.settings import ModelSettings, default_path, load
 
     s = _guard(lambda: load(ModelSettings, default_path("model.toml"), {"export": {"model": model, "profile": profile}})).export
     source = s.model
@@ -220,14 +222,14 @@ VoicesDir = Annotated[Path | None, typer.Option(help="Saved-voices directory (de
 
 def _registry(voices_dir: Path | None):
     """The saved-voices registry: --voices-dir, else runtime.toml's voices_dir."""
-    from runtime.voices import VoiceRegistry
+    from qtts.runtime.voices import VoiceRegistry
 
     return VoiceRegistry(voices_dir or _runtime_settings(None, None, None).runtime.voices_dir)
 
 
 def _load_reference(ref_audio: Path, ref_text: str | None, x_vector_only: bool):
     """(mono float32 pcm, sample rate) of --ref-audio, after checking the clone-mode flags."""
-    from runtime.audio import load_audio
+    from qtts.runtime.audio import load_audio
 
     if x_vector_only and ref_text is not None:
         _fail("--x-vector-only clones from the speaker embedding alone: drop --ref-text, or drop --x-vector-only for ICL")
@@ -238,7 +240,7 @@ def _load_reference(ref_audio: Path, ref_text: str | None, x_vector_only: bool):
 
 def _clone_voice(synthesizer, ref_audio: Path | None, ref_text: str | None, x_vector_only: bool, voice: str | None, voices_dir: Path | None):
     """The VoicePrompt the clone flags ask for: a saved voice, a reference encoded now, or None."""
-    from runtime.voice import encode_reference
+    from qtts.runtime.voice import encode_reference
 
     if voice is not None:
         if ref_audio is not None:
@@ -418,8 +420,8 @@ def codec_decode(
     """Decode a code file through the streaming codec decoder (how the codec is checked from outside)."""
     import numpy as np
 
-    from runtime.codec import CodecStream, random_chunk_sizes
-    from runtime.stream import Chunker
+    from qtts.runtime.codec import CodecStream, random_chunk_sizes
+    from qtts.runtime.stream import Chunker
 
     if sum(x is not None for x in (chunk_frames, chunk_ms, random_chunks)) > 1:
         _fail("give at most one of --chunk-frames, --chunk-ms, --random-chunks")
@@ -456,7 +458,7 @@ def info(
     """Show an engine's manifest and the available execution providers."""
     import onnxruntime as ort
 
-    from runtime.manifest import check
+    from qtts.runtime.manifest import check
 
     target = engines or Path(_runtime_settings(None, None, None).runtime.engines)
     m = _guard(lambda: check(target, verify_hashes=verify)).data
@@ -476,9 +478,9 @@ app.add_typer(voices_app, name="voices")
 @voices_app.command("list")
 def voices_list(engines: Engines = None, voices_dir: VoicesDir = None) -> None:
     """The engine's speakers and languages, and the saved voices (name, mode, reference seconds, created)."""
-    from export.config import ModelConfig
-    from runtime.manifest import check
-    from runtime.prompt import supported_languages
+    from qtts.runtime.manifest import check
+    from qtts.runtime.model_config import ModelConfig
+    from qtts.runtime.prompt import supported_languages
 
     target = Path(_runtime_settings(engines, None, None).runtime.engines)
 
@@ -553,13 +555,13 @@ def bench(
     warm; Base engines: 10 s reference encoding -> JSON. With --concurrency: the batching scheduler
     under load (TTFA percentiles, audio-s/s, request RTF, continuity, step time by batch size, the two
     ceilings, priority isolation) -> JSON under "concurrency", and a PNG plot."""
-    from runtime.bench import run_bench
+    from qtts.runtime.bench import run_bench
 
     s = _runtime_settings(None, provider, threads).runtime
     dirs = engines or [Path(s.engines)]
     if concurrency is not None:
-        from runtime.loadstats import plot as draw
-        from runtime.loadtest import run_load
+        from qtts.runtime.loadstats import plot as draw
+        from qtts.runtime.loadtest import run_load
 
         levels = _levels(concurrency)
         report = {"concurrency": [
@@ -594,7 +596,7 @@ def soak(
     threads: int | None = None,
 ) -> None:
     """One long stream: memory growth, underruns of a real-time player, sample accounting -> JSON."""
-    from runtime.soak import soak as run_soak
+    from qtts.runtime.soak import soak as run_soak
 
     s = _runtime_settings(engines, None, threads).runtime
     report = _guard(lambda: run_soak(Path(s.engines), minutes=minutes, chunk_ms=chunk_ms, provider=s.provider, threads=s.threads or None))
@@ -612,7 +614,7 @@ def conformance(
     threads: int | None = None,
 ) -> None:
     """Run official-format cases; write codes/PCM; optionally compare with a golden set."""
-    from runtime.conformance import run_conformance
+    from qtts.runtime.conformance import run_conformance
 
     if concurrency < 1:
         _fail("--concurrency must be >= 1")
@@ -629,7 +631,7 @@ def normalize(
     explain: Annotated[bool, typer.Option(help="After each line, a JSON line with the spans and chosen class/case.")] = False,
 ) -> None:
     """Normalize RU/EN text from stdin: exactly one output line per input line."""
-    from normalize.cli import cli_main
+    from qtts.normalize.cli import cli_main
 
     raise typer.Exit(cli_main(sys.stdin, lang, explain, sys.stdout, _normalizer()))
 
@@ -651,12 +653,12 @@ def serve(
 ) -> None:
     """Serve the OpenAI-compatible HTTP API (POST /v1/audio/speech, /v1/models, /health, /ready, /metrics)."""
     try:
-        from server.run import build_state, run
+        from qtts.server.run import build_state, run
     except ModuleNotFoundError as e:
         if (e.name or "").partition(".")[0] == "server":
             raise
         _fail(f"the server needs the `server` extra (pip install -e '.[cpu,server]'): {e}")
-    from runtime.settings import RuntimeSettings, ServerSettings, default_path, load
+    from qtts.runtime.settings import RuntimeSettings, ServerSettings, default_path, load
 
     s = _guard(lambda: load(ServerSettings, config or default_path("server.toml"), {"server": {"host": host, "port": port, "keys_file": str(keys_file) if keys_file else None, "grpc_port": grpc_port, "wyoming_port": wyoming_port}}))
     flags = {"max_streams": max_streams, "max_waiting": max_waiting}
@@ -687,12 +689,12 @@ def loadtest(
     """Load a running server over HTTP or WebSocket: per level TTFA p50/p95/p99, RTF, audio-s/s, continuity
     for a real-time listener, errors by status (429/503 counted as refused) -> JSON + PNG plot."""
     try:
-        from server.loadtest import TEXT, LoadConfig, run
+        from qtts.server.loadtest import TEXT, LoadConfig, run
     except ModuleNotFoundError as e:
         if (e.name or "").partition(".")[0] in ("server", "runtime"):
             raise
         _fail(f"the load harness needs httpx and websockets (pip install -e '.[server,bench]'): {e}")
-    from runtime.loadstats import plot as draw
+    from qtts.runtime.loadstats import plot as draw
 
     cfg = LoadConfig(
         url=url, concurrency=tuple(_levels(concurrency)), duration_s=duration, requests_max=requests_max, mode=mode, api_key=api_key,

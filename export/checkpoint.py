@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from export.config import CodecConfig, ModelConfig, read_json
-from export.errors import CheckpointError
-from export.safetensors_io import SafetensorsFile
-from export.schema import expected_codec_tensors, expected_model_tensors
-from runtime.manifest import sha256_file
+from qtts.export.schema import expected_codec_tensors, expected_model_tensors
+from qtts.runtime.errors import CheckpointError
+from qtts.runtime.manifest import sha256_file
+from qtts.runtime.model_config import CodecConfig, ModelConfig, read_json
+from qtts.runtime.safetensors_io import SafetensorsFile
 
 MODEL_FILE = "model.safetensors"
 CODEC_DIR = "speech_tokenizer"

@@ -8,17 +8,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from export.checkpoint import Checkpoint
-from export.errors import ExportError
-from export.graphs.codec_decoder import build_codec_decoder
-from export.graphs.codec_encoder import build_codec_encoder
-from export.graphs.embed import build_embed
-from export.graphs.speaker_encoder import build_speaker_encoder
-from export.graphs.talker import build_talker
-from export.quantize import PROFILES
-from runtime.errors import EngineError
-from runtime.manifest import MANIFEST, read_manifest, write_manifest
-from runtime.version import ENGINE_FORMAT, exporter_fingerprint
+from qtts.export.checkpoint import Checkpoint
+from qtts.export.graphs.codec_decoder import build_codec_decoder
+from qtts.export.graphs.codec_encoder import build_codec_encoder
+from qtts.export.graphs.embed import build_embed
+from qtts.export.graphs.speaker_encoder import build_speaker_encoder
+from qtts.export.graphs.talker import build_talker
+from qtts.export.quantize import PROFILES
+from qtts.runtime.errors import EngineError, ExportError
+from qtts.runtime.manifest import MANIFEST, read_manifest, write_manifest
+from qtts.runtime.version import ENGINE_FORMAT, exporter_fingerprint
 
 GRAPHS = ("embed", "talker", "codec_decoder")
 VOICE_GRAPHS = ("speaker_encoder", "codec_encoder")  # Base models only: voice-clone encoders

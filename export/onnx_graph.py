@@ -17,7 +17,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from export.quantize import ACCURACY_LEVEL, BlockQuant, quantize_blockwise
+from qtts.export.quantize import ACCURACY_LEVEL, BlockQuant, quantize_blockwise
 
 OPSET = 17
 

@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from export.config import CodecConfig, ModelConfig
-from export.safetensors_io import f32_to_bf16
-from export.schema import TensorSpec, codec_tensor_specs, model_tensor_specs
+from qtts.export.schema import TensorSpec, codec_tensor_specs, model_tensor_specs
+from qtts.runtime.model_config import CodecConfig, ModelConfig
+from qtts.runtime.safetensors_io import f32_to_bf16
 
 SIZE_NAMES = ("tiny", "tiny-hd24", "0.6b", "1.7b")
 VARIANTS = ("custom_voice", "base", "voice_design")

@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from export.config import CodecConfig, DecoderLMConfig, ModelConfig
-from export.errors import CheckpointError
+from qtts.runtime.errors import CheckpointError
+from qtts.runtime.model_config import CodecConfig, DecoderLMConfig, ModelConfig
 
 Role = Literal[
     "embedding",  # nn.Embedding weight

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from runtime.bench import TEXT  # noqa: E402
+from qtts.runtime.bench import TEXT  # noqa: E402
 
 
 def _stats(xs: list[float]) -> dict[str, float]:

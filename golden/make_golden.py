@@ -47,7 +47,7 @@ import numpy as np  # noqa: E402
 import tokenizer_corpus  # noqa: E402
 import torch  # noqa: E402
 
-from export.random_checkpoint import generate_checkpoint  # noqa: E402
+from qtts.export.random_checkpoint import generate_checkpoint  # noqa: E402
 
 FORMAT_VERSION = 1
 CP_LOGIT_FRAMES = 4  # raw code-predictor logits are dumped for this many leading frames
@@ -671,7 +671,7 @@ def main():
         cap.install()
         manifest["models"][variant] = {
             "dir_name": mdir.name,
-            "generator": {"function": "export.random_checkpoint.generate_checkpoint",
+            "generator": {"function": "qtts.export.random_checkpoint.generate_checkpoint",
                           "size": args.size, "variant": variant, "seed": SEED, "dtype": DTYPE},
             "tts_model_type": tts.model.tts_model_type, "tts_model_size": tts.model.tts_model_size,
             "official_pre_tokenizer": repr(tts.processor.tokenizer.backend_tokenizer.pre_tokenizer),

@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from runtime.errors import OverloadError, RequestTooLarge
-from runtime.policy import DEFAULT_AGING_S, Priority, StepTimes, order_waiting
+from qtts.runtime.errors import OverloadError, RequestTooLarge
+from qtts.runtime.policy import DEFAULT_AGING_S, Priority, StepTimes, order_waiting
 
 MIN_RETRY_S = 0.1  # floor of every retry_after_s (a retry sooner than this cannot see a change)
 SHUTDOWN_RETRY_S = 1.0  # retry_after_s when draining: a retry should land on another replica

@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from runtime.errors import InputError
+from qtts.runtime.errors import InputError
 
 SAMPLE_RATE = 24000  # the speaker encoder's and the codec's input rate
 MIN_REFERENCE_SECONDS = 1.0

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from runtime.manifest import read_manifest
+from qtts.runtime.manifest import read_manifest
 
 TEXT = "Привет! Это проверка синтеза речи, and this is an English sentence."
 CHUNK_MS = 40
@@ -50,8 +50,8 @@ def _request_kwargs(synth: Any) -> dict[str, Any]:
         return {"speaker": synth.speakers[0], "language": "auto"}
     if synth.model_type == "voice_design":
         return {"instruct": "A calm voice.", "language": "auto"}
-    from runtime.conformance import synthetic_audio
-    from runtime.voice import encode_reference
+    from qtts.runtime.conformance import synthetic_audio
+    from qtts.runtime.voice import encode_reference
 
     voice = encode_reference(synth.engine, synthetic_audio(REF_SECONDS), 24000, ref_text=REF_TEXT)
     return {"voice": voice.with_primed_decoder(synth.engine), "language": "auto"}  # as a saved voice
@@ -60,8 +60,8 @@ def _request_kwargs(synth: Any) -> dict[str, Any]:
 def measure_clone(synth: Any, *, runs: int) -> dict[str, Any]:
     """Reference encoding (resample check, log-mel, speaker encoder, codec encoder) of a 10 s
     reference, the first call and ``runs`` more; and the decoder priming a saved voice stores."""
-    from runtime.conformance import synthetic_audio
-    from runtime.voice import encode_reference
+    from qtts.runtime.conformance import synthetic_audio
+    from qtts.runtime.voice import encode_reference
 
     ref = synthetic_audio(REF_SECONDS)
     times, prime = [], []
@@ -85,8 +85,8 @@ def measure_codec_parity(synth: Any, lengths: tuple[int, ...] = (1, 7, 73, 150, 
     """Streaming codec decode vs one full decode of the same random codes: per length, the largest
     |difference| over per-frame pushes, random 1..25-frame pushes and per-frame pushes re-cut into
     20/40/60/100 ms chunks (the concatenation is compared; in float32 and in 16-bit PCM steps)."""
-    from runtime.codec import CodecStream, decode, random_chunk_sizes
-    from runtime.stream import Chunker
+    from qtts.runtime.codec import CodecStream, decode, random_chunk_sizes
+    from qtts.runtime.stream import Chunker
 
     session = synth.engine.sessions["codec_decoder"]
     rng = np.random.default_rng(seed)
@@ -158,7 +158,7 @@ def measure_engine(
     """Run in the current process: one cold request (load + first synth), ``warm_runs`` warm ones,
     then the streaming measurements (Base engines: reference encoding first, and requests in the
     cloned voice; ``codec_parity``: the streaming-vs-full codec check too)."""
-    from runtime.synthesizer import Synthesizer
+    from qtts.runtime.synthesizer import Synthesizer
 
     t0 = time.perf_counter()
     synth = Synthesizer.from_engines(engine_dir, provider=provider, threads=threads)
@@ -208,7 +208,7 @@ def run_bench(
 ) -> dict[str, Any]:
     results = []
     for d in engine_dirs:
-        cmd = [sys.executable, "-m", "runtime.bench", str(d), str(frames), str(warm_runs), provider, str(threads or 0), str(int(codec_parity))]
+        cmd = [sys.executable, "-m", "qtts.runtime.bench", str(d), str(frames), str(warm_runs), provider, str(threads or 0), str(int(codec_parity))]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             results.append({"engine": str(d), "error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"})
@@ -217,7 +217,7 @@ def run_bench(
     for r in results:
         r_ref = _fp32_twin(r, results)
         if r_ref is not None:  # a quantized engine beside the fp32 engine of the same checkpoint: its fidelity gates
-            cmd = [sys.executable, "-m", "runtime.fidelity", r_ref["engine"], r["engine"], str(min(frames, 40))]
+            cmd = [sys.executable, "-m", "qtts.export.fidelity", r_ref["engine"], r["engine"], str(min(frames, 40))]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             r["fidelity"] = json.loads(proc.stdout) if proc.returncode == 0 else {"error": proc.stderr.strip()[-300:]}
     report: dict[str, Any] = {

@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from runtime.errors import InputError
-from runtime.sampling import SamplingParams
-from runtime.scheduler import SchedulerConfig
-from runtime.synthesizer import Synthesizer
-from runtime.voice import VoicePrompt, encode_reference
+from qtts.runtime.errors import InputError
+from qtts.runtime.sampling import SamplingParams
+from qtts.runtime.scheduler import SchedulerConfig
+from qtts.runtime.synthesizer import Synthesizer
+from qtts.runtime.voice import VoicePrompt, encode_reference
 
 PCM_TOL = 1e-4
 OFFICIAL = {"normalize": False, "split": False, "fade_ms": 0.0, "reference_chunking": True}  # the reference pipeline

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from export.config import ModelConfig
-from runtime.errors import EngineError, ProviderError
-from runtime.manifest import Manifest, check
-from runtime.tokenizer import TextTokenizer
+from qtts.runtime.errors import EngineError, ProviderError
+from qtts.runtime.manifest import Manifest, check
+from qtts.runtime.model_config import ModelConfig
+from qtts.runtime.tokenizer import TextTokenizer
 
 GRAPHS = ("embed", "talker", "codec_decoder")
 OPTIONAL_GRAPHS = ("speaker_encoder", "codec_encoder")  # loaded when the manifest lists them (Base)

@@ -35,3 +35,15 @@ class OverloadError(TTSError):
         super().__init__(f"server busy ({reason}); retry after {retry_after_s:.1f} s")
         self.reason = reason
         self.retry_after_s = retry_after_s
+
+
+class ExportError(Exception):
+    """Base class for every export-side failure (one line, user-facing)."""
+
+
+class CheckpointError(ExportError):
+    """A checkpoint file is missing, truncated, corrupt, or has missing/extra/mis-shaped tensors."""
+
+
+class UnsupportedModelError(ExportError):
+    """The checkpoint is a model type or configuration this exporter does not support."""

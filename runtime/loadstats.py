@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from runtime.bench import underruns
-from runtime.scheduler import CONTINUITY_MS
+from qtts.runtime.bench import underruns
+from qtts.runtime.scheduler import CONTINUITY_MS
 
 
 def percentiles(xs: list[float], scale: float = 1.0) -> dict[str, float]:

@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from runtime.bench import OFFICIAL, TEXT, _request_kwargs
-from runtime.errors import OverloadError
-from runtime.loadstats import ceilings, compare_to_c1, request_stats, summarize
-from runtime.scheduler import SchedulerConfig
+from qtts.runtime.bench import OFFICIAL, TEXT, _request_kwargs
+from qtts.runtime.errors import OverloadError
+from qtts.runtime.loadstats import ceilings, compare_to_c1, request_stats, summarize
+from qtts.runtime.scheduler import SchedulerConfig
 
 
 def one_request(synth: Any, kw: dict[str, Any], priority: str, chunk_ms: float) -> dict[str, Any]:
@@ -160,7 +160,7 @@ def run_load(
     requests: int | None = None, seconds: float = 60.0, chunk_ms: float = 40, isolation: bool = True, capacity: int = 512,
 ) -> dict[str, Any]:
     """One engine under load (module docstring) -> JSON-able dict."""
-    from runtime.synthesizer import Synthesizer
+    from qtts.runtime.synthesizer import Synthesizer
 
     top = max(concurrency)
     synth = Synthesizer.from_engines(engine_dir, provider=provider, threads=threads, scheduler=SchedulerConfig(max_streams=top, capacity=capacity, memory_mb=16384, max_waiting=4 * top, shed=False))
@@ -198,7 +198,7 @@ def stress(synth: Any, requests: int, *, seed: int = 0, rounds: int = 3, frames:
     that no slot or queue entry is left; RSS after each round (the first is the warm-up)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from runtime.errors import TTSError
+    from qtts.runtime.errors import TTSError
 
     rng = np.random.default_rng(seed)
     kw = _request_kwargs(synth) | {"normalize": False}

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runtime.errors import EngineError
-from runtime.version import ENGINE_FORMAT, exporter_fingerprint
+from qtts.runtime.errors import EngineError
+from qtts.runtime.version import ENGINE_FORMAT, exporter_fingerprint
 
 MANIFEST = "manifest.json"
 FORMAT = "qwen3-tts-engine"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 if TYPE_CHECKING:
-    from runtime.stream import StreamStats
+    from qtts.runtime.stream import StreamStats
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("qtts_requests", "Synthesis requests by model type and finish reason", ["model_type", "finish_reason"], registry=REGISTRY)

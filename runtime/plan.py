@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from runtime.codec import SAMPLES_PER_FRAME, CodecStream
-from runtime.engine import Engine
-from runtime.errors import InputError
-from runtime.prompt import SPEAKER, PromptLayout, RefFrame, build_prompt
-from runtime.sampling import SamplingParams
-from runtime.voice import VoicePrompt
+from qtts.runtime.codec import SAMPLES_PER_FRAME, CodecStream
+from qtts.runtime.engine import Engine
+from qtts.runtime.errors import InputError
+from qtts.runtime.prompt import SPEAKER, PromptLayout, RefFrame, build_prompt
+from qtts.runtime.sampling import SamplingParams
+from qtts.runtime.voice import VoicePrompt
 
 if TYPE_CHECKING:
-    from normalize import Normalizer
+    from qtts.normalize import Normalizer
 
 DEFAULT_MAX_FRAMES = 2048  # 163.8 s; the official default (8192) lets a runaway generation run 11 min
 # Per-segment frame budget when text is split: BUDGET_BASE + BUDGET_PER_TOKEN * text tokens frames.
@@ -186,7 +186,7 @@ def plan_segments(engine: Engine, req: Request, normalizer: Callable[[], Normali
     lang = NORMALIZE_LANGS.get((req.language or "auto").lower())
     norm = None
     if req.normalize and lang is not None:
-        from normalize import NormalizationError
+        from qtts.normalize import NormalizationError
 
         try:
             norm = normalizer().normalize(text, lang)
@@ -195,7 +195,7 @@ def plan_segments(engine: Engine, req: Request, normalizer: Callable[[], Normali
         text = norm.text
     if not req.split:
         return [Segment(text, layout(engine, req, text), None, 0, (0, len(req.text)))]
-    from normalize.segment import split_segments
+    from qtts.normalize.segment import split_segments
 
     pieces = split_segments(text, max_chars=req.max_segment_chars, language=lang if lang != "auto" else None)
     plan = []

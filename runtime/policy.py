@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Protocol, TypeVar
 
-from runtime.errors import InputError
+from qtts.runtime.errors import InputError
 
 DEFAULT_STEP_S = 0.05  # s per batch row before any measurement (linear in the batch size)
 DEFAULT_PREFILL_S = 5e-4  # s per prompt position before any measurement

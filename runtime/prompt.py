@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from export.config import ModelConfig
-from runtime.errors import InputError, TTSError
-from runtime.tokenizer import TextTokenizer
+from qtts.runtime.errors import InputError, TTSError
+from qtts.runtime.model_config import ModelConfig
+from qtts.runtime.tokenizer import TextTokenizer
 
 SPEAKER: Literal["speaker"] = "speaker"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from runtime.errors import InputError
+from qtts.runtime.errors import InputError
 
 # generation_config.json keys -> SamplingParams fields (the wrapper's names)
 _GEN_KEYS = {

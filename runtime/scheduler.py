@@ -39,17 +39,17 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from runtime import metrics
-from runtime.admission import Request as Admission
-from runtime.admission import WaitingQueue, check_admission
-from runtime.codec import SAMPLES_PER_FRAME, CodecStream
-from runtime.engine import Engine
-from runtime.errors import TTSError
-from runtime.plan import Job, icl_extra
-from runtime.policy import Priority, StepTimes, StreamView, codec_group, first_chunk_frames
-from runtime.scheduler_config import SchedulerConfig
-from runtime.slots import RowStep, SlotPool, sampling_row, slot_bytes
-from runtime.stream import AudioStream, Chunker, SegmentJoiner, StreamStats
+from qtts.runtime import metrics
+from qtts.runtime.admission import Request as Admission
+from qtts.runtime.admission import WaitingQueue, check_admission
+from qtts.runtime.codec import SAMPLES_PER_FRAME, CodecStream
+from qtts.runtime.engine import Engine
+from qtts.runtime.errors import TTSError
+from qtts.runtime.plan import Job, icl_extra
+from qtts.runtime.policy import Priority, StepTimes, StreamView, codec_group, first_chunk_frames
+from qtts.runtime.scheduler_config import SchedulerConfig
+from qtts.runtime.slots import RowStep, SlotPool, sampling_row, slot_bytes
+from qtts.runtime.stream import AudioStream, Chunker, SegmentJoiner, StreamStats
 
 log = logging.getLogger("qtts.scheduler")
 SAMPLE_RATE = 24000

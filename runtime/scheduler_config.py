@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from runtime.admission import Limits
-from runtime.policy import Policy
+from qtts.runtime.admission import Limits
+from qtts.runtime.policy import Policy
 
 
 @dataclass(frozen=True)

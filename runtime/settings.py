@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from runtime.errors import TTSError
-from runtime.scheduler_config import SchedulerConfig
+from qtts.runtime.errors import TTSError
+from qtts.runtime.scheduler_config import SchedulerConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 

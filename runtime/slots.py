@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import onnxruntime as ort
 
-from runtime.engine import Engine
-from runtime.sampling import SamplingParams
+from qtts.runtime.engine import Engine
+from qtts.runtime.sampling import SamplingParams
 
 _PER_ROW = (  # name, trailing shape key, dtype
     ("step", (), np.int64), ("uniforms", ("groups",), np.float32), ("forced_codes", ("groups",), np.int64),

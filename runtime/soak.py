@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from runtime.bench import _request_kwargs, underruns
-from runtime.codec import SAMPLES_PER_FRAME
+from qtts.runtime.bench import _request_kwargs, underruns
+from qtts.runtime.codec import SAMPLES_PER_FRAME
 
 PARAGRAPH = (
     "Глава {n}. В {n} часов утра поезд прибыл на станцию, и пассажиры вышли на перрон. "
@@ -40,7 +40,7 @@ def rss_bytes() -> int:
 
 
 def soak(engine_dir: Path, *, minutes: float, chunk_ms: float = 40, provider: str = "cpu", threads: int | None = None) -> dict[str, Any]:
-    from runtime.synthesizer import Synthesizer
+    from qtts.runtime.synthesizer import Synthesizer
 
     synth = Synthesizer.from_engines(engine_dir, provider=provider, threads=threads)
     sr = synth.sample_rate

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from runtime import metrics
-from runtime.codec import CodecStream, decode
-from runtime.engine import Engine
-from runtime.errors import InputError, TTSError
-from runtime.plan import (
+from qtts.runtime import metrics
+from qtts.runtime.codec import CodecStream, decode
+from qtts.runtime.engine import Engine
+from qtts.runtime.errors import InputError, TTSError
+from qtts.runtime.plan import (
     DEFAULT_MAX_FRAMES,
     NORMALIZE_LANGS,
     Job,
@@ -40,14 +40,14 @@ from runtime.plan import (
     segment_job,
     text_vectors,
 )
-from runtime.prompt import PromptLayout, supported_languages
-from runtime.sampling import SamplingParams
-from runtime.scheduler import Scheduler, SchedulerConfig
-from runtime.stream import AudioStream, StreamStats
-from runtime.textfeed import TextFeed
+from qtts.runtime.prompt import PromptLayout, supported_languages
+from qtts.runtime.sampling import SamplingParams
+from qtts.runtime.scheduler import Scheduler, SchedulerConfig
+from qtts.runtime.stream import AudioStream, StreamStats
+from qtts.runtime.textfeed import TextFeed
 
 if TYPE_CHECKING:
-    from normalize import Normalizer
+    from qtts.normalize import Normalizer
 
 log = logging.getLogger("qtts.synth")
 FIRST_CHUNK_FRAMES = (1, 25)  # a request's choice of frames in its first chunk: 80 ms to 2 s (vLLM-Omni's steady chunk)
@@ -109,7 +109,7 @@ class Synthesizer:
     def normalizer(self) -> Normalizer:
         """The text normalizer (default configuration unless one was given, e.g. from model.toml)."""
         if self._normalizer is None:
-            from normalize import Normalizer
+            from qtts.normalize import Normalizer
 
             self._normalizer = Normalizer()
         return self._normalizer

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from runtime.tokenizer import TextTokenizer
+from qtts.runtime.tokenizer import TextTokenizer
 
 _ROLE_PREFIX = "<|im_start|>assistant\n"  # the first chunk is tokenized after it, as in target_ids
 _CUT = re.compile(r"[ \t]+(?=\S)")  # a blank run followed by more text

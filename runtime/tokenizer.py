@@ -14,7 +14,7 @@ from typing import NamedTuple
 from tokenizers import AddedToken, Regex, Tokenizer, normalizers, pre_tokenizers
 from tokenizers.models import BPE
 
-from runtime.errors import InputError, TTSError
+from qtts.runtime.errors import InputError, TTSError
 
 # transformers 4.57.3: tokenization_utils_base._patch_mistral_regex / convert_slow_tokenizer.Qwen2Converter
 REGEXES = {

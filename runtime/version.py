@@ -19,8 +19,9 @@ _EXPORT_DIR = Path(__file__).resolve().parent.parent / "export"
 def exporter_fingerprint() -> str:
     """sha256 over the sources that decide graph contents (builder, config, quantizer, graphs), first 16 hex."""
     h = hashlib.sha256()
-    files = [_EXPORT_DIR / "onnx_graph.py", _EXPORT_DIR / "config.py", _EXPORT_DIR / "quantize.py", *sorted((_EXPORT_DIR / "graphs").glob("*.py"))]
+    root = _EXPORT_DIR.parent
+    files = [_EXPORT_DIR / "onnx_graph.py", root / "runtime" / "model_config.py", _EXPORT_DIR / "quantize.py", *sorted((_EXPORT_DIR / "graphs").glob("*.py"))]
     for f in files:
-        h.update(f.relative_to(_EXPORT_DIR).as_posix().encode())
+        h.update(f.relative_to(root).as_posix().encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:16]

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from runtime import mel
-from runtime.audio import prepare_reference
-from runtime.codec import CodecStream, DecoderState
-from runtime.errors import InputError
+from qtts.runtime import mel
+from qtts.runtime.audio import prepare_reference
+from qtts.runtime.codec import CodecStream, DecoderState
+from qtts.runtime.errors import InputError
 
 if TYPE_CHECKING:
-    from runtime.engine import Engine
+    from qtts.runtime.engine import Engine
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Voice registry: cloned voices encoded once, saved under a directory, reused by name.
 
-One file per voice, ``<dir>/<name>.voice.safetensors``, written with ``export.safetensors_io`` (no
+One file per voice, ``<dir>/<name>.voice.safetensors``, written with ``runtime.safetensors_io`` (no
 pickle). Tensors: ``speaker_embedding`` f32 [H], ``ref_codes`` i64 [M, 16] and, for ICL voices, the
 primed codec decoder (``decoder_conv`` f32 [1, S], ``decoder_key``/``decoder_value`` f32
 [L, 1, heads, window - 1, head_dim], ``decoder_tail`` f32 [1920]: the last reference frame's audio).
@@ -25,14 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from export.errors import ExportError
-from export.safetensors_io import SafetensorsFile, write_safetensors
-from runtime.codec import DecoderState
-from runtime.errors import VoiceError
-from runtime.voice import PrimedDecoder, VoicePrompt, encode_reference
+from qtts.runtime.codec import DecoderState
+from qtts.runtime.errors import ExportError, VoiceError
+from qtts.runtime.safetensors_io import SafetensorsFile, write_safetensors
+from qtts.runtime.voice import PrimedDecoder, VoicePrompt, encode_reference
 
 if TYPE_CHECKING:
-    from runtime.engine import Engine
+    from qtts.runtime.engine import Engine
 
 FORMAT = "qwen3-tts-voice"
 VERSION = 1

@@ -30,16 +30,16 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from runtime.metrics import exposition
-from runtime.settings import ServerSettings
-from server import elevenlabs, playground, speech, speech_ws, voices
-from server.auth import KeyRing, Limiter
-from server.engines import OPENAI_MODELS, Models
-from server.errors import APIError, install_handlers
-from server.metrics import HTTP_IN_FLIGHT, HTTP_REQUESTS
+from qtts.runtime.metrics import exposition
+from qtts.runtime.settings import ServerSettings
+from qtts.server import elevenlabs, playground, speech, speech_ws, voices
+from qtts.server.auth import KeyRing, Limiter
+from qtts.server.engines import OPENAI_MODELS, Models
+from qtts.server.errors import APIError, install_handlers
+from qtts.server.metrics import HTTP_IN_FLIGHT, HTTP_REQUESTS
 
 if TYPE_CHECKING:
-    from server.speech import Synthesis
+    from qtts.server.speech import Synthesis
 
 log = logging.getLogger("qtts.server")
 OPEN_ROUTES = ("/health", "/ready", playground.PAGE)

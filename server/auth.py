@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runtime.settings import ConfigError, ServerSection, load
-from server.errors import APIError
+from qtts.runtime.settings import ConfigError, ServerSection, load
+from qtts.server.errors import APIError
 
 PRIORITIES = ("realtime", "standard", "batch")
 _FIELDS = {"name", "key", "sha256", "priority", "max_streams", "requests_per_minute"}

@@ -35,8 +35,8 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
-from server.errors import APIError
-from server.speech_ws import Close, Session, Utterance, Voice, resolve_voice
+from qtts.server.errors import APIError
+from qtts.server.speech_ws import Close, Session, Utterance, Voice, resolve_voice
 
 router = APIRouter()
 PCM_RATES = (8000, 16000, 22050, 24000, 44100, 48000)

@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from runtime.audio import load_audio
-from runtime.errors import InputError, VoiceError
-from runtime.synthesizer import Synthesizer
-from runtime.voice import VoicePrompt, encode_reference
-from runtime.voices import VoiceRegistry
-from server.auth import ApiKey
-from server.errors import APIError
+from qtts.runtime.audio import load_audio
+from qtts.runtime.errors import InputError, VoiceError
+from qtts.runtime.synthesizer import Synthesizer
+from qtts.runtime.voice import VoicePrompt, encode_reference
+from qtts.runtime.voices import VoiceRegistry
+from qtts.server.auth import ApiKey
+from qtts.server.errors import APIError
 
 log = logging.getLogger("qtts.server")
 OPENAI_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from runtime.errors import TTSError
-from runtime.metrics import REGISTRY, TTFA
-from runtime.stream import AudioStream
-from server.auth import PRIORITIES, ApiKey, Lease
-from server.engines import Model
-from server.errors import APIError, from_runtime
+from qtts.runtime.errors import TTSError
+from qtts.runtime.metrics import REGISTRY, TTFA
+from qtts.runtime.stream import AudioStream
+from qtts.server.auth import PRIORITIES, ApiKey, Lease
+from qtts.server.engines import Model
+from qtts.server.errors import APIError, from_runtime
 
 if TYPE_CHECKING:
-    from server.app import ServerState
+    from qtts.server.app import ServerState
 
 log = logging.getLogger("qtts.server")
 

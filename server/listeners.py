@@ -7,10 +7,10 @@ import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
-from server import riva, wyoming_tts
+from qtts.server import riva, wyoming_tts
 
 if TYPE_CHECKING:
-    from server.app import ServerState
+    from qtts.server.app import ServerState
 
 log = logging.getLogger("qtts.server")
 

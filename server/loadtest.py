@@ -41,9 +41,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
-from runtime.bench import TEXT
-from runtime.errors import InputError, TTSError
-from runtime.loadstats import ceilings, compare_to_c1, request_stats, summarize
+from qtts.runtime.bench import TEXT
+from qtts.runtime.errors import InputError, TTSError
+from qtts.runtime.loadstats import ceilings, compare_to_c1, request_stats, summarize
 
 PCM_RATE = 24000  # OpenAI's response_format "pcm": 24 kHz, 16-bit little-endian, mono, no header
 REFUSED_WAIT_MAX_S = 5.0  # longest pause of a refused client before its next request

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from runtime.metrics import REGISTRY, TTFA
+from qtts.runtime.metrics import REGISTRY, TTFA
 
 HTTP_REQUESTS = Counter("qtts_http_requests", "HTTP requests by route and status", ["route", "status"], registry=REGISTRY)
 HTTP_IN_FLIGHT = Gauge("qtts_http_in_flight", "HTTP requests being served (streams included)", registry=REGISTRY)

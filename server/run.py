@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-from runtime.settings import RuntimeSettings, ServerSection, ServerSettings
-from runtime.synthesizer import Synthesizer
-from server.app import ServerState, create_app
-from server.auth import KeyRing
-from server.engines import Models
-from server.listeners import with_listeners
+from qtts.runtime.settings import RuntimeSettings, ServerSection, ServerSettings
+from qtts.runtime.synthesizer import Synthesizer
+from qtts.server.app import ServerState, create_app
+from qtts.server.auth import KeyRing
+from qtts.server.engines import Models
+from qtts.server.listeners import with_listeners
 
 if TYPE_CHECKING:
-    from normalize import Normalizer
+    from qtts.normalize import Normalizer
 
 log = logging.getLogger("qtts.server")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")

@@ -23,18 +23,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from runtime.errors import TTSError
-from runtime.stream import AudioStream
-from runtime.synthesizer import FIRST_CHUNK_FRAMES
-from server.auth import Lease
-from server.encoders import FORMATS, StreamEncoder
-from server.engines import Model
-from server.errors import APIError, error_responses, from_runtime
-from server.metrics import HTTP_TTFA
-from server.tempo import TimeStretch
+from qtts.runtime.errors import TTSError
+from qtts.runtime.stream import AudioStream
+from qtts.runtime.synthesizer import FIRST_CHUNK_FRAMES
+from qtts.server.auth import Lease
+from qtts.server.encoders import FORMATS, StreamEncoder
+from qtts.server.engines import Model
+from qtts.server.errors import APIError, error_responses, from_runtime
+from qtts.server.metrics import HTTP_TTFA
+from qtts.server.tempo import TimeStretch
 
 if TYPE_CHECKING:
-    from server.app import ServerState
+    from qtts.server.app import ServerState
 
 ResponseFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]  # OpenAI's; server.encoders.FORMATS
 _USAGE = {"type": "object", "required": ["input_tokens", "output_tokens", "total_tokens"],

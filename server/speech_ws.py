@@ -46,17 +46,17 @@ from fastapi import APIRouter, WebSocket
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocketDisconnect
 
-from runtime.errors import TTSError
-from server.auth import ApiKey
-from server.encoders import StreamEncoder
-from server.engines import Model
-from server.errors import APIError, from_runtime
-from server.metrics import HTTP_TTFA
-from server.speech import Synthesis
-from server.tempo import TimeStretch
+from qtts.runtime.errors import TTSError
+from qtts.server.auth import ApiKey
+from qtts.server.encoders import StreamEncoder
+from qtts.server.engines import Model
+from qtts.server.errors import APIError, from_runtime
+from qtts.server.metrics import HTTP_TTFA
+from qtts.server.speech import Synthesis
+from qtts.server.tempo import TimeStretch
 
 if TYPE_CHECKING:
-    from server.app import ServerState
+    from qtts.server.app import ServerState
 
 log = logging.getLogger("qtts.server")
 router = APIRouter()

@@ -35,16 +35,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
-from runtime.audio import load_audio
-from runtime.errors import TTSError, VoiceError
-from runtime.voices import VoiceExists, check_name, fits
-from server.errors import APIError, error_responses, from_runtime
+from qtts.runtime.audio import load_audio
+from qtts.runtime.errors import TTSError, VoiceError
+from qtts.runtime.voices import VoiceExists, check_name, fits
+from qtts.server.errors import APIError, error_responses, from_runtime
 
 if TYPE_CHECKING:
-    from runtime.voices import VoiceRegistry
-    from server.app import ServerState
-    from server.auth import ApiKey
-    from server.engines import Models
+    from qtts.runtime.voices import VoiceRegistry
+    from qtts.server.app import ServerState
+    from qtts.server.auth import ApiKey
+    from qtts.server.engines import Models
 
 router = APIRouter()
 REFUSED_CONSENT = ("", "0", "false", "no", "off", "none", "null")

@@ -36,15 +36,23 @@ from wyoming.tts import (
     SynthesizeVoice,
 )
 
-from runtime.errors import TTSError
-from runtime.stream import AudioStream
-from server.encoders import StreamEncoder
-from server.engines import Model
-from server.errors import APIError, from_runtime
-from server.frontends import REQUESTS, Session, catalog, engine_language, extras, find_voice, voice_options
+from qtts.runtime.errors import TTSError
+from qtts.runtime.stream import AudioStream
+from qtts.server.encoders import StreamEncoder
+from qtts.server.engines import Model
+from qtts.server.errors import APIError, from_runtime
+from qtts.server.frontends import (
+    REQUESTS,
+    Session,
+    catalog,
+    engine_language,
+    extras,
+    find_voice,
+    voice_options,
+)
 
 if TYPE_CHECKING:
-    from server.app import ServerState
+    from qtts.server.app import ServerState
 
 log = logging.getLogger("qtts.server")
 PROTOCOL = "wyoming"

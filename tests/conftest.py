@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from export.random_checkpoint import VARIANTS, generate_checkpoint
+from qtts.export.random_checkpoint import VARIANTS, generate_checkpoint
 
 
 def _checkpoints(size: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -15,7 +15,7 @@ def _checkpoints(size: str, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 
 
 def _engines(checkpoints: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    from export.exporter import export_engine
+    from qtts.export.exporter import export_engine
 
     root = tmp_path_factory.mktemp("engines")
     return {v: export_engine(p, root / p.name) for v, p in checkpoints.items()}
@@ -48,6 +48,6 @@ def tiny_hd24_engines(tiny_hd24_checkpoints: dict[str, Path], tmp_path_factory: 
 
 @pytest.fixture(scope="session")
 def cv_synth(tiny_engines: dict[str, Path]):
-    from runtime.synthesizer import Synthesizer
+    from qtts.runtime.synthesizer import Synthesizer
 
     return Synthesizer.from_engines(tiny_engines["custom_voice"], threads=1)

@@ -6,9 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime.admission import Limits, Request, WaitingQueue, check_admission, check_limits, predicted_ttfa
-from runtime.errors import InputError, OverloadError, RequestTooLarge, TTSError
-from runtime.policy import Priority, StepTimes
+from qtts.runtime.admission import (
+    Limits,
+    Request,
+    WaitingQueue,
+    check_admission,
+    check_limits,
+    predicted_ttfa,
+)
+from qtts.runtime.errors import InputError, OverloadError, RequestTooLarge, TTSError
+from qtts.runtime.policy import Priority, StepTimes
 
 NOW = 50.0
 

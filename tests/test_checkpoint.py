@@ -15,25 +15,25 @@ from typing import Any
 import numpy as np
 import pytest
 
-from export import random_checkpoint
-from export.checkpoint import GENERATION_DEFAULTS, Checkpoint
-from export.config import CodecConfig, ModelConfig
-from export.errors import CheckpointError, UnsupportedModelError
-from export.graphs.codec_encoder import MimiEncoderConfig
-from export.random_checkpoint import (
+from qtts.export import random_checkpoint
+from qtts.export.checkpoint import GENERATION_DEFAULTS, Checkpoint
+from qtts.export.graphs.codec_encoder import MimiEncoderConfig
+from qtts.export.random_checkpoint import (
     VARIANTS,
     build_codec_config,
     build_model_config,
     generate_checkpoint,
     random_tensor,
 )
-from export.safetensors_io import SafetensorsFile, write_safetensors
-from export.schema import (
+from qtts.export.schema import (
     codec_tensor_specs,
     expected_codec_tensors,
     expected_model_tensors,
     param_count,
 )
+from qtts.runtime.errors import CheckpointError, UnsupportedModelError
+from qtts.runtime.model_config import CodecConfig, ModelConfig
+from qtts.runtime.safetensors_io import SafetensorsFile, write_safetensors
 
 # Released parameter counts (spec §1.5/§1.6) and tensor counts.
 REAL_PARAMS = {
@@ -229,7 +229,7 @@ def test_unsupported_attention_shapes_are_refused(parse: Callable[[], object], m
 
 
 def test_export_refuses_an_odd_head_dim(clone: Path, tmp_path: Path) -> None:
-    from export.exporter import export_engine
+    from qtts.export.exporter import export_engine
 
     _replace_json(clone / "config.json", lambda c: c["talker_config"].update(head_dim=23))
     with pytest.raises(UnsupportedModelError, match=r"head_dim 23 must be positive and even"):

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from cli import app
+from qtts.cli import app
 
 runner = CliRunner()
 

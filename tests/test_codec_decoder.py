@@ -8,10 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from export.config import CodecConfig
-from export.graphs.codec_decoder import build_codec_decoder
-from export.safetensors_io import SafetensorsFile
-from runtime.codec import (
+from qtts.export.graphs.codec_decoder import build_codec_decoder
+from qtts.runtime.codec import (
     SAMPLES_PER_FRAME,
     CodecStream,
     DecoderState,
@@ -19,6 +17,8 @@ from runtime.codec import (
     decode_batch,
     random_chunk_sizes,
 )
+from qtts.runtime.model_config import CodecConfig
+from qtts.runtime.safetensors_io import SafetensorsFile
 from tests.golden_sets import SHARED_CKPT, golden_dirs
 
 ort = pytest.importorskip("onnxruntime")

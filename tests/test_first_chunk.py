@@ -9,9 +9,9 @@ import threading
 import numpy as np
 import pytest
 
-from runtime.codec import SAMPLES_PER_FRAME
-from runtime.errors import InputError
-from runtime.synthesizer import Synthesizer
+from qtts.runtime.codec import SAMPLES_PER_FRAME
+from qtts.runtime.errors import InputError
+from qtts.runtime.synthesizer import Synthesizer
 
 TEXT = "Hello there, this is a longer English sentence for the first chunk."
 CHUNK = 960  # 40 ms chunks: two per frame

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from export.exporter import export_engine
-from runtime.conformance import PCM_TOL, run_case, skip_reason
-from runtime.synthesizer import Synthesizer
+from qtts.export.exporter import export_engine
+from qtts.runtime.conformance import PCM_TOL, run_case, skip_reason
+from qtts.runtime.synthesizer import Synthesizer
 from tests.golden_sets import (
     MODE_TO_VARIANT,
     PROJECT,
@@ -57,7 +57,7 @@ def test_project_golden_sets_are_present() -> None:
 @pytest.mark.parametrize("golden", sorted(PROJECT_SETS), ids=[d.name for d in sorted(PROJECT_SETS)])
 def test_generator_reproduces_the_golden_checkpoints(golden: Path, request: pytest.FixtureRequest) -> None:
     """The numpy generator still writes the exact files the golden set was made from."""
-    from runtime.manifest import sha256_file
+    from qtts.runtime.manifest import sha256_file
 
     checkpoints = request.getfixturevalue(f"{PROJECT_SETS[golden]}_checkpoints")
     manifest = json.loads((golden / "manifest.json").read_text(encoding="utf-8"))

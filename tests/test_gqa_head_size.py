@@ -9,7 +9,7 @@ from pathlib import Path
 import onnx
 import pytest
 
-from runtime.engine import Engine
+from qtts.runtime.engine import Engine
 
 
 def _talker(engine_dir: Path) -> onnx.ModelProto:

@@ -10,8 +10,8 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from export.graphs.sampling import SamplingInputs, choose, process_code0_logits
-from export.onnx_graph import BOOL, FLOAT, INT64, GraphBuilder
+from qtts.export.graphs.sampling import SamplingInputs, choose, process_code0_logits
+from qtts.export.onnx_graph import BOOL, FLOAT, INT64, GraphBuilder
 
 V, EOS = 9, 7
 SUPPRESS = np.zeros(V, bool)

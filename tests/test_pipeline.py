@@ -11,10 +11,9 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from export.errors import ExportError
-from export.exporter import export_engine
-from runtime.errors import EngineError, InputError, ProviderError
-from runtime.synthesizer import Synthesizer
+from qtts.export.exporter import export_engine
+from qtts.runtime.errors import EngineError, ExportError, InputError, ProviderError
+from qtts.runtime.synthesizer import Synthesizer
 
 TEXT = "Привет, мир! Hello, world."
 
@@ -42,7 +41,7 @@ def test_audio_shape_codes_range_and_finish_reason(cv_synth: Synthesizer) -> Non
 def test_segments_map_back_to_the_users_text(tiny_engines: dict[str, Path]) -> None:
     """Normalized, split segments keep the [start, end) of the user's text they were made from;
     the normalizer is the one given (model.toml's [normalize] in the CLI)."""
-    from normalize import Normalizer
+    from qtts.normalize import Normalizer
 
     text = "Я купил 21 книгу за 1 250 руб.  Hello, Dr. Smith, it's 5 pm!"
     synth = Synthesizer.from_engines(tiny_engines["custom_voice"], threads=1)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime.errors import InputError
-from runtime.policy import (
+from qtts.runtime.errors import InputError
+from qtts.runtime.policy import (
     Policy,
     Priority,
     StepTimes,

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from export.config import ModelConfig
-from export.random_checkpoint import build_model_config
-from runtime.errors import InputError
-from runtime.prompt import SPEAKER, PromptLayout, RefFrame, Row, build_prompt, supported_languages
-from runtime.tokenizer import TextTokenizer
+from qtts.export.random_checkpoint import build_model_config
+from qtts.runtime.errors import InputError
+from qtts.runtime.model_config import ModelConfig
+from qtts.runtime.prompt import SPEAKER, PromptLayout, RefFrame, Row, build_prompt, supported_languages
+from qtts.runtime.tokenizer import TextTokenizer
 from tests.golden_sets import MODE_TO_VARIANT, case_dirs, case_id
 
 ASSETS = Path(__file__).resolve().parents[1] / "export" / "assets" / "tokenizer"

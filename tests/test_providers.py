@@ -9,9 +9,9 @@ from pathlib import Path
 import onnxruntime as ort
 import pytest
 
-from runtime import engine as engine_mod
-from runtime.engine import Engine, resolve_providers
-from runtime.errors import ProviderError
+from qtts.runtime import engine as engine_mod
+from qtts.runtime.engine import Engine, resolve_providers
+from qtts.runtime.errors import ProviderError
 
 GPU_BUILD = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
 

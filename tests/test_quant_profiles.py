@@ -12,14 +12,14 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from export.exporter import export_engine
-from export.onnx_graph import FLOAT, GraphBuilder
-from export.quantize import ACCURACY_LEVEL, PROFILES, BlockQuant, quantize_blockwise
-from runtime.conformance import case_max_frames, case_voice
-from runtime.fidelity import compare
-from runtime.manifest import read_manifest
-from runtime.settings import _CHOICES
-from runtime.synthesizer import Synthesizer
+from qtts.export.exporter import export_engine
+from qtts.export.fidelity import compare
+from qtts.export.onnx_graph import FLOAT, GraphBuilder
+from qtts.export.quantize import ACCURACY_LEVEL, PROFILES, BlockQuant, quantize_blockwise
+from qtts.runtime.conformance import case_max_frames, case_voice
+from qtts.runtime.manifest import read_manifest
+from qtts.runtime.settings import _CHOICES
+from qtts.runtime.synthesizer import Synthesizer
 from tests.golden_sets import MODE_TO_VARIANT, PROJECT
 
 QUANTIZED = ("cpu-int8", "cpu-int4")
@@ -138,7 +138,7 @@ def test_int8_fidelity_gates(case_dir: Path, synths) -> None:
     """cpu-int8 vs fp32, teacher forced: logits cosine >= 0.999 on average and >= 0.998 at the worst
     step (the tiny model's flat random logits reach 0.9988 at the worst of 705 code-predictor steps;
     the 0.6B shapes stay >= 0.9995 every step, README), top-1 agreement >= 99 % on decisive steps
-    (runtime.fidelity), codec PCM identical; free running: finite, same length and finish reason
+    (export.fidelity), codec PCM identical; free running: finite, same length and finish reason
     (EOS behaviour) as the fp32 engine."""
     r = _golden_compare(case_dir, "cpu-int8", synths)
     for logits in ("talker_logits_cosine", "cp_logits_cosine"):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from runtime import logs, metrics
-from runtime.errors import InputError
-from runtime.sampling import SamplingParams
-from runtime.settings import ConfigError, RuntimeSettings, ServerSettings, load
+from qtts.runtime import logs, metrics
+from qtts.runtime.errors import InputError
+from qtts.runtime.sampling import SamplingParams
+from qtts.runtime.settings import ConfigError, RuntimeSettings, ServerSettings, load
 
 
 def test_sampling_params_from_generation_config() -> None:
@@ -44,7 +44,7 @@ def test_settings_unknown_keys_and_types_are_errors(tmp_path: Path) -> None:
 
 
 def test_committed_configs_parse() -> None:
-    from runtime.settings import ModelSettings, default_path
+    from qtts.runtime.settings import ModelSettings, default_path
 
     for cls, name in ((RuntimeSettings, "runtime.toml"), (ServerSettings, "server.toml"), (ModelSettings, "model.toml")):
         assert load(cls, default_path(name)) is not None

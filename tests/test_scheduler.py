@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runtime.errors import InputError, OverloadError, TTSError
-from runtime.scheduler import SchedulerConfig
-from runtime.synthesizer import Synthesizer
+from qtts.runtime.errors import InputError, OverloadError, TTSError
+from qtts.runtime.scheduler import SchedulerConfig
+from qtts.runtime.synthesizer import Synthesizer
 from tests.golden_sets import MODE_TO_VARIANT, PROJECT_SETS
 from tests.waits import gated_text, until_idle
 
@@ -145,7 +145,7 @@ def test_deadline_ends_a_request_and_frees_its_slot(batch_synth: Synthesizer) ->
 def test_conformance_with_concurrency_4(golden: Path, variant: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """Every golden case of the variant submitted four at a time (`tts-run conformance --concurrency 4`):
     greedy codes still equal the official ones, PCM within 1e-4, sampled cases' teacher-forced logits."""
-    from runtime.conformance import run_conformance
+    from qtts.runtime.conformance import run_conformance
 
     cases = [json.loads(p.read_text(encoding="utf-8"))["case"] for p in sorted(golden.glob("*/case.json"))]
     cases = [c for c in cases if MODE_TO_VARIANT[c["mode"]] == variant]

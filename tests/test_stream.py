@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from export.random_checkpoint import TOKENIZER_ASSETS
-from runtime.errors import InputError
-from runtime.stream import AudioStream, Chunker, SegmentJoiner
-from runtime.synthesizer import Synthesizer
-from runtime.textfeed import TextFeed
-from runtime.tokenizer import TextTokenizer
+from qtts.export.random_checkpoint import TOKENIZER_ASSETS
+from qtts.runtime.errors import InputError
+from qtts.runtime.stream import AudioStream, Chunker, SegmentJoiner
+from qtts.runtime.synthesizer import Synthesizer
+from qtts.runtime.textfeed import TextFeed
+from qtts.runtime.tokenizer import TextTokenizer
 from tests.waits import until_idle
 
 TOKENIZER = TextTokenizer.from_dir(TOKENIZER_ASSETS)

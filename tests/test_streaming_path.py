@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runtime.codec import CodecStream
-from runtime.policy import codec_group
-from runtime.scheduler import Scheduler
-from runtime.scheduler_config import SchedulerConfig
-from runtime.synthesizer import Synthesizer
+from qtts.runtime.codec import CodecStream
+from qtts.runtime.policy import codec_group
+from qtts.runtime.scheduler import Scheduler
+from qtts.runtime.scheduler_config import SchedulerConfig
+from qtts.runtime.synthesizer import Synthesizer
 
 TEXT = "Hello there, this is a longer English sentence for the streaming path."
 ONE = {"speaker": "ryan", "seed": 11, "split": False, "max_frames": 40, "normalize": False}

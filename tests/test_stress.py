@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runtime import metrics
-from runtime.loadtest import stress
-from runtime.scheduler import SchedulerConfig
-from runtime.synthesizer import Synthesizer
+from qtts.runtime import metrics
+from qtts.runtime.loadtest import stress
+from qtts.runtime.scheduler import SchedulerConfig
+from qtts.runtime.synthesizer import Synthesizer
 
 
 def _finished_total() -> float:

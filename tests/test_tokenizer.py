@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runtime.errors import InputError, TTSError
-from runtime.tokenizer import TextTokenizer
+from qtts.runtime.errors import InputError, TTSError
+from qtts.runtime.tokenizer import TextTokenizer
 from tests.golden_sets import case_dirs, case_id, golden_dirs
 
 ASSETS = Path(__file__).resolve().parents[1] / "export" / "assets" / "tokenizer"

@@ -12,15 +12,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from export.checkpoint import Checkpoint
-from export.errors import UnsupportedModelError
-from export.graphs.codec_encoder import build_codec_encoder
-from export.graphs.speaker_encoder import build_speaker_encoder
-from runtime.audio import check_reference, load_audio, prepare_reference, resample
-from runtime.engine import Engine
-from runtime.errors import InputError
-from runtime.mel import log_mel
-from runtime.voice import encode_reference
+from qtts.export.checkpoint import Checkpoint
+from qtts.export.graphs.codec_encoder import build_codec_encoder
+from qtts.export.graphs.speaker_encoder import build_speaker_encoder
+from qtts.runtime.audio import check_reference, load_audio, prepare_reference, resample
+from qtts.runtime.engine import Engine
+from qtts.runtime.errors import InputError, UnsupportedModelError
+from qtts.runtime.mel import log_mel
+from qtts.runtime.voice import encode_reference
 from tests.golden_sets import PROJECT, SHARED_CKPT, golden_dirs
 
 ort = pytest.importorskip("onnxruntime")

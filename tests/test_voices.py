@@ -11,17 +11,17 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from cli import app
-from export.exporter import export_engine
-from export.random_checkpoint import generate_checkpoint
-from export.safetensors_io import SafetensorsFile, write_safetensors
-from runtime import voices
-from runtime.codec import CodecStream
-from runtime.conformance import synthetic_audio
-from runtime.errors import VoiceError
-from runtime.synthesizer import Synthesizer
-from runtime.voice import encode_reference
-from runtime.voices import VoiceRegistry
+from qtts.cli import app
+from qtts.export.exporter import export_engine
+from qtts.export.random_checkpoint import generate_checkpoint
+from qtts.runtime import voices
+from qtts.runtime.codec import CodecStream
+from qtts.runtime.conformance import synthetic_audio
+from qtts.runtime.errors import VoiceError
+from qtts.runtime.safetensors_io import SafetensorsFile, write_safetensors
+from qtts.runtime.synthesizer import Synthesizer
+from qtts.runtime.voice import encode_reference
+from qtts.runtime.voices import VoiceRegistry
 
 REF_TEXT = "Это эталонная запись голоса."
 TEXT = "Привет! Hello, this is a cloned voice."

@@ -36,10 +36,10 @@ BODY = {"model": "tts-1", "voice": "alloy", "input": "Hello there, how are you t
 def host(server: str, port: int, engine: str) -> None:
     """Serve the app on ``server`` until killed (the bench's child process)."""
     sys.path.insert(0, str(ROOT))
-    from cli import _normalizer
-    from runtime.settings import RuntimeSettings, ServerSettings
-    from server.app import create_app
-    from server.run import build_state
+    from qtts.cli import _normalizer
+    from qtts.runtime.settings import RuntimeSettings, ServerSettings
+    from qtts.server.app import create_app
+    from qtts.server.run import build_state
 
     rt = RuntimeSettings()
     rt = RuntimeSettings(runtime=type(rt.runtime)(threads=1), scheduler=rt.scheduler)

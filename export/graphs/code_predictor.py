@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from export.config import TalkerConfig
-from export.graphs.decoder_lm import NEG, AttnInputs, Weights, decoder_layer
-from export.graphs.sampling import SamplingInputs, choose
-from export.onnx_graph import GraphBuilder
+from qtts.export.graphs.decoder_lm import NEG, AttnInputs, Weights, decoder_layer
+from qtts.export.graphs.sampling import SamplingInputs, choose
+from qtts.export.onnx_graph import GraphBuilder
+from qtts.runtime.model_config import TalkerConfig
 
 PREFIX = "talker.code_predictor"
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from export.config import CodecDecoderConfig
-from export.errors import CheckpointError, UnsupportedModelError
-from export.onnx_graph import FLOAT, INT64, GraphBuilder
+from qtts.export.onnx_graph import FLOAT, INT64, GraphBuilder
+from qtts.runtime.errors import CheckpointError, UnsupportedModelError
+from qtts.runtime.model_config import CodecDecoderConfig
 
 RES_DILATIONS = (1, 3, 9)
 CONVNEXT_LN_EPS = 1e-6

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from export.config import CodecConfig, check_heads
-from export.errors import CheckpointError, UnsupportedModelError
-from export.onnx_graph import FLOAT, INT64, GraphBuilder
+from qtts.export.onnx_graph import FLOAT, INT64, GraphBuilder
+from qtts.runtime.errors import CheckpointError, UnsupportedModelError
+from qtts.runtime.model_config import CodecConfig, check_heads
 
 CODEBOOK_EPS = 1e-5
 DOWNSAMPLE_STRIDE = 2

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from export.config import DecoderLMConfig
-from export.onnx_graph import GraphBuilder
+from qtts.export.onnx_graph import GraphBuilder
+from qtts.runtime.model_config import DecoderLMConfig
 
 Weights = Callable[[str], np.ndarray]
 NEG = float(np.finfo(np.float32).min)

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from export.config import TalkerConfig
-from export.graphs.code_predictor import codec_row, frame_sum
-from export.graphs.decoder_lm import Weights
-from export.onnx_graph import FLOAT, INT64, GraphBuilder
+from qtts.export.graphs.code_predictor import codec_row, frame_sum
+from qtts.export.graphs.decoder_lm import Weights
+from qtts.export.onnx_graph import FLOAT, INT64, GraphBuilder
+from qtts.runtime.model_config import TalkerConfig
 
 
 def build_embed(w: Weights, cfg: TalkerConfig, out_path: Path) -> None:

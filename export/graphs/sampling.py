@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from export.onnx_graph import BOOL, FLOAT, INT64, GraphBuilder
+from qtts.export.onnx_graph import BOOL, FLOAT, INT64, GraphBuilder
 
 NEG_INF = np.float32(-np.inf)
 

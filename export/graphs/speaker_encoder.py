@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from export.config import SpeakerEncoderConfig
-from export.errors import UnsupportedModelError
-from export.graphs.decoder_lm import Weights
-from export.onnx_graph import FLOAT, GraphBuilder
-from runtime.mel import N_MELS
-from runtime.mel import SAMPLE_RATE as MEL_SAMPLE_RATE
+from qtts.export.graphs.decoder_lm import Weights
+from qtts.export.onnx_graph import FLOAT, GraphBuilder
+from qtts.runtime.errors import UnsupportedModelError
+from qtts.runtime.mel import N_MELS
+from qtts.runtime.mel import SAMPLE_RATE as MEL_SAMPLE_RATE
+from qtts.runtime.model_config import SpeakerEncoderConfig
 
 PREFIX = "speaker_encoder"
 STATS_EPS = 1e-12  # variance floor inside the std of attentive statistics pooling

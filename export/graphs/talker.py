@@ -42,12 +42,12 @@ from pathlib import Path
 
 import numpy as np
 
-from export.config import TalkerConfig
-from export.graphs.code_predictor import code_predictor
-from export.graphs.decoder_lm import KVBuffer, Weights, decoder_layer, gqa_head_size, rope_tables
-from export.graphs.sampling import SamplingInputs, choose, process_code0_logits
-from export.onnx_graph import BOOL, FLOAT, INT32, INT64, GraphBuilder
-from export.quantize import BlockQuant
+from qtts.export.graphs.code_predictor import code_predictor
+from qtts.export.graphs.decoder_lm import KVBuffer, Weights, decoder_layer, gqa_head_size, rope_tables
+from qtts.export.graphs.sampling import SamplingInputs, choose, process_code0_logits
+from qtts.export.onnx_graph import BOOL, FLOAT, INT32, INT64, GraphBuilder
+from qtts.export.quantize import BlockQuant
+from qtts.runtime.model_config import TalkerConfig
 
 MIN_FRAMES = 2  # EOS is blocked for the first two code-0 samples
 

@@ -15,11 +15,11 @@ from google.protobuf import descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2
 
-from server.riva.proto import POOL, riva_tts_pb2_grpc
-from server.riva.service import SERVICE, RivaSynthesis
+from qtts.server.riva.proto import POOL, riva_tts_pb2_grpc
+from qtts.server.riva.service import SERVICE, RivaSynthesis
 
 if TYPE_CHECKING:
-    from server.app import ServerState
+    from qtts.server.app import ServerState
 
 HEALTH_POLL_S = 0.2
 

@@ -13,11 +13,11 @@ import av
 import numpy as np
 import soxr
 
-from runtime.audio import load_audio
-from runtime.errors import InputError
-from server.encoders import StreamEncoder
-from server.errors import APIError
-from server.riva.proto.riva_audio_pb2 import LINEAR_PCM, OGGOPUS, AudioEncoding
+from qtts.runtime.audio import load_audio
+from qtts.runtime.errors import InputError
+from qtts.server.encoders import StreamEncoder
+from qtts.server.errors import APIError
+from qtts.server.riva.proto.riva_audio_pb2 import LINEAR_PCM, OGGOPUS, AudioEncoding
 
 OPUS_RATES = (8000, 16000, 24000, 48000)
 

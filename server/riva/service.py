@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from runtime.errors import TTSError
-from runtime.voice import encode_reference
-from server.auth import ApiKey
-from server.engines import Model
-from server.errors import APIError, from_runtime
-from server.frontends import (
+from qtts.runtime.errors import TTSError
+from qtts.runtime.voice import encode_reference
+from qtts.server.auth import ApiKey
+from qtts.server.engines import Model
+from qtts.server.errors import APIError, from_runtime
+from qtts.server.frontends import (
     REQUESTS,
     Session,
     Voice,
@@ -42,12 +42,12 @@ from server.frontends import (
     find_voice,
     voice_options,
 )
-from server.riva.audio import encoder, reference_audio
-from server.riva.proto import riva_tts_pb2 as pb
-from server.riva.proto import riva_tts_pb2_grpc as pb_grpc
+from qtts.server.riva.audio import encoder, reference_audio
+from qtts.server.riva.proto import riva_tts_pb2 as pb
+from qtts.server.riva.proto import riva_tts_pb2_grpc as pb_grpc
 
 if TYPE_CHECKING:
-    from server.app import ServerState
+    from qtts.server.app import ServerState
 
 PROTOCOL = "grpc"
 SERVICE = pb.DESCRIPTOR.services_by_name["RivaSpeechSynthesis"].full_name

@@ -178,7 +178,7 @@ def test_dockerfile_lint(name: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize(("name", "extra"), [("Dockerfile.cpu", ".[cpu,server]"), ("Dockerfile.cuda", ".[gpu,server]")])
+@pytest.mark.parametrize(("name", "extra"), [("Dockerfile.cpu", ".[cpu,server,export]"), ("Dockerfile.cuda", ".[gpu,server,export]")])
 def test_dockerfile_contract(name: str, extra: str) -> None:
     """Non-root user (the pods' runAsUser), /ready health check, engines volume, `tts-run serve` on the
     port and config path the manifests use."""

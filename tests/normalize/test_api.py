@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import normalize
-from normalize import NormalizationError, Normalizer, cli_main, from_config, normalize_text
+from qtts import normalize
+from qtts.normalize import NormalizationError, Normalizer, cli_main, from_config, normalize_text
 
 
 def test_issue_examples() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from normalize import NormalizationError, Normalizer
-from normalize.pipeline import CANDIDATE_LIMIT
+from qtts.normalize import NormalizationError, Normalizer
+from qtts.normalize.pipeline import CANDIDATE_LIMIT
 
 NORM = Normalizer()
 CORPUS = Path(__file__).parent / "corpus.tsv"

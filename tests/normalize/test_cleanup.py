@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from normalize import Normalizer
-from normalize.cleanup import clean
+from qtts.normalize import Normalizer
+from qtts.normalize.cleanup import clean
 
 NORM = Normalizer()
 LOOKALIKES = [{"a", "а"}, {"o", "о"}, {"p", "р"}, {"P", "Р"}, {"P", "П"}]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from normalize import Normalizer
+from qtts.normalize import Normalizer
 
 CORPUS = Path(__file__).with_name("corpus.tsv")
 ROWS = [line.split("\t") for line in CORPUS.read_text(encoding="utf-8").splitlines()

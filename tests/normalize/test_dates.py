@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from normalize import Normalizer
+from qtts.normalize import Normalizer
 
 NORM = Normalizer()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from normalize.evaluate import SETS, accuracy, fold, load_cases, ours, score
+from qtts.normalize.evaluate import SETS, accuracy, fold, load_cases, ours, score
 
 CASES = load_cases()
 FLOORS = {"ru": 0.975, "en": 0.965, "mixed": 0.925}  # measured 0.981, 0.970, 0.933

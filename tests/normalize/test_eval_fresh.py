@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from normalize.evaluate import SETS, accuracy, load_cases, ours, score
+from qtts.normalize.evaluate import SETS, accuracy, load_cases, ours, score
 
 FOLDER = Path(__file__).resolve().parent / "eval_fresh"
 CATEGORIES = {"abbreviation", "agreement", "date", "range", "compound", "roman", "phone", "format", "cleanup",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from normalize.score_nemo import DEFAULT_DIR, EXCLUDED, load_cases, load_excluded, score
+from qtts.normalize.score_nemo import DEFAULT_DIR, EXCLUDED, load_cases, load_excluded, score
 
 pytestmark = pytest.mark.skipif(not DEFAULT_DIR.is_dir(), reason="NeMo test data not available")
 

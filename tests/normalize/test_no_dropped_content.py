@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from normalize import NormalizedText, Normalizer
-from normalize.evaluate import load_cases
-from normalize.score_nemo import DEFAULT_DIR
-from normalize.score_nemo import load_cases as load_nemo
+from qtts.normalize import NormalizedText, Normalizer
+from qtts.normalize.evaluate import load_cases
+from qtts.normalize.score_nemo import DEFAULT_DIR
+from qtts.normalize.score_nemo import load_cases as load_nemo
 
 NORM = Normalizer()
 _WORD = re.compile(r"[^\W_]+")
@@ -46,7 +46,7 @@ def _corpus() -> list[tuple[str, str]]:
 
 
 def test_the_check_can_fail() -> None:
-    from normalize import Span
+    from qtts.normalize import Span
     fake = NormalizedText("hello", [Span("word", 0, 5, 0, 5, "en"), Span("word", 6, 11, 5, 5, "en")], "hello world")
     assert dropped(fake) == ["world"]
     code = NormalizedText("ten thirty", [Span("time", 0, 5, 0, 10, "en"), Span("letters", 6, 9, 10, 10, "en")],

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from normalize import en_numbers as en
-from normalize import ru_numbers as ru
+from qtts.normalize import en_numbers as en
+from qtts.normalize import ru_numbers as ru
 
 
 @pytest.mark.parametrize(("n", "case", "gender", "animate", "expected"), [

@@ -7,7 +7,7 @@ import time
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from normalize import Normalizer
+from qtts.normalize import Normalizer
 
 NORM = Normalizer()
 RU_WORDS = ["в", "до", "с", "по", "книга", "часов", "год", "км", "рублей", "мая", "тест", "и", "на", "о", "к"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from normalize import Normalizer
+from qtts.normalize import Normalizer
 
 NORM = Normalizer()
 

@@ -11,7 +11,7 @@ import soxr
 
 av = pytest.importorskip("av", reason="PyAV comes with the server extra: pip install -e '.[server]'")
 
-from server.encoders import FORMATS, StreamEncoder, encode  # noqa: E402
+from qtts.server.encoders import FORMATS, StreamEncoder, encode  # noqa: E402
 
 SR = 24000
 FREQ = 440.0

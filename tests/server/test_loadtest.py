@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
-from runtime.errors import InputError
-from server.loadtest import LoadConfig, is_loopback, run
+from qtts.cli import app
+from qtts.runtime.errors import InputError
+from qtts.server.loadtest import LoadConfig, is_loopback, run
 from tests.server.harness import Server, start_server, stop_server
 
 KEYS = """

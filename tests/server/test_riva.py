@@ -165,7 +165,7 @@ def test_reflection_and_one_process_with_the_stock_client(server: tuple[Server, 
     encode the same bytes."""
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-    from server.riva.proto import riva_tts_pb2 as ours
+    from qtts.server.riva.proto import riva_tts_pb2 as ours
 
     with grpc.insecure_channel(server[1]) as channel:
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)

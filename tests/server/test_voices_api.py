@@ -17,9 +17,9 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from cli import app
-from runtime.conformance import synthetic_audio
-from runtime.voices import SUFFIX, VoiceRegistry
+from qtts.cli import app
+from qtts.runtime.conformance import synthetic_audio
+from qtts.runtime.voices import SUFFIX, VoiceRegistry
 from tests.server.harness import Server, start_server, stop_server
 
 REF_TEXT = "Это эталонная запись голоса."

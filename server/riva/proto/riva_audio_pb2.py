@@ -18,7 +18,7 @@ _runtime_version.ValidateProtobufRuntimeVersion(
     'server/riva/proto/riva_audio.proto'
 )
 # @@protoc_insertion_point(imports)
-from server.riva.proto import POOL
+from qtts.server.riva.proto import POOL
 
 _sym_db = _symbol_database.Default()
 
@@ -29,7 +29,7 @@ DESCRIPTOR = POOL.AddSerializedFile(b'\n\"server/riva/proto/riva_audio.proto\x12
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'server.riva.proto.riva_audio_pb2', _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'qtts.server.riva.proto.riva_audio_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AUDIOENCODING']._serialized_start=51

@@ -18,20 +18,20 @@ _runtime_version.ValidateProtobufRuntimeVersion(
     'server/riva/proto/riva_tts.proto'
 )
 # @@protoc_insertion_point(imports)
-from server.riva.proto import POOL
+from qtts.server.riva.proto import POOL
 
 _sym_db = _symbol_database.Default()
 
 
-from server.riva.proto import riva_audio_pb2 as server_dot_riva_dot_proto_dot_riva__audio__pb2
-from server.riva.proto import riva_common_pb2 as server_dot_riva_dot_proto_dot_riva__common__pb2
+from qtts.server.riva.proto import riva_audio_pb2 as server_dot_riva_dot_proto_dot_riva__audio__pb2
+from qtts.server.riva.proto import riva_common_pb2 as server_dot_riva_dot_proto_dot_riva__common__pb2
 
 
 DESCRIPTOR = POOL.AddSerializedFile(b'\n server/riva/proto/riva_tts.proto\x12\x0fnvidia.riva.tts\x1a\"server/riva/proto/riva_audio.proto\x1a#server/riva/proto/riva_common.proto\"0\n\x1aRivaSynthesisConfigRequest\x12\x12\n\nmodel_name\x18\x01 \x01(\t\"\x93\x02\n\x1bRivaSynthesisConfigResponse\x12I\n\x0cmodel_config\x18\x01 \x03(\x0b\x32\x33.nvidia.riva.tts.RivaSynthesisConfigResponse.Config\x1a\xa8\x01\n\x06\x43onfig\x12\x12\n\nmodel_name\x18\x01 \x01(\t\x12W\n\nparameters\x18\x02 \x03(\x0b\x32\x43.nvidia.riva.tts.RivaSynthesisConfigResponse.Config.ParametersEntry\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x8f\x01\n\x0cZeroShotData\x12\x14\n\x0c\x61udio_prompt\x18\x01 \x01(\x0c\x12\x16\n\x0esample_rate_hz\x18\x02 \x01(\x05\x12,\n\x08\x65ncoding\x18\x03 \x01(\x0e\x32\x1a.nvidia.riva.AudioEncoding\x12\x0f\n\x07quality\x18\x04 \x01(\x05\x12\x12\n\ntranscript\x18\x05 \x01(\t\"\xcd\x03\n\x17SynthesizeSpeechRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x15\n\rlanguage_code\x18\x02 \x01(\t\x12,\n\x08\x65ncoding\x18\x03 \x01(\x0e\x32\x1a.nvidia.riva.AudioEncoding\x12\x16\n\x0esample_rate_hz\x18\x04 \x01(\x05\x12\x12\n\nvoice_name\x18\x05 \x01(\t\x12\x35\n\x0ezero_shot_data\x18\x06 \x01(\x0b\x32\x1d.nvidia.riva.tts.ZeroShotData\x12\x19\n\x11\x63ustom_dictionary\x18\x07 \x01(\t\x12_\n\x14\x63ustom_configuration\x18\x08 \x03(\x0b\x32\x41.nvidia.riva.tts.SynthesizeSpeechRequest.CustomConfigurationEntry\x12 \n\x18\x65nable_word_time_offsets\x18\t \x01(\x08\x12\"\n\x02id\x18\x64 \x01(\x0b\x32\x16.nvidia.riva.RequestId\x1a:\n\x18\x43ustomConfigurationEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"@\n\nWordTiming\x12\x0c\n\x04word\x18\x01 \x01(\t\x12\x12\n\nstart_time\x18\x02 \x01(\x05\x12\x10\n\x08\x65nd_time\x18\x03 \x01(\x05\"\x91\x01\n SynthesizeSpeechResponseMetadata\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x16\n\x0eprocessed_text\x18\x02 \x01(\t\x12\x1b\n\x13predicted_durations\x18\x08 \x03(\x02\x12*\n\x05words\x18\t \x03(\x0b\x32\x1b.nvidia.riva.tts.WordTiming\"\x8e\x01\n\x18SynthesizeSpeechResponse\x12\r\n\x05\x61udio\x18\x01 \x01(\x0c\x12?\n\x04meta\x18\x02 \x01(\x0b\x32\x31.nvidia.riva.tts.SynthesizeSpeechResponseMetadata\x12\"\n\x02id\x18\x64 \x01(\x0b\x32\x16.nvidia.riva.RequestId2\xe0\x02\n\x13RivaSpeechSynthesis\x12\x63\n\nSynthesize\x12(.nvidia.riva.tts.SynthesizeSpeechRequest\x1a).nvidia.riva.tts.SynthesizeSpeechResponse\"\x00\x12m\n\x10SynthesizeOnline\x12(.nvidia.riva.tts.SynthesizeSpeechRequest\x1a).nvidia.riva.tts.SynthesizeSpeechResponse\"\x00(\x01\x30\x01\x12u\n\x16GetRivaSynthesisConfig\x12+.nvidia.riva.tts.RivaSynthesisConfigRequest\x1a,.nvidia.riva.tts.RivaSynthesisConfigResponse\"\x00\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'server.riva.proto.riva_tts_pb2', _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'qtts.server.riva.proto.riva_tts_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_RIVASYNTHESISCONFIGRESPONSE_CONFIG_PARAMETERSENTRY']._loaded_options = None

@@ -1,5 +1,5 @@
-from server.riva.proto import riva_audio_pb2 as _riva_audio_pb2
-from server.riva.proto import riva_common_pb2 as _riva_common_pb2
+from qtts.server.riva.proto import riva_audio_pb2 as _riva_audio_pb2
+from qtts.server.riva.proto import riva_common_pb2 as _riva_common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message

@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from server.riva.proto import riva_tts_pb2 as server_dot_riva_dot_proto_dot_riva__tts__pb2
+from qtts.server.riva.proto import riva_tts_pb2 as server_dot_riva_dot_proto_dot_riva__tts__pb2
 
 GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__

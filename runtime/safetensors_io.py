@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from export.errors import CheckpointError
+from qtts.runtime.errors import CheckpointError
 
 _DTYPES: dict[str, np.dtype] = {
     "F64": np.dtype("<f8"),

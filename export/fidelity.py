@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from export.graphs.talker import suppressed_ids
-from runtime.synthesizer import Synthesizer
+from qtts.export.graphs.talker import suppressed_ids
+from qtts.runtime.synthesizer import Synthesizer
 
 DECISIVE = 0.05  # top-1 lead, in standard deviations of the step's fp32 logits, that makes a step decisive
 OFFICIAL = {"normalize": False, "split": False, "fade_ms": 0.0}  # one segment: teacher forcing needs it
@@ -75,11 +75,11 @@ def compare(reference: Synthesizer, test: Synthesizer, text: str, *, frames: int
     }
 
 
-if __name__ == "__main__":  # python -m runtime.fidelity FP32_ENGINE TEST_ENGINE FRAMES -> JSON (runtime.bench)
+if __name__ == "__main__":  # python -m export.fidelity FP32_ENGINE TEST_ENGINE FRAMES -> JSON (runtime.bench)
     import json
     import sys
 
-    from runtime.bench import TEXT
+    from qtts.runtime.bench import TEXT
 
     fp32_dir, test_dir, n = sys.argv[1:4]
     ref_synth, test_synth = Synthesizer.from_engines(fp32_dir), Synthesizer.from_engines(test_dir)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from export.errors import CheckpointError, UnsupportedModelError
+from qtts.runtime.errors import CheckpointError, UnsupportedModelError
 
 MODEL_TYPES = ("custom_voice", "base", "voice_design")
 
