@@ -95,6 +95,28 @@ def output_rate(fmt: str, sample_rate: int = 24000, out_rate: int | None = None)
     return rate
 
 
+class FrameFeed:
+    """Mono float32 PCM chunks at ``sample_rate`` -> PyAV frames at ``rate`` (soxr HQ streaming
+    resampler when the two differ), with pts counted in output samples."""
+
+    def __init__(self, sample_rate: int, rate: int):
+        self.rate = rate
+        self._resampler = soxr.ResampleStream(sample_rate, rate, 1, dtype="float32", quality="HQ") if rate != sample_rate else None
+        self._pts = 0
+
+    def frame(self, pcm: np.ndarray, last: bool = False) -> av.AudioFrame | None:
+        """The frame of chunk ``pcm`` of shape (n,) (``last``: also flush the resampler); None when empty."""
+        pcm = np.ascontiguousarray(pcm, np.float32)
+        if self._resampler is not None:
+            pcm = self._resampler.resample_chunk(pcm, last=last)
+        if pcm.size == 0:
+            return None
+        frame = av.AudioFrame.from_ndarray(pcm[None, :], format="flt", layout="mono")
+        frame.sample_rate, frame.pts = self.rate, self._pts
+        self._pts += pcm.size
+        return frame
+
+
 class StreamEncoder:
     """Incremental encoder of mono float32 PCM into one response format.
 
@@ -125,13 +147,8 @@ class StreamEncoder:
         self._stream.format = sample_fmt
         if bit_rate is not None:
             self._stream.bit_rate = bit_rate
-        self._resampler = (
-            soxr.ResampleStream(sample_rate, self.rate, 1, dtype="float32", quality="HQ")
-            if self.rate != sample_rate
-            else None
-        )
+        self._feed = FrameFeed(sample_rate, self.rate)
         self._container.start_encoding()  # header now: the first push returns it, even if empty
-        self._pts = 0
         self._closed = False
 
     def push(self, pcm: np.ndarray) -> bytes:
@@ -143,17 +160,14 @@ class StreamEncoder:
         pcm = np.asarray(pcm, dtype=np.float32)
         if pcm.ndim != 1:
             raise ValueError(f"expected mono PCM of shape (n,), got {pcm.shape}")
-        if self._resampler is not None:
-            pcm = self._resampler.resample_chunk(pcm)
-        self._encode(pcm)
+        self._mux(self._feed.frame(pcm))
         return b"" if self._sink.seekable() else self._sink.drain()
 
     def finish(self) -> bytes:
         """Flush the resampler, the encoder and the muxer; return the remaining bytes (all, if seekable)."""
         if self._closed:
             raise RuntimeError("encoder already finished or closed")
-        if self._resampler is not None:
-            self._encode(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+        self._mux(self._feed.frame(np.zeros(0, np.float32), last=True))
         self._container.mux(self._stream.encode(None))
         self.close()
         return self._sink.drain()
@@ -164,14 +178,9 @@ class StreamEncoder:
             self._closed = True
             self._container.close()
 
-    def _encode(self, pcm: np.ndarray) -> None:
-        if pcm.size == 0:
-            return
-        frame = av.AudioFrame.from_ndarray(pcm[None, :], format="flt", layout="mono")
-        frame.sample_rate = self.rate
-        frame.pts = self._pts
-        self._pts += pcm.size
-        self._container.mux(self._stream.encode(frame))
+    def _mux(self, frame: av.AudioFrame | None) -> None:
+        if frame is not None:
+            self._container.mux(self._stream.encode(frame))
 
 
 def encode(pcm: np.ndarray, fmt: str, sample_rate: int = 24000, out_rate: int | None = None) -> bytes:

@@ -11,6 +11,8 @@ import av
 import av.filter
 import numpy as np
 
+from qtts.server.encoders import FrameFeed
+
 
 def _factors(speed: float) -> list[float]:
     """``speed`` as a product of factors in [0.5, 2.0] (one atempo each)."""
@@ -33,14 +35,12 @@ class TimeStretch:
         self._src = graph.add_abuffer(format="flt", sample_rate=sample_rate, layout="mono", time_base=f"1/{sample_rate}")
         self._sink = graph.add("abuffersink")
         graph.link_nodes(self._src, *(graph.add("atempo", f"{f:.6f}") for f in _factors(speed)), self._sink).configure()
-        self._pts = 0
+        self._feed = FrameFeed(sample_rate, sample_rate)
 
     def push(self, pcm: np.ndarray) -> np.ndarray:
         """Stretch a chunk of shape (n,); returns the samples ready (possibly none)."""
-        if len(pcm):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm, np.float32)[None], format="flt", layout="mono")
-            frame.sample_rate, frame.pts = self.rate, self._pts
-            self._pts += len(pcm)
+        frame = self._feed.frame(pcm)
+        if frame is not None:
             self._src.push(frame)
         return self._pull()
 

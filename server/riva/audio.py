@@ -11,11 +11,10 @@ import struct
 
 import av
 import numpy as np
-import soxr
 
 from qtts.runtime.audio import load_audio
 from qtts.runtime.errors import InputError
-from qtts.server.encoders import StreamEncoder
+from qtts.server.encoders import FrameFeed, StreamEncoder
 from qtts.server.errors import APIError
 from qtts.server.riva.proto.riva_audio_pb2 import LINEAR_PCM, OGGOPUS, AudioEncoding
 
@@ -30,30 +29,22 @@ class OpusPackets:
         self.rate = rate
         self._ctx = av.CodecContext.create("libopus", "w")
         self._ctx.sample_rate, self._ctx.layout, self._ctx.format, self._ctx.bit_rate = rate, "mono", "flt", 32000
-        self._resampler = soxr.ResampleStream(sample_rate, rate, 1, dtype="float32", quality="HQ") if rate != sample_rate else None
-        self._pts = 0
+        self._feed = FrameFeed(sample_rate, rate)
 
     def push(self, pcm: np.ndarray) -> bytes:
-        pcm = np.asarray(pcm, np.float32)
-        return self._encode(self._resampler.resample_chunk(pcm) if self._resampler is not None else pcm)
+        return self._encode(self._feed.frame(pcm))
 
     def finish(self) -> bytes:
-        tail = self._encode(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True)) if self._resampler is not None else b""
-        return tail + self._frame(self._ctx.encode(None))
+        return self._encode(self._feed.frame(np.zeros(0, np.float32), last=True)) + self._framed(self._ctx.encode(None))
 
-    def _encode(self, pcm: np.ndarray) -> bytes:
-        if not len(pcm):
-            return b""
-        frame = av.AudioFrame.from_ndarray(pcm[None, :], format="flt", layout="mono")
-        frame.sample_rate, frame.pts = self.rate, self._pts
-        self._pts += len(pcm)
-        return self._frame(self._ctx.encode(frame))
+    def _encode(self, frame: av.AudioFrame | None) -> bytes:
+        return b"" if frame is None else self._framed(self._ctx.encode(frame))
 
     def close(self) -> None:
         """Nothing to release (the codec context is freed with the object)."""
 
     @staticmethod
-    def _frame(packets: list[av.Packet]) -> bytes:
+    def _framed(packets: list[av.Packet]) -> bytes:
         return b"".join(struct.pack("<i", p.size) + bytes(p) for p in packets)
 
 
