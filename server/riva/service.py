@@ -129,16 +129,20 @@ class RivaSynthesis(pb_grpc.RivaSpeechSynthesisServicer):
             for r in (first, second):
                 pieces.put(r.text)
             limit = self.state.settings.server.max_input_chars
-            over = asyncio.Event()  # the pieces passed max_input_chars: the call ends with RESOURCE_EXHAUSTED
-            reader = asyncio.create_task(self._read_rest(requests, pieces, limit - len(first.text) - len(second.text), over))
+            too_long = APIError(413, f"the streamed text is over {limit} characters", param="text", code="input_too_long")
+            room = limit - len(first.text) - len(second.text)
+            if room < 0:
+                raise too_long
+            over = asyncio.Event()  # the later pieces passed max_input_chars: the call ends with too_long
+            reader = asyncio.create_task(self._read_rest(requests, pieces, room, over))
             try:
                 await self._start(s, model, lambda: model.synth.stream_text(iter(pieces.get, None), chunk_ms=self._chunk_ms, **options))
                 async for piece in self._audio(s, enc, context):
                     if over.is_set():
-                        raise APIError(413, f"the streamed text is over {limit} characters", param="text", code="input_too_long")
+                        raise too_long
                     yield pb.SynthesizeSpeechResponse(audio=piece, id=first.id)
-                if over.is_set():
-                    raise APIError(413, f"the streamed text is over {limit} characters", param="text", code="input_too_long")
+                if over.is_set():  # passed the limit after the last audio
+                    raise too_long
             finally:
                 reader.cancel()
                 pieces.put(None)  # a feeder thread still waiting for text ends
