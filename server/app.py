@@ -61,6 +61,17 @@ class ServerState:
     draining: bool = False
     in_flight: int = 0
 
+    def shutting_down(self) -> APIError:
+        """The 503 for new work while draining (a retry should reach another replica)."""
+        return APIError(503, "the server is shutting down; retry on another replica", code="shutting_down", retry_after_s=DRAIN_RETRY_S)
+
+    def check_serving(self, *, warmed: bool = True) -> None:
+        """Refuse new work with a 503 (+ Retry-After) while draining, and (``warmed``) while the engines warm up."""
+        if self.draining:
+            raise self.shutting_down()
+        if warmed and not self.ready:
+            raise APIError(503, "the engines are warming up", code="loading", retry_after_s=1.0)
+
 
 class Gate:
     """Pure ASGI middleware around every HTTP request and WebSocket session: request id, key check,
@@ -171,10 +182,8 @@ class Gate:
         length = headers.get(b"content-length", b"0")
         if length.isdigit() and int(length) > self.body_limit:
             raise APIError(413, f"request body is larger than {self.body_limit} bytes", code="request_too_large")
-        if st.draining and path != "/metrics":
-            raise APIError(503, "the server is shutting down; retry on another replica", code="shutting_down", retry_after_s=DRAIN_RETRY_S)
-        if not st.ready and path.startswith(("/v1/audio", "/v1/text-to-speech")):
-            raise APIError(503, "the engines are warming up", code="loading", retry_after_s=1.0)
+        if path != "/metrics":
+            st.check_serving(warmed=path.startswith(("/v1/audio", "/v1/text-to-speech")))
 
 
 def _socket_authorization(scope: Scope, headers: dict[bytes, bytes]) -> str | None:

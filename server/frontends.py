@@ -167,10 +167,7 @@ class Session:
     @classmethod
     def open(cls, state: ServerState, protocol: str, method: str, key: ApiKey) -> Session:
         """Admit ``key``'s request (its limits, the server state); APIError 429/503 otherwise."""
-        if state.draining:
-            raise APIError(503, "the server is shutting down; retry on another replica", code="shutting_down", retry_after_s=1.0)
-        if not state.ready:
-            raise APIError(503, "the engines are warming up", code="loading", retry_after_s=1.0)
+        state.check_serving()
         s = cls(state, protocol, method, key)
         s.lease = state.limiter.acquire(key)
         state.in_flight += 1

@@ -220,7 +220,7 @@ class RivaSynthesis(pb_grpc.RivaSpeechSynthesisServicer):
             if reason == "deadline":
                 raise APIError(503, "the deadline passed before the audio was complete", code="deadline_unreachable")
             if reason == "cancelled" and self.state.draining:
-                raise APIError(503, "the server is shutting down; retry on another replica", code="shutting_down", retry_after_s=1.0)
+                raise self.state.shutting_down()
             if tail := enc.finish():
                 yield tail
         finally:
