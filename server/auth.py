@@ -77,6 +77,12 @@ def _entry(raw: Any, where: str) -> tuple[str, ApiKey]:
     return (sha.lower() if sha else digest(secret)), ApiKey(name, priority, **limits)
 
 
+def bearer(value: str | None) -> str | None:
+    """A key given bare or as ``Bearer KEY`` (gRPC metadata, a socket's first message) as an
+    ``Authorization`` value for :meth:`KeyRing.check`."""
+    return value if value is None or value.lower().startswith("bearer ") else f"Bearer {value}"
+
+
 class KeyRing:
     """sha256 digest -> :class:`ApiKey`; empty = open server, where every caller is ``anonymous``."""
 

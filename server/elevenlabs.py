@@ -35,6 +35,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
+from qtts.server.auth import bearer
 from qtts.server.errors import APIError
 from qtts.server.speech_ws import Close, Session, Utterance, Voice, resolve_voice
 
@@ -99,8 +100,7 @@ class ElevenLabsSession(Session):
         """The first message: the key (unless a header had it), then the voice, format and model."""
         if self.key is None:
             token = next((first[k] for k in ("xi-api-key", "xi_api_key", "authorization") if isinstance(first.get(k), str)), None)
-            bearer = token if token is None or token.lower().startswith("bearer ") else f"Bearer {token}"
-            self.key = self.ws.state.key = self.state.keys.check(bearer)
+            self.key = self.ws.state.key = self.state.keys.check(bearer(token))
         if self.setup_error is not None:
             raise self.setup_error
         params = self.ws.query_params

@@ -29,7 +29,7 @@ import grpc
 
 from qtts.runtime.errors import TTSError
 from qtts.runtime.voice import encode_reference
-from qtts.server.auth import ApiKey
+from qtts.server.auth import ApiKey, bearer
 from qtts.server.engines import Model
 from qtts.server.errors import APIError, from_runtime
 from qtts.server.frontends import (
@@ -67,13 +67,6 @@ def _metadata(context: grpc.aio.ServicerContext) -> dict[str, str]:
     return {k.lower(): v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
 
 
-def _authorization(md: dict[str, str]) -> str | None:
-    value = md.get("authorization")
-    if value is None or value.lower().startswith("bearer "):
-        return value
-    return f"Bearer {value}"
-
-
 class RivaSynthesis(pb_grpc.RivaSpeechSynthesisServicer):
     """The servicer over a :class:`server.app.ServerState` (shared with the HTTP app)."""
 
@@ -83,7 +76,7 @@ class RivaSynthesis(pb_grpc.RivaSpeechSynthesisServicer):
     # ------------------------------------------------------------------ RPCs
     async def GetRivaSynthesisConfig(self, request: pb.RivaSynthesisConfigRequest, context: grpc.aio.ServicerContext) -> pb.RivaSynthesisConfigResponse:
         try:
-            key = self.state.keys.check(_authorization(_metadata(context)))
+            key = self.state.keys.check(bearer(_metadata(context).get("authorization")))
         except APIError as e:
             await _abort(context, e)
         voices = catalog(self.state, key)
@@ -156,7 +149,7 @@ class RivaSynthesis(pb_grpc.RivaSpeechSynthesisServicer):
     async def _session(self, context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[Session]:
         """A :class:`Session` whose refusals and runtime errors abort the call with a typed status."""
         try:
-            s = Session.open(self.state, PROTOCOL, method, self.state.keys.check(_authorization(_metadata(context))))
+            s = Session.open(self.state, PROTOCOL, method, self.state.keys.check(bearer(_metadata(context).get("authorization"))))
         except APIError as e:
             REQUESTS.labels(PROTOCOL, method, status_of(e).name).inc()
             await _abort(context, e)
