@@ -298,6 +298,13 @@ class Synthesizer:
         )
         return audio
 
+    def text_in_request(self, **options: Any) -> Request:
+        """The request :meth:`stream_text` makes of ``options`` (streaming text geometry, one segment),
+        checked now: a bad speaker, language or instruct raises before any text arrives."""
+        req = self.request("(streamed text)", **options, non_streaming_mode=False, split=False)
+        self.layout(req, "a")
+        return req
+
     def stream_text(
         self,
         pieces: Iterable[str],
@@ -316,8 +323,7 @@ class Synthesizer:
         stable, and its stream pauses (without holding others back) when it needs a token that has
         not arrived. Not split into segments; normalization works per clause."""
         _check_delivery(chunk_ms, decode_frames, first_chunk_frames)
-        req = self.request("(streamed text)", **options, non_streaming_mode=False, split=False)
-        self.layout(req, "a")  # speaker / language / instruct errors surface now, not mid-stream
+        req = self.text_in_request(**options)
         lang = NORMALIZE_LANGS.get((req.language or "auto").lower())
         normalize = None
         if req.normalize and lang is not None:

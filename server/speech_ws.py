@@ -94,9 +94,8 @@ def resolve_voice(state: ServerState, key: ApiKey, model: str | None, voice: str
     read from disk): run it in a worker thread. APIError 400/404 on a bad value."""
     found = state.models.select(model, None, state.models.clones(voice, key))
     options = {k: v for k, v in options.items() if v is not None} | state.models.voice_options(found, key, voice)
-    synth = found.synth
     try:
-        synth.layout(synth.request("a", **options, non_streaming_mode=False, split=False), "a")  # what stream_text checks first
+        found.synth.text_in_request(**options)
     except TTSError as e:
         raise from_runtime(e) from None
     return found, options
