@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .morph_ru import adjective_case, form_of, inflect_phrase, is_comparative, is_noun, is_transitive_verb
 from .ranges import range_ends
-from .ru_lexicon import MONTHS_GEN, NOUNS, PREPOSITIONS, Noun, analyze, known
+from .ru_lexicon import AFTER_NUMBER, MONTHS_GEN, NOUNS, PREPOSITIONS, Noun, analyze, known, noun_text
 from .ru_numbers import noun_number
 from .spans import Token
 
@@ -23,6 +23,7 @@ _ALL_CASES = ("nom", "acc", "gen", "dat", "ins", "prep")
 _ADJ_ENDINGS = ("ых", "ые", "ый", "ой", "ая", "ую", "ое", "ого", "ому", "ым", "ыми", "их", "ие", "ий", "ей",
                 "яя", "юю", "ее", "его", "ему", "им", "ими")
 _RANGE_LINKS = {"-", "–", "—", "по", "до", "и", "или"}
+_AND = {"и", "или"}
 # Abbreviated nouns after a year or century (with their dot): lemma and plural.
 _YEAR_ABBR = {"г": ("год", False), "гг": ("год", True), "в": ("век", False), "вв": ("век", True)}
 _LOCATIVE = {"в", "во", "на"}
@@ -98,9 +99,14 @@ class RussianAgreement:
                 continue
             as_high = range_ends(tokens, i - 1) if i > 0 else None
             pk = k - 3 if as_high is not None and as_high[1] is tok else k - 1  # the range's governing word
+            if tok.cls in ("cardinal", "roman") and k + 2 < len(idx) and tokens[idx[k + 1]].text.lower() in _AND \
+                    and tokens[idx[k + 2]].cls == tok.cls:
+                _copy_range(tok, tokens[idx[k + 2]])  # "в XVIII и XIX веках": the same case as the second
+                continue
             self._one(tok, tokens[idx[pk]] if pk >= 0 else None, tokens, idx, k, pk)
-            if pk == k - 3 and tok.cls in ("cardinal", "roman") and tok.fields.get("ordinal"):
-                tok.plural = False  # "в 1812–1814 годах": each year is one
+            spelled = k > 1 and tokens[idx[k - 1]].text.lower() in _RANGE_LINKS and tokens[idx[k - 2]].cls == tok.cls
+            if (pk == k - 3 or spelled) and tok.cls in ("cardinal", "roman") and tok.fields.get("ordinal"):
+                tok.plural = False  # "в 1812–1814 годах", "в XVIII и XIX веках": each year is one
         for k, i in enumerate(idx):
             form = tokens[i].fields.get("year_form")
             if form and k + 1 < len(idx):
@@ -127,6 +133,10 @@ class RussianAgreement:
         else:
             value = str(tok.fields["value"])
         j = k - 1
+        if j >= 0 and tokens[idx[j]].cls in NUMERIC and tok.text.lower() in AFTER_NUMBER:
+            value = AFTER_NUMBER[tok.text.lower()]  # "IV кв.": квартал, governed by the word before the number
+            tok.out = value
+            j -= 1
         word = _word(tokens[idx[j]]) if j >= 0 else ""
         if word and word not in PREPOSITIONS and j > 0 and word.endswith(_ADJ_ENDINGS):
             j -= 1  # "в Московской обл."
@@ -158,7 +168,7 @@ class RussianAgreement:
             if j - k > 6:
                 return -1, False
             j, across = j + 2, True
-        if j >= len(idx) or tokens[idx[j]].cls != "word":
+        if j >= len(idx) or not noun_text(tokens[idx[j]]):
             return -1, False
         if across:
             return self._noun_after(tokens, idx, j - 1)[0], True
@@ -182,7 +192,7 @@ class RussianAgreement:
             tok.fields["allowed"] = allowed
         j, across = self._noun_after(tokens, idx, k)
         noun_tok = tokens[idx[j]] if j >= 0 else None
-        readings = analyze(noun_tok.text) if noun_tok is not None else []
+        readings = analyze(noun_text(noun_tok)) if noun_tok is not None else []
         year_abbr = noun_tok is not None and noun_tok.text in _YEAR_ABBR and j + 1 < len(idx) \
             and tokens[idx[j + 1]].text == "."
         cls = tok.cls
@@ -248,7 +258,7 @@ class RussianAgreement:
             noun = count_case[1]
             tok.case, tok.gender, tok.animate = count_case[0], noun.gender, noun.animate
             if n is not None and noun_tok is not None:
-                word = noun_tok.text.lower().replace("ё", "е")
+                word = noun_text(noun_tok).lower().replace("ё", "е")
                 tok.fields["fixed"] = [(c, False) for c in _ALL_CASES
                                        if noun.form(*noun_number(n, c)).replace("ё", "е") == word]
             return
@@ -256,7 +266,7 @@ class RussianAgreement:
         if readings:
             tok.gender, tok.animate = readings[0][0].gender, readings[0][0].animate
         elif noun_tok is not None and n is not None:
-            tok.gender = _guess_gender(noun_tok.text.lower(), n)
+            tok.gender = _guess_gender(noun_text(noun_tok).lower(), n)
 
     @staticmethod
     def _count_case(n: int | None, readings: list[tuple[Noun, str, bool]], allowed: tuple[str, ...] | None,
@@ -264,7 +274,7 @@ class RussianAgreement:
         """Case in which ``n`` counts the observed noun form, if any."""
         if noun_tok is None:
             return None
-        word = noun_tok.text.lower().replace("ё", "е")
+        word = noun_text(noun_tok).lower().replace("ё", "е")
         for case in allowed or _ALL_CASES:
             for noun, _, _ in readings:
                 want_case, want_plural = noun_number(n, case) if n is not None else ("gen", False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from .morph_ru import is_adjective
+from .morph_ru import is_adjective, is_genitive_noun
 from .ru_lexicon import MONTH_BY_NAME
 from .spans import Token
 from .units import (
@@ -21,6 +21,7 @@ from .units import (
     CURRENCY_WORDS,
     EN_CASE_SENSITIVE,
     EN_UNITS,
+    RU_MONEY_PER,
     RU_UNITS,
 )
 
@@ -315,6 +316,8 @@ _CUR_SYM = r"(?P<sym>US\$|[$€£₽¥₩₹])"
 _RU_CUR = r"(?P<cur>руб\.|руб(?!\w)|р\.|долл\.(?:\s?США)?|USD|EUR|RUB|евро|[$€£₽¥])"
 _EN_CUR = r"(?P<cur>USD|EUR|GBP|dollars?|yuan|euros?)"
 _PER = r"(?:\s?/\s?(?P<per>mo|yr|wk|d|hr|h|day|month|year|week|hour))?(?![\w])"
+_RU_PER = (r"(?:\s?/\s?(?P<per>" + "|".join(re.escape(k) for k in sorted(RU_MONEY_PER, key=len, reverse=True))
+           + r")(?:(?<=\.)|(?!\w)))?")  # "199 ₽/мес.": в месяц
 
 
 class MoneyPlugin:
@@ -322,11 +325,11 @@ class MoneyPlugin:
 
     name, starts = "money", "dsa"
     _pre_en = re.compile(_CUR_SYM + r"\s?(?P<num>" + EN_NUM + ")" + _EN_QUANT + _PER)
-    _pre_ru = re.compile(_CUR_SYM + r"\s?(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"(?!\w)")
+    _pre_ru = re.compile(_CUR_SYM + r"\s?(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"(?!\w)" + _RU_PER)
     _post_en = re.compile(r"(?P<num>" + EN_NUM + ")" + _EN_QUANT_WORD + r"\s?" + _EN_CUR + r"(?![\w])"
                           r"|(?P<num2>[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|" + EN_NUM + r")\s?(?P<sym>[₽€£¥₩₹])")
     _post_ru = re.compile(r"(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"\s?" + _RU_CUR +
-                          r"(?:\s(?P<minor>[0-9]{1,2})\s?коп(?:\.|(?!\w)))?")
+                          r"(?:\s(?P<minor>[0-9]{1,2})\s?коп(?:\.|(?!\w)))?" + _RU_PER)
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         end = _end(text, pos)
@@ -350,6 +353,28 @@ class MoneyPlugin:
 
 def _unit_alternation(units: dict[str, object]) -> str:
     return "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
+
+
+_ERA = re.compile(r"\s?(?:до\s?)?н\.\s?э\.")
+_NEXT_WORD = re.compile(r"\s([а-яё]+)")
+_YEAR_PREP = re.compile(r"(?:^|[\s(])(?:в|во|с|со|до|к|ко|по|от|после|около|между|и|на)\s$", re.I)
+_WEIGHT_CUE = re.compile(r"(?:^|\s)(?:вес|весом|масса|массой|нетто|брутто)[\s:]*$", re.I)
+
+
+def _grams(text: str, pos: int, stop: int, num: str) -> bool:
+    """Whether ``г.`` after the number at ``pos`` (the dot ends at ``stop``) is grams rather than год: a genitive
+    noun after it (``250 г. сахара``) or a weight word before (``вес нетто 1500 г.``) says grams, an era after it
+    (``250 г. до н. э.``) says год, otherwise a year-like number (four digits from 1000 to 2100, or three or four
+    after a preposition such as ``в``/``с``/``к``) is a year."""
+    if _ERA.match(text, stop):
+        return False
+    nxt = _NEXT_WORD.match(text, stop)
+    before = text[max(0, pos - 24):pos]
+    if (nxt and is_genitive_noun(nxt[1])) or _WEIGHT_CUE.search(before):
+        return True
+    if not num.isdigit():
+        return True
+    return not ((len(num) == 4 and 1000 <= int(num) <= 2100) or (len(num) >= 3 and _YEAR_PREP.search(before)))
 
 
 class MeasurePlugin:
@@ -403,8 +428,10 @@ class MeasurePlugin:
             stop = m.end()
             if (unit and not unit_key) or (per and not per_key):
                 continue
-            if lang == "ru" and (unit in ("г", "гг") and text.startswith(".", stop)):
-                continue
+            if lang == "ru" and unit in ("г", "гг") and text.startswith(".", stop):
+                if unit == "гг" or g.get("per") or not _grams(text, pos, stop + 1, g["num"]):
+                    continue  # "в 1995 г.": the year, read by the agreement stage
+                stop += 1  # "250 г. сахара": grams, the dot is the abbreviation's
             last = per or unit or ""
             if not last.endswith(".") and not _boundary(text, stop) and last[-1].isalnum():
                 continue

@@ -2,6 +2,8 @@
 
 Passes, in order (each one only where its trigger characters occur):
 
+0. Zero-width characters removed (U+200B, and what :mod:`normalize.prep` maps onto it: U+200C, U+200D, U+2060,
+   U+FEFF, the soft hyphen U+00AD): they split words (``Ски\u200bдки`` -> ``Скидки``) but are never read.
 1. NFC: a letter followed by combining marks is recomposed (decomposed ``ё``, ``é``, ``ï``); a mark with no
    precomposed form (a stress acute on a Russian vowel) stays for the ``stress`` setting to handle.
 2. Look-alike letters: inside one letter run that mixes Latin and Cyrillic, the minority script's look-alikes
@@ -25,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .morph_ru import is_known
+from .prep import ZERO_WIDTH
 
 Edit = tuple[int, int, str]  # replace text[start:end] with the string
 
@@ -187,6 +190,7 @@ def _space_after(text: str) -> Iterator[Edit]:
 
 
 _PASSES: tuple[tuple[Callable[[str], bool], Callable[[str], Iterator[Edit]]], ...] = (
+    (lambda t: ZERO_WIDTH in t, _delete(re.compile(ZERO_WIDTH + "+"))),
     (lambda t: not t.isascii(), _nfc),
     (lambda t: bool(_HAS_LATIN.search(t) and _HAS_CYR.search(t)), _lookalikes),
     (lambda t: True, _delete(_LINE_MARK)),

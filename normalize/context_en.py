@@ -6,7 +6,7 @@ from . import en_numbers as en
 from .address_en import apply_addresses
 from .morph_ru import is_adjective
 from .ranges import range_ends
-from .ru_lexicon import analyze
+from .ru_lexicon import PREPOSITIONS, analyze, noun_text
 from .spans import Token
 
 _CHAPTER_WORDS = {"chapter", "part", "volume", "vol.", "book", "act", "phase", "section", "article", "level",
@@ -55,12 +55,15 @@ def resolve_roman(tokens: list[Token]) -> None:
             tok.lang = "en"  # "..., like in the XVIII century": inside English words
         if latin_prev and (prev_word in _REGNAL or prev_word in _CHAPTER_WORDS):
             tok.lang = "en"  # "Henry VIII и ...", "World War II на русском": read with the English name
-        if prev_word in _CHAPTER_WORDS or (i + 2 < len(tokens) and range_ends(tokens, i + 1) is not None):
+        far = tokens[idx[k + 2]] if k + 2 < len(idx) else None
+        spelled_range = tok.lang == "ru" and nxt is not None and nxt.text.lower() in ("по", "до", "и", "или") \
+            and far is not None and far.cls == "roman" and not (single and len(far.text) == 1)  # "с XV по XVII век"
+        if prev_word in _CHAPTER_WORDS or spelled_range or (i + 2 < len(tokens) and range_ends(tokens, i + 1) is not None):
             if tok.lang == "ru" and prev_word in _CHAPTER_WORDS:
                 tok.fields.update(ordinal=True, title_noun=prev_word)  # "Глава IV": четвёртая
             continue  # the low end of "XVIII–XIX вв." (the high end decides)
         named_ru = tok.lang == "ru" and prev is not None and prev.cls == "word" and prev.text[:1].isupper() \
-            and not prev.text.isascii() and value <= 40
+            and not prev.text.isascii() and value <= 40 and prev_word not in PREPOSITIONS  # not "В XIX веке"
         if named_ru:
             tok.fields.update(ordinal=True, after_name=prev.text)  # "при Екатерине II": case from the name
             continue
@@ -70,9 +73,10 @@ def resolve_roman(tokens: list[Token]) -> None:
         if tok.lang == "ru" and nxt is not None and nxt.text in ("в", "вв") and k + 2 < len(idx) \
                 and tokens[idx[k + 2]].text == ".":
             continue  # "в XII в.": the agreement stage reads it as an ordinal century
-        if tok.lang == "ru" and nxt is not None and nxt.cls == "word" and analyze(nxt.text) and \
+        if tok.lang == "ru" and nxt is not None and (nxt.cls == "word" and analyze(nxt.text) or
+                                                     nxt.cls == "abbreviation" and analyze(noun_text(nxt))) and \
                 (not single or tok.text in "IVX"):
-            continue  # the agreement stage makes it an ordinal agreeing with the noun
+            continue  # the agreement stage makes it an ordinal agreeing with the noun ("IV кв.": квартал)
         named = prev is not None and prev.cls == "word" and prev.text[:1].isupper() and value <= 30 and \
             (tok.lang == "ru" or prev_word in _REGNAL)
         if tok.lang == "ru" and latin_prev and prev.text[:1].isupper() and not single:

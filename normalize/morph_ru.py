@@ -114,6 +114,14 @@ def is_transitive_verb(word: str) -> bool:
     return bool(parses) and parses[0].tag.POS in ("VERB", "INFN") and "tran" in parses[0].tag
 
 
+@lru_cache(maxsize=4096)
+def is_genitive_noun(word: str) -> bool:
+    """Whether ``word``'s most likely reading is a common noun in the genitive (``сахара``, ``муки``)."""
+    parses = _parses(word.lower())
+    return bool(parses) and parses[0].tag.POS == "NOUN" and parses[0].tag.case in ("gent", "gen2") \
+        and not {"Geox", "Name", "Surn"} & parses[0].tag.grammemes
+
+
 def is_noun(word: str) -> bool:
     """Whether ``word``'s most likely reading is a noun."""
     parses = _parses(word.lower())

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from .morph_ru import noun_paradigm
 from .ru_numbers import CASES
+from .spans import Token
 
 _ENDINGS = {
     "m": ("", "а", "у", "", "ом", "е", "ы", "ов", "ам", "ы", "ами", "ах"),
@@ -84,6 +85,9 @@ _NOUNS = """
 штука штук f f 0
 тонна тонн f f 0
 квартира квартир f f 0
+квартал квартал m m 0
+ложка ложк f f 0 4=ложкой 7=ложек
+мегапиксель мегапиксел ms m 0
 улица улиц f f 0 4=улицей
 страна стран f f 0
 миля мил fs f 0
@@ -207,6 +211,21 @@ def _morph_readings(word: str) -> list[tuple[Noun, str, bool]]:
     lemma, gender, animate, forms, readings = found
     noun = Noun(lemma, gender, animate, forms)
     return [(noun, case, plural) for case, plural in readings]
+
+
+# Abbreviations read differently right after a number: "IV кв." is a quarter ("кв. 17": a flat).
+AFTER_NUMBER = {"кв.": "квартал"}
+
+
+def noun_text(tok: Token) -> str:
+    """The word a counted-noun candidate reads as: a word's text, or a one-word abbreviation's expansion
+    (``кв.`` -> ``квартал`` after a number); empty for anything else."""
+    if tok.cls == "word":
+        return tok.text
+    if tok.cls == "abbreviation":
+        value = tok.out or str(tok.fields["value"])
+        return "" if " " in value else value
+    return ""
 
 
 def known(noun: Noun) -> bool:

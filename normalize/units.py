@@ -78,6 +78,15 @@ CURRENCY_WORDS = {"USD": "USD", "EUR": "EUR", "GBP": "GBP", "RUB": "RUB", "JPY":
                   "руб.": "RUB", "руб": "RUB", "р.": "RUB", "долл.": "USD", "евро": "EUR", "yuan": "CNY",
                   "dollars": "USD", "dollar": "USD", "euros": "EUR", "rubles": "RUB"}
 
+# Russian "per unit" after an amount of money (``199 ₽/мес.``): written unit -> spoken phrase.  A period of time
+# takes "в" (в месяц), anything else bought by the unit takes "за" (за штуку).
+RU_MONEY_PER = {"мес.": "в месяц", "мес": "в месяц", "месяц": "в месяц", "сут.": "в сутки", "сутки": "в сутки",
+                "день": "в день", "дн.": "в день", "год": "в год", "г.": "в год", "ч": "в час", "час": "в час",
+                "нед.": "в неделю", "неделю": "в неделю", "мин": "в минуту", "шт.": "за штуку", "шт": "за штуку",
+                "кг": "за килограмм", "г": "за грамм", "л": "за литр", "м": "за метр", "м²": "за квадратный метр",
+                "м2": "за квадратный метр", "ночь": "за ночь", "чел.": "с человека", "чел": "с человека",
+                "человека": "с человека", "час.": "в час"}
+
 # Quantity words after a number: word -> power of ten
 QUANTITY_EN = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12, "K": 3, "k": 3, "M": 6, "m": 6,
                "mln": 6, "mn": 6, "B": 9, "b": 9, "bn": 9, "T": 12, "tn": 12}

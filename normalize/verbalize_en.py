@@ -132,7 +132,8 @@ def money(tok: Token) -> str:
         sing, plur = "us dollar", "us dollars"
     q = f.get("q")
     frac = f["frac"]
-    per = (" per " + _unit_words(f["per"], False)) if f.get("per") else ""
+    per = f.get("per", "")
+    per = (" per " + (_unit_words(per, False) if per in EN_UNITS else per)) if per else ""  # "/mo", "/month"
     if q:
         amount = decimal_words(f["int"], frac, False) + " " + SCALE_EN[QUANTITY_EN[q]]
         return amount + " " + plur + per

@@ -9,7 +9,7 @@ from . import ru_numbers as ru
 from .morph_ru import inflect_phrase
 from .ru_lexicon import MONTHS_GEN, NOUNS
 from .spans import Token
-from .units import CURRENCIES, QUANTITY_RU, RU_UNITS, SCALE_RU
+from .units import CURRENCIES, QUANTITY_RU, RU_MONEY_PER, RU_UNITS, SCALE_RU
 
 _DIGIT_LIMIT = 36
 _DENOMINATORS = ["", "десят", "сот", "тысячн", "десятитысячн", "стотысячн", "миллионн", "десятимиллионн",
@@ -185,8 +185,10 @@ def money(tok: Token) -> str:
     if f.get("minor") and minor:
         m = int(f["minor"])
         parts += [ru.cardinal(m, case, NOUNS[minor].gender), _noun_phrase(minor, m, case)]
-    if tok.text.rstrip().endswith("США"):
+    if "США" in tok.text:
         parts.append("сэ шэ а")
+    if f.get("per"):
+        parts.append(RU_MONEY_PER[f["per"]])
     return " ".join(parts)
 
 

@@ -24,6 +24,7 @@ LOOKALIKES = [{"a", "а"}, {"o", "о"}, {"p", "р"}, {"P", "Р"}, {"P", "П"}]
     ("Привет 👋 до встречи 🎉!", "Привет до встречи!"),
     ("Ошибка `404` и `npm install`", "Ошибка 404 и npm install"),
     ("Zoom ,в 12:00,не Total:5 Done!Next end.The", "Zoom, в 12:00, не Total: 5 Done! Next end. The"),
+    ("Ски\u200bдки", "Скидки"),  # zero-width characters inside a word are dropped, not read as a space
 ])
 def test_repairs(text: str, want: str) -> None:
     assert clean(text).text == want
@@ -35,6 +36,16 @@ def test_repairs(text: str, want: str) -> None:
 ])
 def test_leaves_alone(text: str) -> None:
     assert clean(text).text == text
+
+
+def test_zero_width_characters_join_the_word_and_map_back() -> None:
+    text = "Ски\u200bдки до 50%"
+    res = NORM.normalize(text, "ru")
+    assert res.text == "Скидки до пятидесяти процентов"
+    word = res.spans[0]
+    assert (word.orig_start, word.orig_end, res.text[word.norm_start:word.norm_end]) == (0, 7, "Скидки")
+    other = NORM.normalize("дос\u00adтавка in\u200cter\u200dnet \ufeffword\u2060s", "auto")
+    assert other.text == "доставка internet words"
 
 
 def test_offsets_point_back_to_the_user_text() -> None:

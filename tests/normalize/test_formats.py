@@ -27,6 +27,20 @@ NORM = Normalizer()
     ("Room 911", "en", "Room nine hundred and eleven"),
     ("He is #1 in sales.", "en", "He is number one in sales."),
     ("Рейс прибывает в 14:20 UTC.", "ru", "Рейс прибывает в четырнадцать часов двадцать минут UTC."),
+    # money per unit: the unit is read, never dropped
+    ("Plans start at $9.99/month.", "en", "Plans start at nine dollars ninety nine cents per month."),
+    ("Parking is $5/day.", "en", "Parking is five dollars per day."),
+    ("Подписка за 199 ₽/мес. Отмена в любой момент.", "ru",
+     "Подписка за сто девяносто девять рублей в месяц. Отмена в любой момент."),
+    ("Номер стоит 5000 руб./сутки.", "ru", "Номер стоит пять тысяч рублей в сутки."),
+    ("Яйца по 12 руб./шт.", "ru", "Яйца по двенадцать рублей за штуку"),
+    # "г." after a number: grams before a genitive noun, after a weight word or with a number that is no year
+    ("Вес нетто 250 г.", "ru", "Вес нетто двести пятьдесят граммов"),
+    ("Добавьте 250 г. сахара.", "ru", "Добавьте двести пятьдесят граммов сахара."),
+    ("Вес 1500 г. Хранить в холоде.", "ru", "Вес тысяча пятьсот граммов. Хранить в холоде."),
+    ("Он родился в 1985 г. в Туле.", "ru", "Он родился в тысяча девятьсот восемьдесят пятом году в Туле."),
+    ("Город основан в 862 г. Рюриком.", "ru", "Город основан в восемьсот шестьдесят втором году. Рюриком."),
+    ("Это было в 250 г. до н. э.", "ru", "Это было в двести пятидесятом году до нашей эры"),
 ])
 def test_formats(text: str, lang: str, want: str) -> None:
     assert NORM.normalize(text, lang).text == want

@@ -12,8 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qtts.normalize import NormalizedText, Normalizer
+from qtts.normalize import NormalizedText, Normalizer, verbalize_en, verbalize_ru
+from qtts.normalize.cleanup import clean
 from qtts.normalize.evaluate import load_cases
+from qtts.normalize.prep import prepare
 from qtts.normalize.score_nemo import DEFAULT_DIR
 from qtts.normalize.score_nemo import load_cases as load_nemo
 
@@ -39,7 +41,8 @@ def _corpus() -> list[tuple[str, str]]:
     rows = [line.split("\t") for line in Path(__file__).with_name("corpus.tsv").read_text(encoding="utf-8")
             .splitlines() if line and not line.startswith("#")]
     texts = [("auto" if r[0] == "mixed" else r[0], r[2]) for r in rows]
-    texts += [("auto" if c.set == "mixed" else c.set, c.text) for c in load_cases()]
+    fresh = Path(__file__).with_name("eval_fresh")
+    texts += [("auto" if c.set == "mixed" else c.set, c.text) for c in load_cases() + load_cases(fresh)]
     if DEFAULT_DIR.is_dir():
         texts += [(lang, inp) for lang in ("en", "ru") for _, inp, _ in load_nemo(DEFAULT_DIR, lang)]
     return texts
@@ -88,3 +91,23 @@ def test_nothing_dropped_on_generated_text(text: str, lang: str) -> None:
                                   "Call at 6:00 EST re: zorblax."])
 def test_unknown_tokens_after_a_time_survive(text: str) -> None:
     assert not dropped(NORM.normalize(text))
+
+
+def _fallbacks(text: str, lang: str) -> list[str]:
+    """Spans whose verbalizer raised: the pipeline then reads only their digits, so any word inside the span (the
+    "month" of ``$9.99/month``) is lost without the span-level check above noticing."""
+    tables = {"ru": verbalize_ru.VERBALIZERS, "en": verbalize_en.VERBALIZERS}
+    failed = []
+    for tok in NORM._analyze(clean(prepare(text)).text, lang):
+        if tok.out is None and tok.cls in tables.get(tok.lang, {}):
+            try:
+                tables[tok.lang][tok.cls](tok)
+            except Exception:  # noqa: BLE001 - any error means the digit-only fallback ran
+                failed.append(tok.text)
+    return failed
+
+
+def test_no_span_falls_back_to_digits_on_the_corpora() -> None:
+    assert _fallbacks("Plans start at $9.99/month.", "en") == []
+    failures = [(lang, text, bad) for lang, text in _corpus() if (bad := _fallbacks(text, lang))]
+    assert not failures, failures[:10]

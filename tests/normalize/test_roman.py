@@ -21,6 +21,17 @@ NORM = Normalizer()
     ("We watched Rocky II.", "en", "We watched Rocky two."),
     ("World War II", "en", "World War two"),
     ("Henry VIII и Екатерина II", "auto", "Henry the eighth и Екатерина вторая"),
+    # a century in the case its preposition governs (a capitalized preposition is no name)
+    ("В XIX веке здесь была усадьба.", "ru", "В девятнадцатом веке здесь была усадьба."),
+    ("Это XX век.", "ru", "Это двадцатый век."),
+    ("Готовимся к XXI веку.", "ru", "Готовимся к двадцать первому веку."),
+    ("Стиль с XV по XVII век.", "ru", "Стиль с пятнадцатого по семнадцатый век."),
+    ("Так было в XVIII и XIX веках.", "ru", "Так было в восемнадцатом и девятнадцатом веках."),
+    # "кв." after a numeral is a quarter, after a house number a flat
+    ("Сдача объекта — IV кв. 2025 г.", "ru", "Сдача объекта — четвёртый квартал две тысячи двадцать пятого года."),
+    ("Рост во II кв. продолжился.", "ru", "Рост во втором квартале продолжился."),
+    ("Итоги за 3 кв. готовы.", "ru", "Итоги за третий квартал готовы."),
+    ("Адрес: д. 5, кв. 17.", "ru", "Адрес: дом пять, квартира семнадцать."),
 ])
 def test_roman(text: str, lang: str, want: str) -> None:
     assert NORM.normalize(text, lang).text == want
