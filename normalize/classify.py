@@ -389,9 +389,12 @@ class MeasurePlugin:
     _en_feet_inches = re.compile(r"(?P<ft>[0-9]{1,2})['′](?P<inch>[0-9]{1,2}(?:\.[0-9])?)(?:\u0022|″|'')(?![\w\u0022])")
     _en_dims = re.compile(r"(?P<dims>(?:" + EN_NUM + r")(?:\s?[x×]\s?(?:" + EN_NUM + r")){1,2})\s?(?P<unit>"
                           + _unit_alternation(EN_UNITS) + r")(?![\w])")
-    _ru = re.compile(r"(?P<sign>-)?(?:(?P<lo>" + RU_NUM + r")\s?[-–]\s?)?(?P<num>" + RU_NUM + ")" + _RU_QUANT
+    _ru = re.compile(r"(?P<sign>-)?(?:(?P<lo>" + RU_NUM + r")\s?[-–]\s?)?(?P<num>(?:[0-9]+\s)?[0-9]+/[0-9]+|" + RU_NUM
+                     + ")" + _RU_QUANT
                      + r"\s?(?P<unit>" + _unit_alternation(RU_UNITS) + r")(?:/(?P<per>" + _unit_alternation(RU_UNITS)
                      + "))?")
+    _ru_dims = re.compile(r"(?P<dims>(?:" + RU_NUM + r")(?:\s?[xх×]\s?(?:" + RU_NUM + r")){1,2})\s?(?P<unit>"
+                          + _unit_alternation(RU_UNITS) + r")(?!\w)")
     _ru_per = re.compile(r"(?P<num>" + RU_NUM + r")/(?P<per>" + _unit_alternation(RU_UNITS) + ")")
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
@@ -411,9 +414,9 @@ class MeasurePlugin:
                 f = split_number(q["num"], lang)  # 12" is inches unless the quote closes an open one
                 f.update({"unit": "″", "per": "", "q": "", "lo": "", "sign": ""})
                 return Token("measure", pos, q.end(), q.group(), f)
-        d = self._en_dims.match(text, pos, end) if lang == "en" else None
-        if d and self._key(d["unit"], units, lang):  # "25 x 7 m": twenty five by seven meters
-            dims = [split_number(x, lang) for x in re.split(r"\s?[x×]\s?", d["dims"])]
+        d = (self._en_dims if lang == "en" else self._ru_dims).match(text, pos, end)
+        if d and self._key(d["unit"], units, lang):  # "25 x 7 m": twenty five by seven meters; "3×4 м"
+            dims = [split_number(x, lang) for x in re.split(r"\s?[xх×]\s?", d["dims"])]
             return Token("measure", pos, d.end(), d.group(), {"dims": dims, "unit": self._key(d["unit"], units, lang)})
         for rx in (self._ru, self._ru_per) if lang == "ru" else (self._en, self._en_per):
             m = rx.match(text, pos, end)
@@ -472,8 +475,10 @@ class FractionPlugin:
         m = self._re.match(text, pos, _end(text, pos))
         if not m or len(m["num"]) > 15 or len(m["den"]) > 15:
             return None
+        # two multi-digit numbers falling across the slash are a pair, not a fraction: "120/80" (a pressure)
+        ratio = not m["whole"] and len(m["den"]) >= 2 and int(m["num"]) > int(m["den"]) and m.group()[-1].isdigit()
         return Token("fraction", pos, m.end(), m.group(), {"whole": m["whole"] or "", "num": m["num"],
-                                                           "den": m["den"]})
+                                                           "den": m["den"], "ratio": ratio})
 
 
 class DecimalPlugin:
@@ -654,7 +659,7 @@ class SerialPlugin:
     _re = re.compile(r"(?:" + LETTER + r"+[0-9]|[0-9]+" + LETTER + r")[^\W_]*")
     _chain = re.compile(r"[^\W_]+(?:[-/][^\W_]+)+")
     _decade = re.compile(r"[0-9]*0s")
-    _by = re.compile(r"(?P<a>[0-9]{1,3})[xх×](?P<b>[0-9]{1,3})(?![\w.,])")
+    _by = re.compile(r"(?P<a>[0-9]{1,4})[xх×](?P<b>[0-9]{1,4})(?!\w|[.,][0-9])")
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         if pos and text[pos - 1].isalnum():

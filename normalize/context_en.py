@@ -151,7 +151,8 @@ class EnglishContext:
             elif tok.cls == "cardinal" and tok.fields["int"] in _SERVICE_NUMBERS and not tok.fields.get("sign") and (
                     prev is not None and prev.text.lower() in _DIAL_WORDS):
                 tok.fields["digits" if tok.lang == "en" else "spell"] = True  # "call 911": nine one one
-            elif tok.cls == "serial" and tok.fields.get("by") and tok.lang == "en" and (nxt is None or nxt.cls != "word"):
+            elif tok.cls == "serial" and tok.fields.get("by") and tok.lang == "en" and (nxt is None or nxt.cls != "word") \
+                    and max(len(p) for p in tok.fields["parts"]) <= 2:
                 tok.fields["by"] = False  # NeMo: a bare "2x8" is "two x eight"; "2x2 volleyball" is "two by two"
             elif tok.cls == "cardinal" and prev is not None and prev.text.upper() in _ID_WORDS \
                     and len(tok.fields["int"]) >= 6:

@@ -32,7 +32,7 @@ _OPENING = set("([{«<\"'`-/$‘“„#@+")
 _TITLES = frozenset({"Dr.", "Mr.", "Mrs.", "Ms.", "Prof.", "St.", "Mt.", "No.", "no.", "Gen.", "Capt.", "Sgt.", "Rev.",
                      "Hon.", "Sen.", "Rep.", "Lt.", "Col.", "г-н", "г-жа", "ул.", "им.", "проф.", "акад.", "доц.", "ген.",
                      "св.", "пр.", "просп.", "пер.", "пл.", "наб.", "тов.", "см.", "См.", "ср.", "Ср.", "рис.", "табл."})
-_SENTENCE_START = re.compile(r"\s+[\"'«“„(\[]*[A-ZА-ЯЁ]")
+_SENTENCE_START = re.compile(r"\s+[\"'«“„(\[]*[A-ZА-ЯЁ](?![A-ZА-ЯЁ])")  # an acronym need not open one
 CANDIDATE_LIMIT = 64
 
 
@@ -127,7 +127,8 @@ class Normalizer:
                     tok = plugin.match(text, pos, here)
                 except Exception:  # noqa: BLE001 - a plugin bug must not abort the request; skip the plugin
                     tok = None
-                if tok is not None and tok.end > pos and (best is None or tok.end > best.end):
+                if tok is not None and tok.end > pos and (best is None or tok.end > best.end or (
+                        tok.end == best.end and tok.cls == "abbreviation")):  # a dictionary entry is explicit
                     best = tok
             if best is None or (wend > best.end):
                 if wend > pos:

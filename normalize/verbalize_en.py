@@ -72,6 +72,8 @@ def fraction(tok: Token) -> str:
     f = tok.fields
     whole = number(f["whole"], False) if f.get("whole") else ""
     num, den = int(f["num"]), int(f["den"])
+    if f.get("ratio"):
+        return number(f["num"], False) + " over " + number(f["den"], False)  # "120/80": one hundred twenty over eighty
     if den == 1:
         body = en.cardinal(num) + " over one"
     elif whole and num == 1 and den in (2, 4):

@@ -78,7 +78,8 @@ def _amount(f: dict[str, object], case: str, gender: str, counted: bool = False)
     if counted and int_digits == "1" and frac == "5" and not q and not f.get("fnum") and case in ("nom", "acc"):
         return "полторы" if gender == "f" else "полтора", None, False
     if f.get("fnum"):
-        return fraction_words(int_digits, str(f["fnum"]), str(f["fden"]), case), None, False
+        part = _part(int(str(f["fnum"])), int(str(f["fden"])), case) if counted and not int_digits else None
+        return part or fraction_words(int_digits, str(f["fnum"]), str(f["fden"]), case), None, False
     if q:
         scale = SCALE_RU[QUANTITY_RU[q]]
         gov = None if frac else int(int_digits or "0")
@@ -144,11 +145,19 @@ def fraction(tok: Token) -> str:
     """A fraction before a noun is a quantity (``3/4 стакана`` -> три четверти, ``1/2 ложки`` -> половина)."""
     f = tok.fields
     case = tok.case or "nom"
-    n, d = int(f["num"]), int(f["den"])
-    if f.get("quantity") and not f["whole"] and d in _PART_NOUNS and 0 < n < d and case in ("nom", "acc"):
-        noun = _PART_NOUNS[d]
-        return inflect_phrase(noun, case) if n == 1 else ru.cardinal(n, case, "f") + " " + inflect_phrase(noun, "gen")
-    return fraction_words(f["whole"], f["num"], f["den"], case)
+    if f.get("ratio"):  # "120/80": сто двадцать на восемьдесят
+        return integer(f["num"], case) + " на " + integer(f["den"], "acc")
+    part = _part(int(f["num"]), int(f["den"]), case) if f.get("quantity") and not f["whole"] else None
+    return part or fraction_words(f["whole"], f["num"], f["den"], case)
+
+
+def _part(n: int, d: int, case: str) -> str | None:
+    """A fraction of something counted, as a noun: ``1/2`` -> половина, ``3/4`` -> три четверти (nominative or
+    accusative only; None where the fraction words are read instead)."""
+    if d not in _PART_NOUNS or not 0 < n < d or case not in ("nom", "acc"):
+        return None
+    noun = _PART_NOUNS[d]
+    return inflect_phrase(noun, case) if n == 1 else ru.cardinal(n, case, "f") + " " + inflect_phrase(noun, "gen")
 
 
 def measure(tok: Token) -> str:
@@ -157,6 +166,11 @@ def measure(tok: Token) -> str:
     parts = []
     adj, lemma, tail = RU_UNITS[f["unit"]] if f.get("unit") else ("", "", "")
     gender = NOUNS[lemma].gender if lemma else "m"
+    if "dims" in f:  # "3×4 м": три на четыре метра (the last side counts the unit)
+        sides = [_amount(d, case if k == 0 else "acc", gender, counted=True) for k, d in enumerate(f["dims"])]
+        n = sides[-1][1]
+        return " на ".join(w for w, _, _ in sides) + " " + _noun_phrase(lemma, n, "acc" if len(sides) > 1 else case,
+                                                                          adj) + tail
     if f.get("lo"):
         lo = f["lo"]
         lo_f = {"int": re.sub(r"[^0-9]", "", lo.split(",")[0]), "frac": lo.split(",")[1] if "," in lo else ""}
@@ -290,7 +304,8 @@ def roman(tok: Token) -> str:
 
 def serial(tok: Token) -> str:
     if tok.fields.get("by"):
-        return " на ".join(integer(p) for p in tok.fields["parts"][::2])  # "2x2": два на два
+        a, b = tok.fields["parts"][::2]
+        return integer(a) + " на " + integer(b, "acc")  # "2x2": два на два; "1920×1080": на тысячу восемьдесят
     out = []
     for p in tok.fields["parts"]:
         if p.isdigit():

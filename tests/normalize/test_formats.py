@@ -41,6 +41,24 @@ NORM = Normalizer()
     ("Он родился в 1985 г. в Туле.", "ru", "Он родился в тысяча девятьсот восемьдесят пятом году в Туле."),
     ("Город основан в 862 г. Рюриком.", "ru", "Город основан в восемьсот шестьдесят втором году. Рюриком."),
     ("Это было в 250 г. до н. э.", "ru", "Это было в двести пятидесятом году до нашей эры"),
+    # two numbers across a slash that are no fraction; 24/7 is a set phrase
+    ("Давление 120/80 — норма.", "ru", "Давление сто двадцать на восемьдесят — норма."),
+    ("My BP was 135/85 today.", "en", "My BP was one hundred thirty five over eighty five today."),
+    ("Поддержка 24/7.", "ru", "Поддержка двадцать четыре на семь."),
+    ("We are open 24/7.", "en", "We are open twenty four seven."),
+    ("It is 22/3 exactly.", "en", "It is twenty two thirds exactly."),  # an improper fraction stays one
+    # sizes: both sides, the unit counted by the last one
+    ("Монитор с разрешением 1920×1080.", "ru", "Монитор с разрешением тысяча девятьсот двадцать на тысячу восемьдесят."),
+    ("The screen is 1920x1080.", "en", "The screen is one thousand nine hundred and twenty by one thousand and eighty."),
+    ("Размер комнаты 3×4 м.", "ru", "Размер комнаты три на четыре метра."),
+    # kitchen measures and other unit abbreviations
+    ("Добавьте 2 ст. л. муки.", "ru", "Добавьте две столовые ложки муки."),
+    ("Посолите: 1/2 ч. л. соли.", "ru", "Посолите: половина чайной ложки соли."),
+    ("Смартфон с камерой 50 Мп.", "ru", "Смартфон с камерой пятьдесят мегапикселей."),
+    ("Заряд за 30 min.", "ru", "Заряд за тридцать минут."),
+    ("Оплата в т.ч. НДС.", "ru", "Оплата в том числе НДС."),  # an acronym after the dot opens no sentence
+    ("Приём в каб. 12.", "ru", "Приём в кабинете двенадцать."),
+    ("Офис на пр-те Мира.", "ru", "Офис на проспекте Мира."),
 ])
 def test_formats(text: str, lang: str, want: str) -> None:
     assert NORM.normalize(text, lang).text == want
