@@ -24,6 +24,7 @@ _ADJ_ENDINGS = ("ых", "ые", "ый", "ой", "ая", "ую", "ое", "ого"
                 "яя", "юю", "ее", "его", "ему", "им", "ими")
 _RANGE_LINKS = {"-", "–", "—", "по", "до", "и", "или"}
 _AND = {"и", "или"}
+_DAY_PARTS = {"утро", "день", "вечер", "ночь"}
 # Abbreviated nouns after a year or century (with their dot): lemma and plural.
 _YEAR_ABBR = {"г": ("год", False), "гг": ("год", True), "в": ("век", False), "вв": ("век", True)}
 _LOCATIVE = {"в", "во", "на"}
@@ -186,8 +187,10 @@ class RussianAgreement:
         allowed = PREPOSITIONS.get(prep)
         if allowed is None and prep and is_comparative(prep):
             allowed = ("gen",)  # "старше 18 лет", "дешевле 500 рублей"
-        elif allowed is None and prep and tok.cls in ("cardinal", "fraction", "decimal") and is_transitive_verb(prep):
+        counting = ("gen", "ins") if prep in ("с", "со") else allowed  # "с 3 пути": no accusative of measure
+        if allowed is None and prep and tok.cls in ("cardinal", "fraction", "decimal") and is_transitive_verb(prep):
             allowed = ("acc",)  # "добавьте 1–2 ложки": одну-две
+            counting = ("acc", *(c for c in _ALL_CASES if c != "acc"))  # a guess: "пришли 3 студента" (subject)
         if allowed:
             tok.fields["allowed"] = allowed
         j, across = self._noun_after(tokens, idx, k)
@@ -239,9 +242,9 @@ class RussianAgreement:
             self._ordinal(tok, readings, allowed, day)
             return
         n = _count(tok)
-        count_case = self._count_case(n, readings, allowed, noun_tok) if readings and not across else None
+        count_case = self._count_case(n, readings, counting, noun_tok) if readings and not across else None
         if cls == "cardinal" and not tok.fields.get("sign") and len(tok.fields["int"]) <= 4 and n is not None and (
-                year_abbr or self._numbering(n, readings, count_case, tok.fields["int"])):
+                year_abbr or self._numbering(n, readings, count_case, tok.fields["int"], allowed)):
             self._ordinal_with_noun(tok, readings, allowed, across, year_abbr, noun_tok, prep)
             return
         if cls == "roman":
@@ -260,7 +263,7 @@ class RussianAgreement:
             if n is not None and noun_tok is not None:
                 word = noun_text(noun_tok).lower().replace("ё", "е")
                 tok.fields["fixed"] = [(c, False) for c in _ALL_CASES
-                                       if noun.form(*noun_number(n, c)).replace("ё", "е") == word]
+                                       if noun.form(*noun_number(n, c, noun.animate)).replace("ё", "е") == word]
             return
         tok.case = allowed[0] if allowed else "nom"
         if readings:
@@ -277,25 +280,28 @@ class RussianAgreement:
         word = noun_text(noun_tok).lower().replace("ё", "е")
         for case in allowed or _ALL_CASES:
             for noun, _, _ in readings:
-                want_case, want_plural = noun_number(n, case) if n is not None else ("gen", False)
+                want_case, want_plural = noun_number(n, case, noun.animate) if n is not None else ("gen", False)
                 if noun.form(want_case, want_plural).replace("ё", "е") == word:
                     return case, noun
         return None
 
     @staticmethod
     def _numbering(n: int, readings: list[tuple[Noun, str, bool]], count_case: tuple[str, Noun] | None,
-                   digits: str) -> bool:
-        """Whether the number names an item (year, century, page) rather than counting nouns."""
+                   digits: str, allowed: tuple[str, ...] | None = None) -> bool:
+        """Whether the number names an item (year, century, page) rather than counting nouns: a singular noun that
+        no count reading explains, in a case the preposition governs (``с 3 пути``, ``к 15 числу``)."""
         singular = [r for r in readings if not r[2]] or \
             [r for r in readings if r[0].lemma == "год" and r[0].form(r[1], r[2]) != "лет"]
         if not singular:
             return False  # a plural noun counts, except years ("в 1812–1814 годах")
         lemma = singular[0][0].lemma
+        if lemma in _DAY_PARTS and singular[0][1] == "gen":
+            return False  # an hour of the day: "с 9 утра", "в 3 дня"
         if lemma == "год" and len(digits) == 4:
             return True
         if lemma == "век" and not (count_case and n % 10 in (2, 3, 4)):
             return True
-        return count_case is None and known(singular[0][0])
+        return count_case is None and (known(singular[0][0]) or any(r[1] in (allowed or ()) for r in singular))
 
     def _ordinal_with_noun(self, tok: Token, readings: list[tuple[Noun, str, bool]], allowed: tuple[str, ...] | None,
                            across: bool, year_abbr: bool, noun_tok: Token | None, prep: str) -> None:
@@ -341,7 +347,8 @@ class RussianAgreement:
             if allowed and case not in allowed:
                 continue
             for noun, ncase, nplural in readings:
-                if ncase == case and nplural == plural and (plural or noun.gender == gender or gender == "m"):
+                if ncase == case and nplural == plural and (plural or noun.gender == gender or (
+                        gender == "m" and noun.gender == "n" and case not in ("nom", "acc"))):  # "на 5-й авеню": f
                     chosen = (case, noun.gender if not plural else gender, plural)
                     break
             if chosen:

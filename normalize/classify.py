@@ -204,7 +204,7 @@ EN_MONTH_BY_NAME = {m: i for i, m in enumerate(_EN_MONTHS, 1)}
 EN_MONTH_BY_NAME.update({m[:3]: i for i, m in enumerate(_EN_MONTHS, 1)})
 EN_MONTH_BY_NAME["sept"] = 9
 _EN_MON = r"(?P<mon>(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?))"
-_RU_MON = r"(?P<mon>" + "|".join(sorted(MONTH_BY_NAME, key=len, reverse=True)) + r")"
+_RU_MON = r"(?P<mon>(?i:" + "|".join(sorted(MONTH_BY_NAME, key=len, reverse=True)) + r"))"  # "8 Марта" too
 
 
 class DatePlugin:

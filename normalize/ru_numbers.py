@@ -104,11 +104,14 @@ def _tens_word(n: int, i: int) -> str:
     return (nom, obl, obl, nom, ins, obl)[i]
 
 
-def noun_number(n: int, case: str) -> tuple[str, bool]:
-    """Case and plurality of a noun counted by ``n`` in a phrase of case ``case``."""
+def noun_number(n: int, case: str, animate: bool = False) -> tuple[str, bool]:
+    """Case and plurality of a noun counted by ``n`` in a phrase of case ``case`` (an ``animate`` noun counted by
+    two, three or four in the accusative takes the genitive plural: "на четырёх человек")."""
     last2, last = n % 100, n % 10
     if last == 1 and last2 != 11:
         return case, False
+    if animate and case == "acc" and n in (2, 3, 4):
+        return "gen", True
     if case in ("nom", "acc"):
         return ("gen", False) if last in (2, 3, 4) and not 12 <= last2 <= 14 else ("gen", True)
     return case, True

@@ -17,6 +17,7 @@ NORM = Normalizer()
     ("Собрание перенесли на 15.04.", "ru", "Собрание перенесли на пятнадцатое апреля."),
     ("Цена 3.05 рубля.", "ru", "Цена три целых пять сотых рубля."),  # no date context: a decimal
     ("9 мая 1945 года закончилась война.", "ru", "девятого мая тысяча девятьсот сорок пятого года закончилась война."),
+    ("Поздравляем с 8 Марта!", "ru", "Поздравляем с восьмым марта!"),  # a holiday written with a capital
     ("Open Mon-Fri.", "en", "Open monday to friday."),
     ("Open Sat & Sun.", "en", "Open saturday and sunday."),
     ("The trip was in Aug 2022.", "en", "The trip was in august twenty twenty two."),

@@ -1,11 +1,15 @@
-"""Number-word generators: Russian case/gender agreement and English readings."""
+"""Number-word generators: Russian case/gender agreement and English readings; agreement with a counted noun in
+sentences."""
 
 from __future__ import annotations
 
 import pytest
 
+from qtts.normalize import Normalizer
 from qtts.normalize import en_numbers as en
 from qtts.normalize import ru_numbers as ru
+
+NORM = Normalizer()
 
 
 @pytest.mark.parametrize(("n", "case", "gender", "animate", "expected"), [
@@ -52,6 +56,8 @@ def test_ru_ordinal(n: int, case: str, gender: str, plural: bool, expected: str)
 
 
 def test_ru_noun_number() -> None:
+    assert ru.noun_number(4, "acc", animate=True) == ("gen", True)  # на четырёх человек
+    assert ru.noun_number(22, "acc", animate=True) == ("gen", False)  # на двадцать два человека
     assert ru.noun_number(1, "nom") == ("nom", False)
     assert ru.noun_number(3, "nom") == ("gen", False)
     assert ru.noun_number(12, "acc") == ("gen", True)
@@ -79,3 +85,19 @@ def test_en_year(n: int, expected: str) -> None:
 def test_en_ordinal() -> None:
     assert [en.ordinal(n) for n in (1, 2, 3, 5, 12, 20, 21, 100)] == [
         "first", "second", "third", "fifth", "twelfth", "twentieth", "twenty first", "one hundredth"]
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # an animate noun counted by 2-4 in the accusative: the numeral and the noun in the genitive plural
+    ("Палатка рассчитана на 4 человек.", "Палатка рассчитана на четырёх человек."),
+    ("Я видел 3 студентов.", "Я видел трёх студентов."),
+    ("Пришли 3 студента.", "Пришли три студента."),  # the noun's form shows the subject, not a verb's object
+    # a singular noun no count reading explains: the number names the item
+    ("Поезд отправляется с 3 пути.", "Поезд отправляется с третьего пути."),
+    ("Оплатите счёт к 15 числу.", "Оплатите счёт к пятнадцатому числу."),
+    ("Работаем с 9 утра до 6 вечера.", "Работаем с девяти утра до шести вечера."),  # hours of the day still count
+    ("Приходите с 3 детьми.", "Приходите с тремя детьми."),
+    ("Встречаемся на 5-й авеню.", "Встречаемся на пятой авеню."),  # "-й" with a feminine noun is not accusative
+])
+def test_ru_counted_noun_agreement(text: str, want: str) -> None:
+    assert NORM.normalize(text, "ru").text == want
