@@ -153,10 +153,13 @@ class GraphBuilder:
         return outs[0] if outputs == 1 else outs
 
     # ------------------------------------------------------------------ layers (float32)
-    def linear(self, x: str, w: np.ndarray, b: np.ndarray | None = None, name: str = "linear") -> str:
+    def linear(
+        self, x: str, w: np.ndarray, b: np.ndarray | None = None, name: str = "linear", plan: BlockQuant | None = None
+    ) -> str:
         """y = x @ w.T + b with torch layout ``w [out, in]`` (stored transposed, [in, out]), or a
-        MatMulNBits over the blockwise-quantized ``w`` when the builder's plan quantizes ``name``."""
-        q = self.quantize(name) if self.quantize is not None else None
+        MatMulNBits over the blockwise-quantized ``w`` when the builder's plan quantizes ``name``
+        (or ``plan`` is given)."""
+        q = plan or (self.quantize(name) if self.quantize is not None else None)
         if q is None:
             y = self.op("MatMul", x, self.weight(name + ".weight_t", np.ascontiguousarray(np.asarray(w, np.float32).T)))
         else:
@@ -172,6 +175,19 @@ class GraphBuilder:
         if b is not None:
             y = self.op("Add", y, self.weight(name + ".bias", np.asarray(b, np.float32)))
         return y
+
+    def linears(self, x: str, parts: Sequence[tuple[np.ndarray, str]], fused: str) -> list[str]:
+        """Several bias-free Linears over the same ``x``, ``parts`` (torch ``w [out_i, in]``, name).
+        When the plan quantizes every part alike they run as one MatMulNBits over the row-stacked
+        weights (named ``fused``; blocks run along the input axis, so each row quantizes exactly as
+        it would alone) and a Split into the parts' outputs: one kernel call instead of several
+        small ones. Otherwise each part is its own ``linear``."""
+        plans = {self.quantize(name) if self.quantize is not None else None for _, name in parts}
+        if plans == {None} or len(plans) > 1:
+            return [self.linear(x, w, name=name) for w, name in parts]
+        sizes = [int(np.shape(w)[0]) for w, _ in parts]
+        y = self.linear(x, np.concatenate([np.asarray(w, np.float32) for w, _ in parts]), name=fused, plan=plans.pop())
+        return self.op("Split", y, self.ints(*sizes), axis=-1, outputs=len(parts))
 
     def rms_norm(self, x: str, w: np.ndarray, eps: float, name: str = "norm") -> str:
         """w * x / sqrt(mean(x^2, -1) + eps) over the last axis, statistics in fp32: one
@@ -198,8 +214,8 @@ class GraphBuilder:
         return self.op("Mul", self.op("Mul", x, self.const(np.float32(0.5))), self.op("Add", e, self.const(np.float32(1))))
 
     def swiglu_mlp(self, x: str, gate: np.ndarray, up: np.ndarray, down: np.ndarray, name: str) -> str:
-        g = self.silu(self.linear(x, gate, name=name + ".gate_proj"))
-        u = self.linear(x, up, name=name + ".up_proj")
+        g, u = self.linears(x, [(gate, name + ".gate_proj"), (up, name + ".up_proj")], name + ".gate_up_proj")
+        g = self.silu(g)
         return self.linear(self.op("Mul", g, u), down, name=name + ".down_proj")
 
     def rope_cos_sin(self, positions: str, head_dim: int, theta: float) -> tuple[str, str]:

@@ -60,6 +60,25 @@ def test_quantizer_matches_the_matmulnbits_kernel(bits: int, block: int, weight_
     assert rel_err(y, x @ deq.T) < 0.03  # the kernel's own int8 activation blocks add ~1 %
 
 
+def test_fused_projections_equal_separate_ones(tmp_path: Path) -> None:
+    """q/k/v-style parts as one MatMulNBits + Split give each part's separately quantized Linear."""
+    q = BlockQuant(8, 32)
+    rng = np.random.default_rng(1)
+    parts = [(rng.standard_normal((n, 64)).astype(np.float32), f"p{i}") for i, n in enumerate((32, 16, 48))]
+    b = GraphBuilder("fused", tmp_path / "fused.onnx.data", quantize=lambda name: q)
+    x = b.input("x", FLOAT, ["rows", 64])
+    for i, (fused, alone) in enumerate(zip(b.linears(x, parts, "stacked"), [b.linear(x, w, name=name) for w, name in parts], strict=True)):
+        b.output(fused, f"fused{i}", FLOAT, ["rows", None])
+        b.output(alone, f"alone{i}", FLOAT, ["rows", None])
+    b.save(tmp_path / "fused.onnx")
+    assert sum(n.op_type == "MatMulNBits" for n in b.nodes) == 1 + len(parts)
+    sess = ort.InferenceSession(str(tmp_path / "fused.onnx"), providers=["CPUExecutionProvider"])
+    out = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {"x": rng.standard_normal((5, 64)).astype(np.float32)}), strict=True))
+    for i, (w, _) in enumerate(parts):
+        assert out[f"fused{i}"].shape == (5, len(w))
+        np.testing.assert_allclose(out[f"fused{i}"], out[f"alone{i}"], rtol=1e-5, atol=1e-5)
+
+
 def test_profile_choices_agree() -> None:
     assert set(_CHOICES["profile"]) == set(PROFILES) and "fp32" in PROFILES
 
@@ -99,10 +118,23 @@ def test_quantized_graph(profile: str, profile_engines: dict[str, dict[str, Path
         if want is not None:
             attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
             assert (attrs["bits"], attrs["block_size"]) == (want.bits, want.block), weight
-    layers = sum(1 for w in nodes if ".layers." in w)
     cfg = json.loads((engine / "config.json").read_text())["talker_config"]
-    assert layers == 7 * (cfg["num_hidden_layers"] + cfg["code_predictor_config"]["num_hidden_layers"])
-    assert all(n.op_type == "MatMul" for n in _talker_linears(fp32).values())
+    n_layers = cfg["num_hidden_layers"] + cfg["code_predictor_config"]["num_hidden_layers"]
+    # quantized: q/k/v and gate/up each run as one MatMulNBits over the stacked rows, then a Split
+    fused = [w for w in nodes if w.endswith(("qkv_proj.qweight", "gate_up_proj.qweight"))]
+    assert len(fused) == 2 * n_layers and sum(1 for w in nodes if ".layers." in w) == 4 * n_layers
+    split_of = {n.input[0]: n for n in onnx.load(str(engine / "talker.onnx"), load_external_data=False).graph.node if n.op_type == "Split"}
+    for w in fused:
+        c = cfg["code_predictor_config"] if ".code_predictor." in w else cfg
+        attn = c["num_attention_heads"] * c["head_dim"], c["num_key_value_heads"] * c["head_dim"], c["num_key_value_heads"] * c["head_dim"]
+        sizes = attn if "qkv" in w else (c["intermediate_size"],) * 2
+        node = nodes[w]
+        split = split_of[node.output[0]]
+        assert {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}["N"] == sum(sizes), w
+        assert len(split.output) == len(sizes), w
+    reference_nodes = _talker_linears(fp32)
+    assert all(n.op_type == "MatMul" for n in reference_nodes.values())  # fp32: one MatMul per projection, as before
+    assert sum(1 for w in reference_nodes if ".layers." in w) == 7 * n_layers
     for graph in ("embed", "codec_decoder", "speaker_encoder", "codec_encoder"):  # stay fp32, byte for byte
         assert manifest.files[f"{graph}.onnx.data"]["sha256"] == reference.files[f"{graph}.onnx.data"]["sha256"], graph
     assert manifest.files["talker.onnx.data"]["bytes"] < reference.files["talker.onnx.data"]["bytes"]  # tiny: heads and tables dominate

@@ -105,9 +105,9 @@ def decoder_layer(
     nh, nkv, hd = cfg.num_heads, cfg.num_kv_heads, cfg.head_dim
     rep = nh // nkv
     a = b.rms_norm(x, w(f"{prefix}.input_layernorm.weight"), cfg.rms_norm_eps, f"{prefix}.input_layernorm")
-    q = b.linear(a, w(f"{prefix}.self_attn.q_proj.weight"), name=f"{prefix}.self_attn.q_proj")
-    k = b.linear(a, w(f"{prefix}.self_attn.k_proj.weight"), name=f"{prefix}.self_attn.k_proj")
-    v = b.linear(a, w(f"{prefix}.self_attn.v_proj.weight"), name=f"{prefix}.self_attn.v_proj")
+    q, k, v = b.linears(
+        a, [(w(f"{prefix}.self_attn.{p}_proj.weight"), f"{prefix}.self_attn.{p}_proj") for p in "qkv"], f"{prefix}.self_attn.qkv_proj"
+    )
     q = b.op("Reshape", q, b.ints(0, 0, nh, hd))  # [B,S,nh,hd]
     k = b.op("Reshape", k, b.ints(0, 0, nkv, hd))
     q = b.rms_norm(q, w(f"{prefix}.self_attn.q_norm.weight"), cfg.rms_norm_eps, f"{prefix}.self_attn.q_norm")
