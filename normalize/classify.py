@@ -144,9 +144,17 @@ class TelephonePlugin:
                    r"(?P<c>[0-9]{2})[ -](?P<d>[0-9]{2})(?![0-9])"),
         re.compile(r"(?P<plus>8)-(?P<a>[0-9]{3})-(?P<b>[0-9]{3})-(?P<c>[0-9]{2})-(?P<d>[0-9]{2})(?![0-9])"),
         re.compile(r"(?P<a>[0-9]{3})-(?P<b>[0-9]{2})-(?P<c>[0-9]{4})(?![0-9-])"),
+        re.compile(r"(?P<a>[0-9]{3})-(?P<b>[0-9]{2})-(?P<c>[0-9]{2})(?![0-9-])"),  # a local Russian "123-45-67"
         re.compile(r"(?P<plus>\+1) (?P<a>[0-9]{3}) (?P<b>[0-9]{3}) (?P<c>[0-9]{4})(?![0-9])"),  # +1 212 555 0100
     ]
+    # UK numbers in their written groups: "+44 20 7946 0958", "020 7946 0958", "07700 900123" (ten digits after
+    # the 44 or the leading 0)
+    _uk = re.compile(r"(?P<plus>\+44 ?(?:\(0\) ?)?)?(?P<a>(?(plus)|0)[1-9][0-9]{1,4})(?P<rest>(?: [0-9]{3,4}){1,2}|"
+                     r" [0-9]{6})(?![0-9])")
     _ip = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?![0-9.])")
+    # six digits in pairs are a phone number only after a word that says so
+    _local = re.compile(r"[0-9]{2}-[0-9]{2}-[0-9]{2}(?![0-9-])")
+    _dialled = re.compile(r"(?i:тел\.?|телефон\w*|номер\w*|звоните|позвоните|phone|call|tel\.?)\s?:?\s$")
     _vanity = re.compile(r"(?:1-)?8[0-9]{2}-[A-Z0-9]*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*(?![\w-])")  # 1-800-GO-U-HAUL
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
@@ -157,6 +165,13 @@ class TelephonePlugin:
         m = self._ip.match(text, pos, end)
         if m:
             return Token("telephone", pos, m.end(), m.group(), {"ip": m.group().split(".")})
+        m = self._local.match(text, pos, end)
+        if m and self._dialled.search(text, max(0, pos - 24), pos):  # "тел. 22-33-44"
+            return Token("telephone", pos, m.end(), m.group(), {"plus": "", "groups": m.group().split("-")})
+        m = self._uk.match(text, pos, end)
+        if m and len(m["a"] + m["rest"].replace(" ", "")) == (10 if m["plus"] else 11) and (m["plus"] or lang == "en"):
+            return Token("telephone", pos, m.end(), m.group(), {"plus": "+44" if m["plus"] else "",
+                                                                "groups": [m["a"], *m["rest"].split()]})
         for p in self._patterns:
             m = p.match(text, pos, end)
             if m:
@@ -226,8 +241,11 @@ class DatePlugin:
     # Russian day.month without a year ("3.05 в 9:30"): a date only where the context says so (see _dm_context)
     _ru_dm_num = re.compile(r"(?P<d>[0-9]{1,2})\.(?P<m>0[1-9]|1[0-2])(?![0-9]|[.,][0-9])")
     _dm_time_after = re.compile(r"\s?(?:в\s|с\s)?[0-9]{1,2}:[0-9]{2}")
-    _dm_end_after = re.compile(r"\s?(?:[.,;:!?)]|[—–-]\s|$)")
-    _dm_before = re.compile(r"(?:^|[\s(])(?:с|со|до|к|ко|по|на|от|после|перед|между|и)\s$|^\s*$|\n\s*$", re.I)
+    _dm_end_after = re.compile(r"\s?(?:[.,;:!?)]|[—–-]\s|$)|\s(?:по|до|и|или)\s[0-9]{1,2}\.[01][0-9]")
+    _dm_before = re.compile(r"(?:^|[\s(])(?:с|со|до|к|ко|по|на|от|после|перед|между|и)\s$|^\s*$|\n\s*$|[—–:]\s?$", re.I)
+    _weekday = r"(?:пн|вт|ср|чт|пт|сб|вс|понедельник|вторник|среда|среду|четверг|пятница|пятницу|суббота|субботу|воскресенье)"
+    _dm_weekday_after = re.compile(r",?\s\(?" + _weekday + r"(?!\w)", re.I)
+    _dm_weekday_before = re.compile(r"(?<!\w)" + _weekday + r"\.?,?\s$", re.I)
     _en_days = re.compile(r"(?P<a>Mon|Tue|Tues|Wed|Thu|Thurs|Fri|Sat|Sun)\.?(?:\s?[-–—]\s?|\s(?P<and>&|and)\s)"
                           r"(?P<b>Mon|Tue|Tues|Wed|Thu|Thurs|Fri|Sat|Sun)(?P<dot>\.)?(?!\w)")
     _en_my = re.compile(_EN_MON + r"\.?\s(?P<y>[0-9]{4})(?![0-9])")
@@ -272,10 +290,11 @@ class DatePlugin:
             return Token("date", pos, m.end(), m.group(), {"m": EN_MONTH_BY_NAME[g["mon"].lower()], "y": g["y"],
                                                            "month_year": True})
         if rx is self._ru_dm_num:
-            before = text[max(0, pos - 12):pos]
+            before = text[max(0, pos - 16):pos]
             after = text[m.end():m.end() + 12]
-            if not (self._dm_time_after.match(after) or (self._dm_before.search(before)
-                                                         and self._dm_end_after.match(after))):
+            weekday = self._dm_weekday_after.match(after) or self._dm_weekday_before.search(before)
+            if not (self._dm_time_after.match(after) or weekday or (self._dm_before.search(before)
+                                                                   and self._dm_end_after.match(after))):
                 return None
             f = {"d": int(g["d"]), "m": int(g["m"]), "y": ""}
             return Token("date", pos, m.end(), m.group(), f) if 1 <= int(g["d"]) <= 31 else None

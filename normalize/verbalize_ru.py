@@ -267,7 +267,8 @@ def telephone(tok: Token) -> str:
         plus = f["plus"]
         parts.append(("плюс " if plus.startswith("+") else "") + integer(plus.lstrip("+")))
     for g in f["groups"]:
-        parts.append(ru.digits(g) if g.startswith("0") else integer(g))
+        pieces = [g] if len(g) <= 3 else [g[:2 + len(g) % 2]] + [g[i:i + 2] for i in range(2 + len(g) % 2, len(g), 2)]
+        parts += [ru.digits(p) if p.startswith("0") else integer(p) for p in pieces]  # "7946": семьдесят девять сорок шесть
     return " ".join(parts)
 
 

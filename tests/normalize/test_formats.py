@@ -59,6 +59,15 @@ NORM = Normalizer()
     ("Оплата в т.ч. НДС.", "ru", "Оплата в том числе НДС."),  # an acronym after the dot opens no sentence
     ("Приём в каб. 12.", "ru", "Приём в кабинете двенадцать."),
     ("Офис на пр-те Мира.", "ru", "Офис на проспекте Мира."),
+    # UK numbers in their written groups, digit by digit
+    ("Call us at 020 7946 0958.", "en", "Call us at zero two zero, seven nine four six, zero nine five eight."),
+    ("Ring +44 20 7946 0958 now.", "en", "Ring plus four four, two zero, seven nine four six, zero nine five eight now."),
+    ("My mobile is 07700 900123.", "en", "My mobile is zero seven seven zero zero, nine zero zero one two three."),
+    ("It costs 100 200 dollars.", "en", "It costs one hundred two hundred dollars."),  # no leading zero: no phone
+    # Russian local numbers in pairs, a four-digit group in two pairs
+    ("Звоните по тел. 22-33-44.", "ru", "Звоните по телефону двадцать два тридцать три сорок четыре."),
+    ("Офис в Лондоне: +44 20 7946 0958.", "ru",
+     "Офис в Лондоне: плюс сорок четыре двадцать семьдесят девять сорок шесть ноль девять пятьдесят восемь."),
 ])
 def test_formats(text: str, lang: str, want: str) -> None:
     assert NORM.normalize(text, lang).text == want
