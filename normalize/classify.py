@@ -250,6 +250,9 @@ class DatePlugin:
                           r"(?P<b>Mon|Tue|Tues|Wed|Thu|Thurs|Fri|Sat|Sun)(?P<dot>\.)?(?!\w)")
     _en_my = re.compile(_EN_MON + r"\.?\s(?P<y>[0-9]{4})(?![0-9])")
     _quarter = re.compile(r"(?:(?P<q>[1-4])Q|Q(?P<q2>[1-4])(?: |'|))(?P<y>[0-9]{4}|[0-9]{2})(?![\w])")
+    # English month/day without a year ("on 12/25"): a date only after a word that introduces one
+    _en_md_num = re.compile(r"(?P<m>1[0-2]|0?[1-9])/(?P<d>[0-3]?[0-9])(?![0-9/]|\.[0-9])")
+    _en_md_before = re.compile(r"(?<![\w])(?:on|by|until|till|before|after|since|from|through|due|starting)\s$", re.I)
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         end = _end(text, pos)
@@ -260,6 +263,8 @@ class DatePlugin:
             cands = [self._iso, self._num, self._ru_dm, self._ru_mixed, self._en_dm, self._decade, self._quarter]
             if lang == "ru":
                 cands.append(self._ru_dm_num)
+            elif self._en_md_before.search(text, max(0, pos - 12), pos):
+                cands.append(self._en_md_num)
         elif ch.isalpha():
             cands = [self._en_md, self._en_dm, self._quarter]
             if lang == "en":
@@ -304,6 +309,8 @@ class DatePlugin:
             return Token("date", pos, m.end(), m.group(), {"decade": g["y"], "short": len(g["y"]) < 4})
         if rx is self._iso:
             f = {"d": int(g["d"]), "m": int(g["m"]), "y": g["y"], "numeric": True}
+        elif rx is self._en_md_num:
+            f = {"d": int(g["d"]), "m": int(g["m"]), "y": ""}
         elif rx is self._num:
             a, b = int(g["a"]), int(g["b"])
             month_first = lang == "en" and a <= 12
@@ -346,7 +353,8 @@ class MoneyPlugin:
     _pre_en = re.compile(_CUR_SYM + r"\s?(?P<num>" + EN_NUM + ")" + _EN_QUANT + _PER)
     _pre_ru = re.compile(_CUR_SYM + r"\s?(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"(?!\w)" + _RU_PER)
     _post_en = re.compile(r"(?P<num>" + EN_NUM + ")" + _EN_QUANT_WORD + r"\s?" + _EN_CUR + r"(?![\w])"
-                          r"|(?P<num2>[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|" + EN_NUM + r")\s?(?P<sym>[₽€£¥₩₹])")
+                          r"|(?P<num2>[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|" + EN_NUM + r")\s?(?P<sym>[₽€£¥₩₹])"
+                          r"|(?P<cents>[0-9]{1,2})\s?¢")
     _post_ru = re.compile(r"(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"\s?" + _RU_CUR +
                           r"(?:\s(?P<minor>[0-9]{1,2})\s?коп(?:\.|(?!\w)))?" + _RU_PER)
 
@@ -364,6 +372,8 @@ class MoneyPlugin:
                 cur = CURRENCY_SYMBOLS.get(sym) or CURRENCY_WORDS.get(sym) or \
                     ("USD" if sym.startswith(("US", "долл")) else CURRENCY_WORDS.get(sym.lower(), "USD"))
                 f = split_number((g["num"] or g.get("num2") or "").replace(" ", ""), lang)
+                if g.get("cents"):  # "99¢": the dollar's cents
+                    f = {"int": "0", "frac": g["cents"].zfill(2), "sep": "."}
                 f.update({"cur": cur, "q": g.get("q") or "", "per": g.get("per") or "",
                           "minor": g.get("minor") or "", "us": sym == "US$"})
                 return Token("money", pos, m.end(), m.group(), f)

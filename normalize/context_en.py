@@ -170,6 +170,9 @@ class EnglishContext:
                 tok.fields["digits"] = True  # "card ending in 8876": eight eight seven six
             elif tok.cls == "abbreviation" and tok.out is None:
                 self._abbreviation(tok, prev, nxt)
+            elif tok.cls == "money" and prev is not None and prev.text.lower() in ("a", "an") and nxt is not None \
+                    and nxt.cls == "word" and nxt.text.islower():
+                tok.fields["attributive"] = True  # "a $5 billion deal": five billion dollar deal
             elif tok.cls == "cardinal" and nxt is not None and nxt.text.replace(".", "") in ("AD", "BC") \
                     and tok.fields["int"].isdigit() and len(tok.fields["int"]) <= 4:
                 tok.fields["year"] = True
@@ -208,7 +211,10 @@ class EnglishContext:
             return
         yearish = all(t.cls == "cardinal" and len(t.fields["int"]) in (2, 4) for t in (prev, nxt)) and \
             len(prev.fields["int"]) == 4
-        if yearish or {prev.cls, nxt.cls} <= {"money", "time", "date"} or (ends and _counts(tokens, i, nxt, after)):
+        hours = tok.text == "–" and tight and prev.cls == nxt.cls == "cardinal" and \
+            all(t.fields["int"].isdigit() and int(t.fields["int"]) <= 24 for t in (prev, nxt))  # "work 9–5"
+        if yearish or hours or {prev.cls, nxt.cls} <= {"money", "time", "date"} or (
+                ends and _counts(tokens, i, nxt, after)):
             tok.out = " to "
         else:
             tok.out = " - "

@@ -26,6 +26,9 @@ NORM = Normalizer()
     ("Open Mon-Fri.", "en", "Open monday to friday."),
     ("Open Sat & Sun.", "en", "Open saturday and sunday."),
     ("The trip was in Aug 2022.", "en", "The trip was in august twenty twenty two."),
+    ("See you on 12/25.", "en", "See you on december twenty fifth."),  # month/day after a word that opens a date
+    ("Due by 1/15, thanks.", "en", "Due by january fifteenth, thanks."),
+    ("He scored 3/4 of the points.", "en", "He scored three quarters of the points."),  # no such word: a fraction
 ])
 def test_dates(text: str, lang: str, want: str) -> None:
     assert NORM.normalize(text, lang).text == want

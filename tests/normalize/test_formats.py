@@ -59,6 +59,9 @@ NORM = Normalizer()
     ("Оплата в т.ч. НДС.", "ru", "Оплата в том числе НДС."),  # an acronym after the dot opens no sentence
     ("Приём в каб. 12.", "ru", "Приём в кабинете двенадцать."),
     ("Офис на пр-те Мира.", "ru", "Офис на проспекте Мира."),
+    ("Only 99¢!", "en", "Only ninety nine cents!"),
+    ("They signed a $5 billion deal.", "en", "They signed a five billion dollar deal."),  # before its noun
+    ("I paid $5 for it.", "en", "I paid five dollars for it."),
     # UK numbers in their written groups, digit by digit
     ("Call us at 020 7946 0958.", "en", "Call us at zero two zero, seven nine four six, zero nine five eight."),
     ("Ring +44 20 7946 0958 now.", "en", "Ring plus four four, two zero, seven nine four six, zero nine five eight now."),

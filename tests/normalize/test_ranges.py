@@ -21,6 +21,8 @@ NORM = Normalizer()
     ("Recovery takes 10-12 weeks.", "en", "Recovery takes ten to twelve weeks."),
     ("Read pages 10-15.", "en", "Read pages ten to fifteen."),
     ("Humidity is 50–60%.", "en", "Humidity is fifty to sixty percent."),
+    ("We work 9–5 on weekdays.", "en", "We work nine to five on weekdays."),  # an en dash between clock hours
+    ("Стиль с XV по XVII век.", "ru", "Стиль с пятнадцатого по семнадцатый век."),  # a range spelled with "по"
     # NeMo's readings where nothing is counted, or the numbers do not increase
     ("from 2-10", "en", "from two - ten"),
     ("2-5", "en", "two - five"),
