@@ -24,6 +24,7 @@ _ADJ_ENDINGS = ("ых", "ые", "ый", "ой", "ая", "ую", "ое", "ого"
                 "яя", "юю", "ее", "его", "ему", "им", "ими")
 _RANGE_LINKS = {"-", "–", "—", "по", "до", "и", "или"}
 _AND = {"и", "или"}
+_DASHES = {"-", "–", "—"}
 _DAY_PARTS = {"утро", "день", "вечер", "ночь"}
 # Abbreviated nouns after a year or century (with their dot): lemma and plural.
 _YEAR_ABBR = {"г": ("год", False), "гг": ("год", True), "в": ("век", False), "вв": ("век", True)}
@@ -99,7 +100,9 @@ class RussianAgreement:
                 _copy_range(tok, as_low[1])  # the high end, to its right, is already done
                 continue
             as_high = range_ends(tokens, i - 1) if i > 0 else None
-            pk = k - 3 if as_high is not None and as_high[1] is tok else k - 1  # the range's governing word
+            day_range = tok.cls == "date" and k > 1 and tokens[idx[k - 1]].text in _DASHES \
+                and tokens[idx[k - 2]].cls == "cardinal"  # "пройдёт 12–13 октября"
+            pk = k - 3 if day_range or (as_high is not None and as_high[1] is tok) else k - 1  # the range's governor
             if tok.cls in ("cardinal", "roman") and k + 2 < len(idx) and tokens[idx[k + 1]].text.lower() in _AND \
                     and tokens[idx[k + 2]].cls == tok.cls:
                 _copy_range(tok, tokens[idx[k + 2]])  # "в XVIII и XIX веках": the same case as the second
@@ -211,6 +214,8 @@ class RussianAgreement:
             return
         if cls == "date":
             tok.case = "acc" if prep in ("по", "на") else (allowed[0] if allowed and prep not in ("в", "во") else "nom")
+            if "quarter" in tok.fields and prep in ("в", "во"):
+                tok.case = "prep"  # "в Q3 2025": в третьем квартале
             nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
             before = _word(tokens[idx[pk - 1]]) if pk > 1 and _word(tokens[idx[pk - 2]]) in ("в", "во") else ""
             if not allowed and prev is not None and prev.cls == "word" and prep not in _COPULAR:
@@ -236,6 +241,8 @@ class RussianAgreement:
                 and tokens[idx[k + 2]].cls == "date":
             tok.fields["ordinal"] = True  # "с 1 по 5 мая": the day before the date
             tok.case, tok.gender = (allowed[0] if allowed else "nom"), "n"
+            if tokens[idx[k + 1]].text in _DASHES:
+                tok.case = tokens[idx[k + 2]].case  # "12–13 октября": both days in the date's case
             return
         if cls == "ordinal":
             day = noun_tok is not None and not across and noun_tok.text.lower() in MONTHS_GEN

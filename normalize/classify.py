@@ -640,7 +640,9 @@ class WhitelistPlugin:
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         for key, value, klang in self._by_first.get(text[pos], ()):
             # an English dotted abbreviation is one inside Russian text too ("See you on Mon., пн ...")
-            cross = klang == "en" and lang == "ru" and key.endswith(".") and key[0].isascii() and key[0].isalpha()
+            # ... and a Cyrillic one inside English text ("My address is ул. Тверская")
+            cross = key.endswith(".") and key[0].isalpha() and (klang == "en" and lang == "ru" and key[0].isascii() or
+                                                                klang == "ru" and lang == "en" and not key[0].isascii())
             if (klang not in (lang, "any") and not cross) or not text.startswith(key, pos):
                 continue
             stop = pos + len(key)

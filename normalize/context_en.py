@@ -230,6 +230,6 @@ class EnglishContext:
         else:
             if value == "street" and prev is not None and prev.text[:1].isupper():
                 value = tok.out = "Street"
-            if tok.text.endswith(".") and not value.endswith(".") and value not in _TITLES and nxt is not None \
-                    and nxt.text[:1].isupper():
+            if tok.text.endswith(".") and tok.text.isascii() and not value.endswith(".") and value not in _TITLES \
+                    and nxt is not None and nxt.text[:1].isupper():  # (a Cyrillic "ул." opens no sentence)
                 tok.out = value + "."

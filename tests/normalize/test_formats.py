@@ -59,6 +59,7 @@ NORM = Normalizer()
     ("Оплата в т.ч. НДС.", "ru", "Оплата в том числе НДС."),  # an acronym after the dot opens no sentence
     ("Приём в каб. 12.", "ru", "Приём в кабинете двенадцать."),
     ("Офис на пр-те Мира.", "ru", "Офис на проспекте Мира."),
+    ("My address is ул. Тверская, д. 7.", "auto", "My address is улица Тверская, дом семь."),  # inside English
     ("Only 99¢!", "en", "Only ninety nine cents!"),
     ("They signed a $5 billion deal.", "en", "They signed a five billion dollar deal."),  # before its noun
     ("I paid $5 for it.", "en", "I paid five dollars for it."),
