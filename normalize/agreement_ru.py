@@ -26,6 +26,9 @@ _RANGE_LINKS = {"-", "–", "—", "по", "до", "и", "или"}
 _AND = {"и", "или"}
 _DASHES = {"-", "–", "—"}
 _DAY_PARTS = {"утро", "день", "вечер", "ночь"}
+# Nouns that after в/на make a compound preposition governing the genitive.
+_COMPOUND_GEN = {"течение", "течении", "протяжении", "размере", "количестве", "пределах", "районе", "возрасте",
+                 "объёме", "объеме", "диапазоне", "ходе", "отсутствие", "сумме"}
 # Abbreviated nouns after a year or century (with their dot): lemma and plural.
 _YEAR_ABBR = {"г": ("год", False), "гг": ("год", True), "в": ("век", False), "вв": ("век", True)}
 _LOCATIVE = {"в", "во", "на"}
@@ -188,6 +191,8 @@ class RussianAgreement:
         if prep in ("более", "менее") and pk > 0 and _word(tokens[idx[pk - 1]]) == "не":
             prep = "более"
         allowed = PREPOSITIONS.get(prep)
+        if prep in _COMPOUND_GEN and pk > 0 and _word(tokens[idx[pk - 1]]) in ("в", "во", "на"):
+            allowed = ("gen",)  # a compound preposition: "в течение 10 дней", "в размере 500 рублей"
         if allowed is None and prep and is_comparative(prep):
             allowed = ("gen",)  # "старше 18 лет", "дешевле 500 рублей"
         counting = ("gen", "ins") if prep in ("с", "со") else allowed  # "с 3 пути": no accusative of measure

@@ -514,7 +514,8 @@ class DecimalPlugin:
     """Signed decimals (``-0.1``, ``3,14``) and numbers with a scale word (``100 million``, ``1,23 млрд``)."""
 
     name, starts = "decimal", "dsa"
-    _en = re.compile(r"-?(?P<num>" + EN_NUM + ")" + _EN_QUANT_WORD)
+    _en = re.compile(r"-?(?P<num>" + EN_NUM + r")(?:\s(?P<q>thousand|million|billion|trillion)(?![\w])"
+                     r"|(?P<qs>M|B|bn|mn|tn)(?![\w]))?")
     _ru = re.compile(r"-?(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"(?!\w)")
     _version = re.compile(r"(?P<v>[vV])?[0-9]+(?:\.[0-9]+){2,3}(?![0-9]|\.[0-9])|[vV][0-9]+\.[0-9]+(?![0-9]|\.[0-9])")
 
@@ -531,11 +532,17 @@ class DecimalPlugin:
         if not m:
             return None
         f = split_number(m["num"], lang)
-        if not f["frac"] and not m["q"]:
+        if m.groupdict().get("qs"):
+            if not f["frac"]:
+                return None  # "1.2M units": one point two million (but "3M" is a name)
+            m_q = m["qs"]
+        else:
+            m_q = m["q"]
+        if not f["frac"] and not m_q:
             return None
         if len(f["frac"]) > 12 or len(f["int"]) > 30:
             return None
-        f.update({"sign": "-" if text[pos] == "-" else "", "q": m["q"] or ""})
+        f.update({"sign": "-" if text[pos] == "-" else "", "q": m_q or ""})
         return Token("decimal", pos, m.end(), m.group(), f)
 
 
@@ -631,8 +638,9 @@ class WhitelistPlugin:
             for key, value in table.items():
                 if key:
                     self._by_first.setdefault(key[0], []).append((key, value, lang))
-                # a dotted Russian abbreviation also opens a sentence capitalized ("Тел.", "Проф.")
-                if lang == "ru" and key.endswith(".") and key[:1].islower() and key.capitalize() not in table:
+                # a dotted abbreviation also opens a sentence capitalized ("Тел.", "Проф.", "Approx.")
+                if lang in ("ru", "en") and key.endswith(".") and key[:1].islower() and \
+                        key[0].upper() + key[1:] not in table:
                     self._by_first.setdefault(key[0].upper(), []).append((key[0].upper() + key[1:], value, lang))
         for items in self._by_first.values():
             items.sort(key=lambda kv: -len(kv[0]))

@@ -222,7 +222,7 @@ class EnglishContext:
     @staticmethod
     def _abbreviation(tok: Token, prev: Token | None, nxt: Token | None) -> None:
         value = tok.fields["value"]
-        if value == "number" and (nxt is None or nxt.cls not in _NUMERIC):
+        if value in ("number", "page") and (nxt is None or nxt.cls not in _NUMERIC):  # "No. 5", "p. 45" only
             tok.out = tok.text
         elif value == "street" and nxt is not None and nxt.cls == "word" and nxt.text[:1].isupper() and \
                 not (prev is not None and prev.text[:1].isupper()):

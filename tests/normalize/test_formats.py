@@ -61,6 +61,11 @@ NORM = Normalizer()
     ("Офис на пр-те Мира.", "ru", "Офис на проспекте Мира."),
     ("My address is ул. Тверская, д. 7.", "auto", "My address is улица Тверская, дом семь."),  # inside English
     ("Only 99¢!", "en", "Only ninety nine cents!"),
+    ("We sold 1.2M units.", "en", "We sold one point two million units."),
+    ("3M makes tape.", "en", "three M makes tape."),  # a whole number with M is a name
+    ("Approx. 20 people came.", "en", "approximately twenty people came."),
+    ("It starts on p. 45.", "en", "It starts on page forty five."),
+    ("John P. Smith came.", "en", "John P. Smith came."),  # an initial, not a page
     ("They signed a $5 billion deal.", "en", "They signed a five billion dollar deal."),  # before its noun
     ("I paid $5 for it.", "en", "I paid five dollars for it."),
     # UK numbers in their written groups, digit by digit

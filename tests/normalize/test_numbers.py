@@ -98,6 +98,11 @@ def test_en_ordinal() -> None:
     ("Работаем с 9 утра до 6 вечера.", "Работаем с девяти утра до шести вечера."),  # hours of the day still count
     ("Приходите с 3 детьми.", "Приходите с тремя детьми."),
     ("Встречаемся на 5-й авеню.", "Встречаемся на пятой авеню."),  # "-й" with a feminine noun is not accusative
+    # compound prepositions govern the genitive
+    ("Ответим в течение 10 дней.", "Ответим в течение десяти дней."),
+    ("Штраф в размере 500 рублей.", "Штраф в размере пятисот рублей."),
+    ("Для детей в возрасте 5 лет.", "Для детей в возрасте пяти лет."),
+    ("В комнате 5 человек.", "В комнате пять человек."),  # a plain noun after в is no such preposition
 ])
 def test_ru_counted_noun_agreement(text: str, want: str) -> None:
     assert NORM.normalize(text, "ru").text == want
