@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from .morph_ru import is_adjective, is_genitive_noun
+from .morph_ru import is_adjective, is_genitive_noun, is_noun
 from .ru_lexicon import MONTH_BY_NAME
 from .spans import Token
 from .units import (
@@ -298,8 +298,9 @@ class DatePlugin:
             before = text[max(0, pos - 16):pos]
             after = text[m.end():m.end() + 12]
             weekday = self._dm_weekday_after.match(after) or self._dm_weekday_before.search(before)
-            if not (self._dm_time_after.match(after) or weekday or (self._dm_before.search(before)
-                                                                   and self._dm_end_after.match(after))):
+            word = _NEXT_WORD.match(after)
+            if not (self._dm_time_after.match(after) or weekday or (self._dm_before.search(before) and (
+                    self._dm_end_after.match(after) or (word and not is_noun(word[1]))))):  # "на 12.07 уже"
                 return None
             f = {"d": int(g["d"]), "m": int(g["m"]), "y": ""}
             return Token("date", pos, m.end(), m.group(), f) if 1 <= int(g["d"]) <= 31 else None
@@ -353,7 +354,7 @@ class MoneyPlugin:
     _pre_en = re.compile(_CUR_SYM + r"\s?(?P<num>" + EN_NUM + ")" + _EN_QUANT + _PER)
     _pre_ru = re.compile(_CUR_SYM + r"\s?(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"(?!\w)" + _RU_PER)
     _post_en = re.compile(r"(?P<num>" + EN_NUM + ")" + _EN_QUANT_WORD + r"\s?" + _EN_CUR + r"(?![\w])"
-                          r"|(?P<num2>[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|" + EN_NUM + r")\s?(?P<sym>[₽€£¥₩₹])"
+                          r"|(?P<num2>[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|" + EN_NUM + r")\s?(?P<sym>[$₽€£¥₩₹])"
                           r"|(?P<cents>[0-9]{1,2})\s?¢")
     _post_ru = re.compile(r"(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"\s?" + _RU_CUR +
                           r"(?:\s(?P<minor>[0-9]{1,2})\s?коп(?:\.|(?!\w)))?" + _RU_PER)
@@ -460,6 +461,8 @@ class MeasurePlugin:
             stop = m.end()
             if (unit and not unit_key) or (per and not per_key):
                 continue
+            if lang == "ru" and unit == "с" and re.match(r"\s+[^\W\d_]", text[stop:stop + 2]):
+                continue  # "Windows 11 с сайта": the preposition, not seconds
             if lang == "ru" and unit in ("г", "гг") and text.startswith(".", stop):
                 if unit == "гг" or g.get("per") or not _grams(text, pos, stop + 1, g["num"]):
                     continue  # "в 1995 г.": the year, read by the agreement stage

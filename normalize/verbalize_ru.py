@@ -215,6 +215,8 @@ def time(tok: Token) -> str:
     case = tok.case or "nom"
     style = f.get("style", "")
     h, m = f["h"], f["m"]
+    if f.get("ap"):  # "7 pm" in Russian speech: the 24-hour clock (девятнадцать часов)
+        h = h % 12 + (12 if f["ap"] == "PM" else 0)
     if style.startswith("colloquial") and m and not f["s"]:
         nxt = h % 12 + 1
         if m < 30:

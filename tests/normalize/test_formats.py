@@ -62,6 +62,10 @@ NORM = Normalizer()
     ("My address is ул. Тверская, д. 7.", "auto", "My address is улица Тверская, дом семь."),  # inside English
     ("Only 99¢!", "en", "Only ninety nine cents!"),
     ("We sold 1.2M units.", "en", "We sold one point two million units."),
+    ("It costs 100$.", "en", "It costs one hundred dollars."),
+    ("Скачай Windows 11 с сайта.", "auto", "Скачай Windows одиннадцать с сайта."),  # "с" before a word: no seconds
+    ("Бег на 100 м за 10 с.", "ru", "Бег на сто метров за десять секунд."),
+    ("Давай встретимся в 7 pm.", "ru", "Давай встретимся в девятнадцать часов."),  # a 12-hour time in Russian
     ("3M makes tape.", "en", "three M makes tape."),  # a whole number with M is a name
     ("Approx. 20 people came.", "en", "approximately twenty people came."),
     ("It starts on p. 45.", "en", "It starts on page forty five."),
