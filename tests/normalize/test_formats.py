@@ -60,6 +60,9 @@ NORM = Normalizer()
     ("Приём в каб. 12.", "ru", "Приём в кабинете двенадцать."),
     ("Офис на пр-те Мира.", "ru", "Офис на проспекте Мира."),
     ("My address is ул. Тверская, д. 7.", "auto", "My address is улица Тверская, дом семь."),  # inside English
+    ("Живу в пос. Лесной.", "ru", "Живу в посёлке Лесной."),  # a dot before a name ends no sentence
+    ("Группа до 15 чел. Запись открыта.", "ru", "Группа до пятнадцати человек. Запись открыта."),
+    ("Пришло 2 чел.", "ru", "Пришло два человека"),
     ("Only 99¢!", "en", "Only ninety nine cents!"),
     ("We sold 1.2M units.", "en", "We sold one point two million units."),
     ("It costs 100$.", "en", "It costs one hundred dollars."),
