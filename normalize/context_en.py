@@ -29,7 +29,9 @@ _REGNAL = {"henry", "elizabeth", "louis", "charles", "george", "edward", "willia
            "alexander", "nicholas", "frederick", "philip", "ferdinand", "isabella", "napoleon", "ramesses",
            "constantine", "otto", "wilhelm", "francis", "innocent", "clement", "urban", "ivan", "gustav",
            "harald", "olaf", "juan", "felipe", "carlos", "david", "robert", "stephen", "matilda", "sam"}
-_TITLES = {"doctor", "mister", "misses", "miss", "professor", "saint", "junior", "senior"}
+# Expansions that precede a name: their dot never ends a sentence.
+_TITLES = {"doctor", "mister", "misses", "miss", "professor", "saint", "junior", "senior", "mount", "governor",
+           "senator", "captain", "sergeant", "lieutenant", "colonel", "general", "reverend", "also known as"}
 
 
 def _non_space(tokens: list[Token]) -> list[int]:
@@ -106,7 +108,7 @@ _DIAL_WORDS = {"call", "dial", "text", "is", "or", "звоните", "позво
 _ID_WORDS = {"ИНН", "ОГРН", "ОГРНИП", "КПП", "БИК", "СНИЛС", "ОКПО", "ОКВЭД", "ИНН:", "ID", "SSN", "EIN", "IBAN"}
 # Words around a number range that do not make it a count ("from 2-10", "1961–1965 and ...").
 _FUNCTION_WORDS = {"a", "an", "the", "and", "or", "but", "nor", "from", "to", "in", "on", "at", "of", "by", "with",
-                   "as", "than", "if", "so", "is", "are", "was", "were", "be", "vs", "x", "plus", "minus", "times"}
+                   "as", "than", "if", "so", "is", "are", "was", "were", "be", "vs", "x", "plus", "minus"}
 
 
 def _counts(tokens: list[Token], i: int, hi: Token, after: Token | None) -> bool:
@@ -227,6 +229,9 @@ class EnglishContext:
         elif value == "street" and nxt is not None and nxt.cls == "word" and nxt.text[:1].isupper() and \
                 not (prev is not None and prev.text[:1].isupper()):
             tok.out = "saint"
+        elif value == "doctor" and prev is not None and prev.cls == "word" and prev.text[:1].isupper() and \
+                not (nxt is not None and nxt.cls == "word" and nxt.text[:1].isupper()):
+            tok.out = "drive"  # "lives on Elm Dr.": after a street name, before no name
         else:
             if value == "street" and prev is not None and prev.text[:1].isupper():
                 value = tok.out = "Street"

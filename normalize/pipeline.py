@@ -30,6 +30,7 @@ _CLAUSE_END = set(".,;:!?)]}»")
 _OPENING = set("([{«<\"'`-/$‘“„#@+")
 # Abbreviations that precede a name or a number: their dot never ends a sentence ("Dr. Smith").
 _TITLES = frozenset({"Dr.", "Mr.", "Mrs.", "Ms.", "Prof.", "St.", "Mt.", "No.", "no.", "Gen.", "Capt.", "Sgt.", "Rev.",
+                     "Gov.", "a.k.a.", "p.", "pp.", "Fig.", "fig.", "ext.", "Ext.", "Apt.", "apt.",
                      "Hon.", "Sen.", "Rep.", "Lt.", "Col.", "г-н", "г-жа", "ул.", "им.", "проф.", "акад.", "доц.", "ген.",
                      "св.", "пр.", "просп.", "пер.", "пл.", "наб.", "тов.", "см.", "См.", "ср.", "Ср.", "рис.", "табл.",
                      "пос.", "д.", "корп.", "кв.", "каб.", "стр.", "гл.", "п.", "ст.", "тел.", "доб.", "зам.", "зав.",

@@ -73,6 +73,11 @@ NORM = Normalizer()
     ("Approx. 20 people came.", "en", "approximately twenty people came."),
     ("It starts on p. 45.", "en", "It starts on page forty five."),
     ("John P. Smith came.", "en", "John P. Smith came."),  # an initial, not a page
+    ("He lives on Elm Dr. now.", "en", "He lives on Elm drive now."),  # after a street name: drive
+    ("Ask Dr. Brown.", "en", "Ask doctor Brown."),
+    ("Gov. Newsom and Lt. Col. Smith met.", "en", "governor Newsom and lieutenant colonel Smith met."),
+    ("He is 5 ft. tall.", "en", "He is five feet tall."),  # the unit's dot before a lower-case word
+    ("It goes 3-4 times a week.", "en", "It goes three to four times a week."),
     ("They signed a $5 billion deal.", "en", "They signed a five billion dollar deal."),  # before its noun
     ("I paid $5 for it.", "en", "I paid five dollars for it."),
     # UK numbers in their written groups, digit by digit
