@@ -152,6 +152,8 @@ class TelephonePlugin:
     _uk = re.compile(r"(?P<plus>\+44 ?(?:\(0\) ?)?)?(?P<a>(?(plus)|0)[1-9][0-9]{1,4})(?P<rest>(?: [0-9]{3,4}){1,2}|"
                      r" [0-9]{6})(?![0-9])")
     _ip = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?![0-9.])")
+    # any other international number written in groups: "+33 1 23 45 67 89", "+49 30 123456"
+    _intl = re.compile(r"(?P<cc>\+[1-9][0-9]{0,2}) (?P<rest>[0-9]{1,5}(?:[ -][0-9]{1,8}){1,5})(?![0-9])")
     # six digits in pairs are a phone number only after a word that says so
     _local = re.compile(r"[0-9]{2}-[0-9]{2}-[0-9]{2}(?![0-9-])")
     _dialled = re.compile(r"(?i:тел\.?|телефон\w*|номер\w*|звоните|позвоните|phone|call|tel\.?)\s?:?\s$")
@@ -172,6 +174,9 @@ class TelephonePlugin:
         if m and len(m["a"] + m["rest"].replace(" ", "")) == (10 if m["plus"] else 11) and (m["plus"] or lang == "en"):
             return Token("telephone", pos, m.end(), m.group(), {"plus": "+44" if m["plus"] else "",
                                                                 "groups": [m["a"], *m["rest"].split()]})
+        m = self._intl.match(text, pos, end)
+        if m and 8 <= len(re.sub(r"[^0-9]", "", m["rest"])) <= 14:  # E.164: at most 15 digits with the country code
+            return Token("telephone", pos, m.end(), m.group(), {"plus": m["cc"], "groups": re.split(r"[ -]", m["rest"])})
         for p in self._patterns:
             m = p.match(text, pos, end)
             if m:

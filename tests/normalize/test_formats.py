@@ -85,6 +85,8 @@ NORM = Normalizer()
     ("Ring +44 20 7946 0958 now.", "en", "Ring plus four four, two zero, seven nine four six, zero nine five eight now."),
     ("My mobile is 07700 900123.", "en", "My mobile is zero seven seven zero zero, nine zero zero one two three."),
     ("It costs 100 200 dollars.", "en", "It costs one hundred two hundred dollars."),  # no leading zero: no phone
+    ("Phone: +33 1 23 45 67 89.", "en", "Phone: plus three three, one, two three, four five, six seven, eight nine."),
+    ("Temp +5 10 20", "en", "Temp plus five ten twenty"),  # too few digits for a phone number
     # Russian local numbers in pairs, a four-digit group in two pairs
     ("Звоните по тел. 22-33-44.", "ru", "Звоните по телефону двадцать два тридцать три сорок четыре."),
     ("Офис в Лондоне: +44 20 7946 0958.", "ru",
