@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import en_numbers as en
 from .address_en import apply_addresses
-from .morph_ru import is_adjective
+from .morph_ru import is_adjective, is_noun
 from .ranges import range_ends
 from .ru_lexicon import PREPOSITIONS, analyze, noun_text
 from .spans import Token
@@ -75,6 +75,12 @@ def resolve_roman(tokens: list[Token]) -> None:
         if tok.lang == "ru" and nxt is not None and nxt.text in ("в", "вв") and k + 2 < len(idx) \
                 and tokens[idx[k + 2]].text == ".":
             continue  # "в XII в.": the agreement stage reads it as an ordinal century
+        head = prev.text if prev is not None and prev.cls == "word" else \
+            tokens[idx[k - 2]].text if k > 1 and prev is not None and prev.cls == "letters" else ""
+        if tok.lang == "ru" and not single and head[:1].isalpha() and not head.isascii() and is_noun(head) and \
+                (nxt is None or nxt.cls == "punct"):
+            tok.fields.update(ordinal=True, title_noun=head)  # "Съезд КПСС XX": двадцатый, as its noun
+            continue
         if tok.lang == "ru" and nxt is not None and (nxt.cls == "word" and analyze(nxt.text) or
                                                      nxt.cls == "abbreviation" and analyze(noun_text(nxt))) and \
                 (not single or tok.text in "IVX"):

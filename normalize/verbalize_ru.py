@@ -329,7 +329,8 @@ def compound(tok: Token) -> str:
 
 
 def letters(tok: Token) -> str:
-    return tok.fields["letters"]
+    """An acronym as written (``КПСС``); dotted initials stay apart (``А.С. Пушкин`` -> ``А С``)."""
+    return " ".join(tok.fields["letters"]) if "." in tok.text else tok.fields["letters"]
 
 
 def abbreviation(tok: Token) -> str:

@@ -32,6 +32,9 @@ NORM = Normalizer()
     ("Рост во II кв. продолжился.", "ru", "Рост во втором квартале продолжился."),
     ("Итоги за 3 кв. готовы.", "ru", "Итоги за третий квартал готовы."),
     ("Адрес: д. 5, кв. 17.", "ru", "Адрес: дом пять, квартира семнадцать."),
+    # after its noun, with nothing following, a numeral agrees with that noun
+    ("Съезд КПСС XX.", "ru", "Съезд КПСС двадцатый."),
+    ("Олимпиада XXII прошла в Сочи.", "ru", "Олимпиада двадцать вторая прошла в Сочи."),
 ])
 def test_roman(text: str, lang: str, want: str) -> None:
     assert NORM.normalize(text, lang).text == want
