@@ -319,17 +319,17 @@ class Scheduler:
                 self._finish(s, "shed")
 
     # ------------------------------------------------------------------ admission and prefill
-    def _admit(self, *, urgent: bool = False) -> set[int]:
+    def _admit(self, *, only: Priority | None = None) -> set[int]:
         """Prefill streams starting a segment: continuing ones first (they hold a slot), then
         newcomers into free slots in policy order, within the prefill budget in positions and in
-        predicted seconds (``urgent``: only realtime newcomers); newcomers below the highest class
-        live are admitted only while the predicted iteration stays within the frame budget (at
-        least one per iteration). Returns the ids of the streams prefilled."""
+        predicted seconds (``only``: newcomers of that class and above, no continuing streams);
+        newcomers below the highest class live are admitted only while the predicted iteration stays
+        within the frame budget (at least one per iteration). Returns the ids of the streams prefilled."""
         budget, seconds = self.config.prefill_tokens, self.config.prefill_ms / 1000
         done: set[int] = set()
-        continuing = [] if urgent else [s for s in self._rows if s.needs_prefill]
+        continuing = [s for s in self._rows if s.needs_prefill] if only is None else []
         with self._lock:
-            order = [live for _, live in self._queue.ordered(self.clock()) if not urgent or live.priority == Priority.REALTIME]
+            order = [live for _, live in self._queue.ordered(self.clock()) if only is None or live.priority >= only]
         # while a higher class is live, lower-class newcomers get only what the frame budget leaves
         top = max((o.priority for o in self._rows), default=Priority.BATCH)
         spare = self.config.policy.budget_s - self.times.predict_step(len(self._rows))
@@ -590,8 +590,9 @@ class Scheduler:
     def _decode_due(self, only: set[int] | None = None, *, urgent: set[int] | None = None) -> tuple[int, float]:
         """Decode the due frames of every stream (of those in ``only``): batched calls of at most
         ``codec_rows`` streams with the same frame count (usually every stream's new frame). With
-        ``urgent`` (a set to fill), each call runs in the stepper thread while realtime arrivals are
-        admitted and their first audio decoded, so they never wait for a codec call. Returns
+        ``urgent`` (a set to fill), newcomers waiting before a call are admitted first, and each call
+        runs in the stepper thread while realtime arrivals are admitted and their first audio
+        decoded, so they never wait for a codec call. Returns
         (streams decoded, seconds in the codec for the due streams)."""
         due = [s for s in self._rows if (only is None or id(s) in only) and self._due(s)]
         groups: dict[int, list[_Live]] = collections.defaultdict(list)
@@ -601,6 +602,8 @@ class Scheduler:
         calls = [g[i : i + rows] for g in groups.values() for i in range(0, len(g), rows)]
         spent = 0.0
         for group in calls:
+            if urgent is not None:  # arrivals of any class since the last call: first audio now, not after the iteration
+                self._admit_now(urgent)
             t = self.clock()
             args = ([s.codec for s in group], np.stack([np.stack(s.pending) for s in group]))
             if urgent is None:
@@ -610,9 +613,7 @@ class Scheduler:
                 seen = -1
                 while not running.done():
                     seen = self._await(running, seen)
-                    new = self._admit(urgent=True)
-                    urgent |= new
-                    self._decode_due(new)
+                    self._admit_now(urgent, Priority.REALTIME)
                 pcm = running.result()
             dt = self.clock() - t
             spent += dt
@@ -622,6 +623,18 @@ class Scheduler:
                 s.stats.decode_s += dt
                 self._decoded(s, row)
         return len(due), spent
+
+    def _admit_now(self, urgent: set[int], only: Priority = Priority.BATCH) -> None:
+        """Admit waiting newcomers of class ``only`` and above between (or, realtime, during) the
+        model calls of an iteration, decode their first frame and add their ids to ``urgent`` (they
+        sit out this iteration's step). Classes below the highest live one wait for the iteration's
+        admission point, where the frame budget decides."""
+        with self._lock:
+            if not len(self._queue):
+                return
+        new = self._admit(only=max(only, max((s.priority for s in self._rows), default=only)))
+        urgent |= new
+        self._decode_due(new)
 
     def _decoded(self, s: _Live, pcm: np.ndarray) -> None:
         """``s``'s pending frames came back from the codec as ``pcm``: to the joiner and the consumer

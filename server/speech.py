@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import StreamingResponse
@@ -114,16 +115,24 @@ class Synthesis:
         self._closed = False
 
     def pull(self) -> tuple[bytes, bool]:
-        """The next encoded bytes (may be empty) and whether the stream ended."""
-        chunk = next(self.stream, None)
+        """The encoded bytes of every chunk ready (waits for the first; may be empty) and whether the
+        stream ended. A stream ahead of real time hands over its backlog in one pull: one worker-thread
+        hop and one send instead of one per chunk, which leaves the cores to the scheduler."""
+        chunks = [next(self.stream, None)]
+        while chunks[-1] is not None and self.stream.backlog:
+            chunks.append(next(self.stream, None))
         with self._lock:
             if self._closed:
                 return b"", True
-            if chunk is None:
-                data = self.encoder.push(self.tempo.finish()) if self.tempo else b""
-                self._closed = True
-                return data + self.encoder.finish(), True
-            return self.encoder.push(self.tempo.push(chunk) if self.tempo else chunk), False
+            pcm = [c for c in chunks if c is not None]
+            joined = np.concatenate(pcm) if len(pcm) > 1 else (pcm[0] if pcm else None)
+            data = b"" if joined is None else self.encoder.push(self.tempo.push(joined) if self.tempo else joined)
+            if chunks[-1] is not None:
+                return data, False
+            if self.tempo:
+                data += self.encoder.push(self.tempo.finish())
+            self._closed = True
+            return data + self.encoder.finish(), True
 
     def close(self) -> None:
         self.stream.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qtts.runtime.codec import CodecStream
 from qtts.runtime.errors import InputError, OverloadError, TTSError
 from qtts.runtime.scheduler import SchedulerConfig
 from qtts.runtime.synthesizer import Synthesizer
@@ -264,3 +265,41 @@ def test_realtime_arrivals_join_during_a_step_without_changing_anyone(batch_synt
         assert np.array_equal(np.concatenate(stream.stats.codes), want)
     assert batch_synth.scheduler.lane_admitted > before
     assert batch_synth.scheduler.active == 0
+
+
+def test_a_newcomer_gets_its_first_audio_before_the_codec_call_of_the_running_streams(batch_synth: Synthesizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request arriving while a step runs is prefilled and its first frame decoded as soon as that
+    step ends, ahead of the codec call for the frame that step made (not after the rest of the
+    iteration); both outputs still equal their solo runs."""
+    running = {"text": "Hello there, a stream that is already running.", "speaker": "ryan", "seed": 1, "max_frames": 12, "split": False}
+    newcomer = {"text": "A newcomer.", "speaker": "aiden", "seed": 2, "max_frames": 4, "split": False}
+    solo = [batch_synth.synthesize(**running).codes, batch_synth.synthesize(**newcomer).codes]
+    pool, events, stepping = batch_synth.scheduler.pool, [], threading.Event()
+    step, prefill, push_batch = pool.step, pool.prefill, CodecStream.push_batch
+
+    def slow_step(*args: object) -> np.ndarray:
+        events.append("step")
+        stepping.set()
+        time.sleep(0.05)
+        return step(*args)
+
+    def recorded_prefill(*args: object) -> np.ndarray:
+        events.append("prefill")
+        return prefill(*args)
+
+    def recorded_codec(streams: list[CodecStream], codes: np.ndarray) -> np.ndarray:
+        events.append(f"codec x{len(streams)}")
+        return push_batch(streams, codes)
+
+    monkeypatch.setattr(pool, "step", slow_step)
+    monkeypatch.setattr(pool, "prefill", recorded_prefill)
+    monkeypatch.setattr(CodecStream, "push_batch", staticmethod(recorded_codec))
+    first = batch_synth.stream(running.pop("text"), **running)
+    assert stepping.wait(10)
+    at = len(events)  # the first step of `first` is running
+    second = batch_synth.stream(newcomer.pop("text"), **newcomer)
+    for want, stream in zip(solo, [first, second], strict=True):
+        list(stream)
+        assert np.array_equal(np.concatenate(stream.stats.codes), want)
+    assert events[:at] == ["prefill", "codec x1", "step"]
+    assert events[at : at + 3] == ["prefill", "codec x1", "codec x1"], events  # the newcomer's frame 0, then the step's frame

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from qtts.runtime.codec import CodecStream
-from qtts.runtime.policy import codec_group
+from qtts.runtime.policy import Priority, codec_group
 from qtts.runtime.scheduler import Scheduler
 from qtts.runtime.scheduler_config import SchedulerConfig
 from qtts.runtime.synthesizer import Synthesizer
@@ -106,9 +106,9 @@ def test_the_scheduler_sleeps_while_a_model_call_runs(cv_synth: Synthesizer, cod
         time.sleep(0.03)
         return step(*args)
 
-    def counted(self: Scheduler, *, urgent: bool = False) -> set[int]:
+    def counted(self: Scheduler, *, only: Priority | None = None) -> set[int]:
         admits[0] += 1
-        return admit(self, urgent=urgent)
+        return admit(self, only=only)
 
     monkeypatch.setattr(scheduler.pool, "step", slow_step)
     monkeypatch.setattr(Scheduler, "_admit", counted)
