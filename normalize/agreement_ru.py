@@ -233,7 +233,7 @@ class RussianAgreement:
                 tok.case = "ins"  # a holiday: "с 8 Марта" -> с восьмым марта
             return
         if prep == "по" and cls in ("cardinal", "measure", "money") and (_count(tok) or 1) % 10 != 1:
-            allowed = ("acc",)  # distributive "по": "по два яблока", "по двести рублей"
+            allowed = counting = ("acc",)  # distributive "по": "по два яблока", "по двести рублей"
         if cls in ("time", "measure", "money"):
             tok.case = allowed[0] if allowed else "nom"
             if prep in ("с", "со") and cls == "measure" and not (k + 1 < len(idx) and _word(tokens[idx[k + 1]])
@@ -271,7 +271,7 @@ class RussianAgreement:
             return
         if count_case is not None:
             noun = count_case[1]
-            tok.case, tok.gender, tok.animate = count_case[0], noun.gender, noun.animate
+            tok.case, tok.gender, tok.animate = count_case[0], noun.gender, count_case[2]
             if n is not None and noun_tok is not None:
                 word = noun_text(noun_tok).lower().replace("ё", "е")
                 tok.fields["fixed"] = [(c, False) for c in _ALL_CASES
@@ -285,20 +285,22 @@ class RussianAgreement:
 
     @staticmethod
     def _count_case(n: int | None, readings: list[tuple[Noun, str, bool]], allowed: tuple[str, ...] | None,
-                    noun_tok: Token | None) -> tuple[str, Noun] | None:
-        """Case in which ``n`` counts the observed noun form, if any."""
+                    noun_tok: Token | None) -> tuple[str, Noun, bool] | None:
+        """Case in which ``n`` counts the observed noun form, if any, and whether the numeral takes the animate
+        accusative (``на четырёх человек``; ``на четыре человека`` and distributive ``по три человека`` do not)."""
         if noun_tok is None:
             return None
         word = noun_text(noun_tok).lower().replace("ё", "е")
         for case in allowed or _ALL_CASES:
             for noun, _, _ in readings:
-                want_case, want_plural = noun_number(n, case, noun.animate) if n is not None else ("gen", False)
-                if noun.form(want_case, want_plural).replace("ё", "е") == word:
-                    return case, noun
+                for animate in (True, False) if noun.animate else (False,):
+                    want_case, want_plural = noun_number(n, case, animate) if n is not None else ("gen", False)
+                    if noun.form(want_case, want_plural).replace("ё", "е") == word:
+                        return case, noun, animate
         return None
 
     @staticmethod
-    def _numbering(n: int, readings: list[tuple[Noun, str, bool]], count_case: tuple[str, Noun] | None,
+    def _numbering(n: int, readings: list[tuple[Noun, str, bool]], count_case: tuple[str, Noun, bool] | None,
                    digits: str, allowed: tuple[str, ...] | None = None) -> bool:
         """Whether the number names an item (year, century, page) rather than counting nouns: a singular noun that
         no count reading explains, in a case the preposition governs (``с 3 пути``, ``к 15 числу``)."""
