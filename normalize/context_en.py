@@ -107,6 +107,8 @@ def resolve_roman(tokens: list[Token]) -> None:
         tok.cls, tok.out = "letters", tok.text
 
 
+# Russian words before "N:M" that make it a ratio read with "к".
+_RATIO_WORDS = ("пропорци", "соотношени", "масштаб", "отношени")
 # Emergency and service numbers, read digit by digit after a dialling word or standing alone.
 _SERVICE_NUMBERS = {"911", "999", "112", "311", "411", "988", "211", "511", "711", "811"}
 _DIAL_WORDS = {"call", "dial", "text", "is", "or", "звоните", "позвоните", "наберите", "набери", "звони", "—"}
@@ -165,6 +167,12 @@ class EnglishContext:
             elif tok.cls == "cardinal" and prev is not None and prev.text.upper() in _ID_WORDS \
                     and len(tok.fields["int"]) >= 6:
                 tok.fields["digits" if tok.lang == "en" else "spell"] = True  # "ИНН 7707083893": digit by digit
+            elif tok.lang == "ru" and tok.text == ":" and prev is not None and nxt is not None and \
+                    prev.cls == nxt.cls == "cardinal" and tokens[i - 1] is prev and tokens[i + 1] is nxt:
+                if any(tokens[j].text.lower().startswith(_RATIO_WORDS) for j in idx[max(0, k - 3):k - 1]):
+                    tok.out, nxt.case = " к ", "dat"  # "в пропорции 1:3": один к трём
+                else:
+                    tok.out = " "  # a score: "2:1" два один
             elif tok.lang != "en":
                 continue
             elif tok.cls == "punct" and tok.text in ":*" and prev is not None and nxt is not None and \
