@@ -193,6 +193,8 @@ class RussianAgreement:
         allowed = PREPOSITIONS.get(prep)
         if prep in _COMPOUND_GEN and pk > 0 and _word(tokens[idx[pk - 1]]) in ("в", "во", "на"):
             allowed = ("gen",)  # a compound preposition: "в течение 10 дней", "в размере 500 рублей"
+        if allowed is None and prep and _ages_after_person(prep, tokens, idx, k):
+            allowed = ("gen",)  # "для детей 6–10 лет", "мальчик 5 лет": шести-десяти, пяти
         if allowed is None and prep and is_comparative(prep):
             allowed = ("gen",)  # "старше 18 лет", "дешевле 500 рублей"
         counting = ("gen", "ins") if prep in ("с", "со") else allowed  # "с 3 пути": no accusative of measure
@@ -373,6 +375,20 @@ class RussianAgreement:
             pool = [o for o in opts if not allowed or o[0] in allowed] or opts
             chosen = pool[0]
         tok.case, tok.gender, tok.plural = chosen
+
+
+def _ages_after_person(word: str, tokens: list[Token], idx: list[int], k: int) -> bool:
+    """Whether the number at ``idx[k]`` gives an age (``лет``, ``года``, ``месяцев``) of the person ``word`` names,
+    which Russian says in the genitive; a dative person is the copular "Сыну 5 лет" (nominative)."""
+    j = k + 1
+    while j + 1 < len(idx) and tokens[idx[j]].text in _RANGE_LINKS and tokens[idx[j + 1]].cls in NUMERIC:
+        j += 2
+    if j >= len(idx) or tokens[idx[j]].text.lower() not in ("лет", "года", "годика", "месяцев", "месяца") or (
+            j + 1 < len(idx) and tokens[idx[j + 1]].text.lower() in ("назад", "спустя")):
+        return False  # (a time span: "не видел детей 5 лет назад")
+    readings = analyze(word)
+    return bool(readings) and all(noun.animate for noun, _, _ in readings) and \
+        not any(case == "dat" for _, case, _ in readings)
 
 
 def _copy_range(low: Token, high: Token) -> None:

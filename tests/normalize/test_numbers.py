@@ -105,6 +105,11 @@ def test_en_ordinal() -> None:
     ("Штраф в размере 500 рублей.", "Штраф в размере пятисот рублей."),
     ("Для детей в возрасте 5 лет.", "Для детей в возрасте пяти лет."),
     ("В комнате 5 человек.", "В комнате пять человек."),  # a plain noun after в is no such preposition
+    # a person's age after the person is genitive; a dative person is the copular "Сыну пять лет"
+    ("Секция для детей 6–10 лет.", "Секция для детей шести-десяти лет."),
+    ("Пропал мальчик 5 лет.", "Пропал мальчик пяти лет."),
+    ("Сыну 5 лет.", "Сыну пять лет."),
+    ("Видел детей 5 лет назад.", "Видел детей пять лет назад."),
 ])
 def test_ru_counted_noun_agreement(text: str, want: str) -> None:
     assert NORM.normalize(text, "ru").text == want
