@@ -214,6 +214,16 @@ class EnglishContext:
             tok.out = " "  # "7.2-millimeter bullet": seven point two millimeter
             return
         ends = range_ends(tokens, i)
+        if tok.lang == "ru" and prev.cls == nxt.cls == "time" and not prev.fields.get("ap"):
+            j = i - 1 if tokens[i - 1] is prev else i - 2  # prev's position
+            j -= 1
+            while j >= 0 and tokens[j].cls == "space":
+                j -= 1
+            prev.fields["short"] = nxt.fields["short"] = True  # "13:00–14:00": с тринадцати до четырнадцати
+            prev.case = nxt.case = "gen"
+            prev.fields["from"] = j < 0 or tokens[j].text.lower() not in ("с", "со", "от")
+            tok.out = " до "
+            return
         if tok.lang == "ru":
             if tight and (prev.cls in _NUMERIC) != (nxt.cls in _NUMERIC) and \
                     {"word", "letters"} & {prev.cls, nxt.cls}:

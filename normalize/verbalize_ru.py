@@ -226,6 +226,10 @@ def time(tok: Token) -> str:
         left = 60 - m
         noun = "" if style == "colloquial_short" else " " + _noun_phrase("минута", left, "gen")
         return "без " + ru.cardinal(left, "gen", "f") + noun + " " + ("час" if nxt == 1 else ru.cardinal(nxt))
+    if f.get("short"):  # a time range: "с тринадцати до четырнадцати тридцати"
+        words = ru.cardinal(h, case) + (" " + (ru.cardinal(m, case, "f") if m >= 10 else "ноль " + ru.cardinal(m))
+                                        if m else "")
+        return ("с " if f.get("from") else "") + words
     parts = [ru.cardinal(h, case), _noun_phrase("час", h, case)]
     if m or f["s"] or style == "zero":
         parts += ["и"] if style == "and" else []

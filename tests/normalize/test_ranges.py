@@ -23,6 +23,9 @@ NORM = Normalizer()
     ("Humidity is 50–60%.", "en", "Humidity is fifty to sixty percent."),
     ("We work 9–5 on weekdays.", "en", "We work nine to five on weekdays."),  # an en dash between clock hours
     ("Стиль с XV по XVII век.", "ru", "Стиль с пятнадцатого по семнадцатый век."),  # a range spelled with "по"
+    # a range of clock times: from one to the other, without "часов"
+    ("Перерыв на обед 13:00–14:00.", "ru", "Перерыв на обед с тринадцати до четырнадцати."),
+    ("Работаем 9:30 - 18:45.", "ru", "Работаем с девяти тридцати до восемнадцати сорока пяти."),
     # NeMo's readings where nothing is counted, or the numbers do not increase
     ("from 2-10", "en", "from two - ten"),
     ("2-5", "en", "two - five"),
