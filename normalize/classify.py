@@ -352,12 +352,16 @@ _RU_PER = (r"(?:\s?/\s?(?P<per>" + "|".join(re.escape(k) for k in sorted(RU_MONE
            + r")(?:(?<=\.)|(?!\w)))?")  # "199 ₽/мес.": в месяц
 
 
+_LETTER_QUANT_RU = {"K": "тыс.", "M": "млн", "B": "млрд", "bn": "млрд"}  # "$1.5M" in Russian text
+
+
 class MoneyPlugin:
     """Amounts of money: ``$1.5M``, ``£1.20``, ``€5``, ``31 руб.``, ``6 руб. 35 коп.``, ``2,5 тыс руб.``."""
 
     name, starts = "money", "dsa"
     _pre_en = re.compile(_CUR_SYM + r"\s?(?P<num>" + EN_NUM + ")" + _EN_QUANT + _PER)
-    _pre_ru = re.compile(_CUR_SYM + r"\s?(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"(?!\w)" + _RU_PER)
+    _pre_ru = re.compile(_CUR_SYM + r"\s?(?P<num>" + RU_NUM + r")(?:\s?(?P<q>тыс\.?|млн\.?|млрд\.?|трлн\.?)(?!\w)"
+                         r"|(?P<qs>K|M|B|bn)(?!\w))?(?!\w)" + _RU_PER)
     _post_en = re.compile(r"(?P<num>" + EN_NUM + ")" + _EN_QUANT_WORD + r"\s?" + _EN_CUR + r"(?![\w])"
                           r"|(?P<num2>[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|" + EN_NUM + r")\s?(?P<sym>[$₽€£¥₩₹])"
                           r"|(?P<cents>[0-9]{1,2})\s?¢")
@@ -380,7 +384,8 @@ class MoneyPlugin:
                 f = split_number((g["num"] or g.get("num2") or "").replace(" ", ""), lang)
                 if g.get("cents"):  # "99¢": the dollar's cents
                     f = {"int": "0", "frac": g["cents"].zfill(2), "sep": "."}
-                f.update({"cur": cur, "q": g.get("q") or "", "per": g.get("per") or "",
+                f.update({"cur": cur, "q": g.get("q") or _LETTER_QUANT_RU.get(g.get("qs") or "", ""),
+                          "per": g.get("per") or "",
                           "minor": g.get("minor") or "", "us": sym == "US$"})
                 return Token("money", pos, m.end(), m.group(), f)
         return None

@@ -82,6 +82,11 @@ def _amount(f: dict[str, object], case: str, gender: str, counted: bool = False)
         return part or fraction_words(int_digits, str(f["fnum"]), str(f["fden"]), case), None, False
     if q:
         scale = SCALE_RU[QUANTITY_RU[q]]
+        if int_digits == "1" and frac == "5":  # "1,5 млн": полтора миллиона, около полутора миллионов
+            if case in ("nom", "acc"):
+                return ("полторы" if NOUNS[scale].gender == "f" else "полтора") + " " + _noun_phrase(scale, 2, case), \
+                    None, True
+            return "полутора " + _noun_phrase(scale, 5, case), None, True
         gov = None if frac else int(int_digits or "0")
         words = decimal_words(int_digits or "0", frac, case) if frac else integer(int_digits, case, NOUNS[scale].gender)
         return words + " " + _noun_phrase(scale, gov, case), None, True
