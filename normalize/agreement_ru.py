@@ -12,7 +12,15 @@ the noun also fixes gender and animacy).
 
 from __future__ import annotations
 
-from .morph_ru import adjective_case, form_of, inflect_phrase, is_comparative, is_noun, is_transitive_verb
+from .morph_ru import (
+    adjective_case,
+    form_of,
+    inflect_phrase,
+    is_comparative,
+    is_noun,
+    is_transitive_verb,
+    verb_lemma,
+)
 from .ranges import range_ends
 from .ru_lexicon import AFTER_NUMBER, MONTHS_GEN, NOUNS, PREPOSITIONS, Noun, analyze, known, noun_text
 from .ru_numbers import noun_number
@@ -26,6 +34,9 @@ _RANGE_LINKS = {"-", "–", "—", "по", "до", "и", "или"}
 _AND = {"и", "или"}
 _DASHES = {"-", "–", "—"}
 _DAY_PARTS = {"утро", "день", "вечер", "ночь"}
+# Verbs whose object is genitive ("достигла 90 градусов": девяноста).
+_GEN_VERBS = {"достигнуть", "достичь", "достигать", "добиться", "добиваться", "лишиться", "лишаться", "избежать",
+              "избегать"}
 # Nouns that after в/на make a compound preposition governing the genitive.
 _COMPOUND_GEN = {"течение", "течении", "протяжении", "размере", "количестве", "пределах", "районе", "возрасте",
                  "объёме", "объеме", "диапазоне", "ходе", "отсутствие", "сумме"}
@@ -193,6 +204,8 @@ class RussianAgreement:
         allowed = PREPOSITIONS.get(prep)
         if prep in _COMPOUND_GEN and pk > 0 and _word(tokens[idx[pk - 1]]) in ("в", "во", "на"):
             allowed = ("gen",)  # a compound preposition: "в течение 10 дней", "в размере 500 рублей"
+        if allowed is None and prep and verb_lemma(prep) in _GEN_VERBS:
+            allowed = ("gen",)  # "достигла 90 °C": девяноста градусов
         if allowed is None and prep and _ages_after_person(prep, tokens, idx, k):
             allowed = ("gen",)  # "для детей 6–10 лет", "мальчик 5 лет": шести-десяти, пяти
         if allowed is None and prep and is_comparative(prep):

@@ -122,6 +122,14 @@ def is_genitive_noun(word: str) -> bool:
         and not {"Geox", "Name", "Surn"} & parses[0].tag.grammemes
 
 
+@lru_cache(maxsize=16384)
+def verb_lemma(word: str) -> str:
+    """The infinitive of ``word`` when its most likely reading is a verb form (``достигла`` -> ``достигнуть``),
+    else an empty string."""
+    parses = _parses(word.lower())
+    return parses[0].normal_form if parses and parses[0].tag.POS in ("VERB", "INFN", "PRTF", "PRTS", "GRND") else ""
+
+
 def is_noun(word: str) -> bool:
     """Whether ``word``'s most likely reading is a noun."""
     parses = _parses(word.lower())

@@ -110,6 +110,9 @@ def test_en_ordinal() -> None:
     ("Пропал мальчик 5 лет.", "Пропал мальчик пяти лет."),
     ("Сыну 5 лет.", "Сыну пять лет."),
     ("Видел детей 5 лет назад.", "Видел детей пять лет назад."),
+    # a verb that governs the genitive
+    ("Температура достигла 90 градусов.", "Температура достигла девяноста градусов."),
+    ("Мы ждали 2 часа.", "Мы ждали два часа."),  # (a duration: accusative)
 ])
 def test_ru_counted_noun_agreement(text: str, want: str) -> None:
     assert NORM.normalize(text, "ru").text == want
