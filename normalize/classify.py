@@ -431,8 +431,8 @@ class MeasurePlugin:
                           + _unit_alternation(EN_UNITS) + r")(?![\w])")
     _ru = re.compile(r"(?P<sign>-)?(?:(?P<lo>" + RU_NUM + r")\s?[-–]\s?)?(?P<num>(?:[0-9]+\s)?[0-9]+/[0-9]+|" + RU_NUM
                      + ")" + _RU_QUANT
-                     + r"\s?(?P<unit>" + _unit_alternation(RU_UNITS) + r")(?:/(?P<per>" + _unit_alternation(RU_UNITS)
-                     + "))?")
+                     + r"\s?(?P<unit>" + _unit_alternation(RU_UNITS) + r")(?:/(?P<pern>[0-9]{1,4}\s?)?(?P<per>"
+                     + _unit_alternation(RU_UNITS) + "))?")  # "7,5 л/100 км": на сто километров
     _ru_dims = re.compile(r"(?P<dims>(?:" + RU_NUM + r")(?:\s?[xх×]\s?(?:" + RU_NUM + r")){1,2})\s?(?P<unit>"
                           + _unit_alternation(RU_UNITS) + r")(?!\w)")
     _ru_per = re.compile(r"(?P<num>" + RU_NUM + r")/(?P<per>" + _unit_alternation(RU_UNITS) + ")")
@@ -484,7 +484,7 @@ class MeasurePlugin:
                 stop += 1  # "5 ft. tall": the unit's own dot, not a full stop
             num = g["num"]
             f: dict[str, object] = {"unit": unit_key, "per": per_key, "q": g.get("q") or "", "lo": g.get("lo") or "",
-                                    "sign": g.get("sign") or ""}
+                                    "sign": g.get("sign") or "", "per_n": (g.get("pern") or "").strip()}
             if "/" in num:
                 whole, _, frac = num.rpartition(" ")
                 n, d = (frac or num).split("/")

@@ -144,6 +144,7 @@ def ordinal(tok: Token) -> str:
 
 
 _PART_NOUNS = {2: "половина", 3: "треть", 4: "четверть"}
+_PERIODS = {"секунда", "минута", "час", "день", "неделя", "месяц", "год"}
 
 
 def fraction(tok: Token) -> str:
@@ -185,8 +186,13 @@ def measure(tok: Token) -> str:
     if lemma:
         parts.append(_noun_phrase(lemma, (5 if case in ("nom", "acc") else 2) if scaled else n, case, adj) + tail)
     if f.get("per"):
-        _, per_lemma, _ = RU_UNITS[f["per"]]
-        parts.append("на " + NOUNS[per_lemma].form("acc", False))
+        per_adj, per_lemma, _ = RU_UNITS[f["per"]]
+        if f.get("per_n"):  # "л/100 км": на сто километров
+            k = int(str(f["per_n"]))
+            parts.append("на " + integer(str(k), "acc", NOUNS[per_lemma].gender) + " "
+                         + _noun_phrase(per_lemma, k, "acc", per_adj))
+        else:  # "кг/м³": на кубический метр; a period takes "в": "л/мин" в минуту
+            parts.append(("в " if per_lemma in _PERIODS else "на ") + _noun_phrase(per_lemma, 1, "acc", per_adj))
     return " ".join(parts)
 
 
