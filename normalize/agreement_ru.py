@@ -257,8 +257,8 @@ class RussianAgreement:
             if prep in ("в", "во") and k + 1 < len(idx) and tokens[idx[k + 1]].text == "от":
                 tok.case = "prep"  # "в 5 км от города"
             return
-        if cls == "cardinal" and k + 2 < len(idx) and tokens[idx[k + 1]].text in _RANGE_LINKS \
-                and tokens[idx[k + 2]].cls == "date":
+        if cls == "cardinal" and k + 2 < len(idx) and tokens[idx[k + 1]].text in _RANGE_LINKS | {"на"} \
+                and tokens[idx[k + 2]].cls == "date":  # ("в ночь с 5 на 6 мая")
             tok.fields["ordinal"] = True  # "с 1 по 5 мая": the day before the date
             tok.case, tok.gender = (allowed[0] if allowed else "nom"), "n"
             if tokens[idx[k + 1]].text in _DASHES:

@@ -480,8 +480,8 @@ class MeasurePlugin:
             last = per or unit or ""
             if not last.endswith(".") and not _boundary(text, stop) and last[-1].isalnum():
                 continue
-            if lang == "en" and last.isalpha() and re.match(r"\.\s+[a-z]", text[stop:stop + 3]):
-                stop += 1  # "5 ft. tall": the unit's own dot, not a full stop
+            if last.isalpha() and re.match(r"\.\s+[a-zа-яё0-9]", text[stop:stop + 3]):
+                stop += 1  # "5 ft. tall", "10 ч. 30 мин.": the unit's own dot, not a full stop
             num = g["num"]
             f: dict[str, object] = {"unit": unit_key, "per": per_key, "q": g.get("q") or "", "lo": g.get("lo") or "",
                                     "sign": g.get("sign") or "", "per_n": (g.get("pern") or "").strip()}
