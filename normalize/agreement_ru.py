@@ -292,6 +292,11 @@ class RussianAgreement:
                 tok.fields["fixed"] = [(c, False) for c in _ALL_CASES
                                        if noun.form(*noun_number(n, c, noun.animate)).replace("ё", "е") == word]
             return
+        if cls == "cardinal" and k + 2 < len(idx) and _word(tokens[idx[k + 1]]) == "из" \
+                and tokens[idx[k + 2]].cls == "cardinal":  # "в 2 из 3 случаев": в двух (случаях) из трёх
+            tok.case = "prep" if prep in ("в", "во") else allowed[0] if allowed else "nom"
+            tok.gender = tokens[idx[k + 2]].gender
+            return
         tok.case = allowed[0] if allowed else "nom"
         if readings:
             tok.gender, tok.animate = readings[0][0].gender, readings[0][0].animate
