@@ -267,6 +267,8 @@ class RussianAgreement:
         if cls == "ordinal":
             day = noun_tok is not None and not across and noun_tok.text.lower() in MONTHS_GEN
             self._ordinal(tok, readings, allowed, day)
+            if year_abbr and noun_tok is not None and tok.plural:  # "в 1990-х гг.": девяностых годах
+                noun_tok.fields["year_form"] = (_YEAR_ABBR[noun_tok.text][0], tok.case, True)
             return
         n = _count(tok)
         count_case = self._count_case(n, readings, counting, noun_tok) if readings and not across else None
