@@ -25,6 +25,7 @@ from .ranges import range_ends
 from .ru_lexicon import AFTER_NUMBER, MONTHS_GEN, NOUNS, PREPOSITIONS, Noun, analyze, known, noun_text
 from .ru_numbers import noun_number
 from .spans import Token
+from .units import RU_UNITS
 
 NUMERIC = {"cardinal", "decimal", "ordinal", "fraction", "measure", "money", "roman", "date", "time"}
 _ALL_CASES = ("nom", "acc", "gen", "dat", "ins", "prep")
@@ -266,7 +267,17 @@ class RussianAgreement:
             return
         if cls == "ordinal":
             day = noun_tok is not None and not across and noun_tok.text.lower() in MONTHS_GEN
+            unit = RU_UNITS.get(noun_tok.text) if noun_tok is not None and noun_tok.cls == "word" and not across \
+                and noun_tok.text not in PREPOSITIONS and noun_tok.text not in _YEAR_ABBR else None
+            if unit is not None and (unit[0] or unit[2]):
+                unit = None  # (a unit with an adjective or a tail is no single noun)
+            if unit is not None:  # "на 25-м км", "на 5-й мин.": the unit in the ordinal's case
+                readings = [(NOUNS[unit[1]], c, False) for c in _ALL_CASES]
             self._ordinal(tok, readings, allowed, day)
+            if unit is not None and noun_tok is not None:
+                noun_tok.out = NOUNS[unit[1]].form(tok.case, tok.plural)
+                if j + 2 < len(idx) and tokens[idx[j + 1]].text == "." and tokens[idx[j + 2]].text[:1].islower():
+                    tokens[idx[j + 1]].out = ""  # the unit's own dot
             if year_abbr and noun_tok is not None and tok.plural:  # "в 1990-х гг.": девяностых годах
                 noun_tok.fields["year_form"] = (_YEAR_ABBR[noun_tok.text][0], tok.case, True)
             return

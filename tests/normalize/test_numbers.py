@@ -113,6 +113,9 @@ def test_en_ordinal() -> None:
     # "N из M": the first number counts the same noun
     ("В 2 из 3 случаев боль проходит.", "В двух из трёх случаев боль проходит."),
     ("Прочитал 2 из 3 книг.", "Прочитал две из трёх книг."),
+    # an ordinal before a unit abbreviation: the unit as a noun in the ordinal's case
+    ("Авария на 25-м км трассы.", "Авария на двадцать пятом километре трассы."),
+    ("Гол на 5-й мин. матча.", "Гол на пятой минуте матча."),
     # a verb that governs the genitive
     ("Температура достигла 90 градусов.", "Температура достигла девяноста градусов."),
     ("Мы ждали 2 часа.", "Мы ждали два часа."),  # (a duration: accusative)
