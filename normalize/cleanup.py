@@ -12,7 +12,7 @@ Passes, in order (each one only where its trigger characters occur):
    ``*``/``_``/``~~`` emphasis, single backticks around a phrase (around one word only in a line with Cyrillic:
    an English `` `word` `` is a quotation), emoji (with their joiners).
 4. Punctuation spacing: a ``, ; : ! ?`` written against the next word moves to the previous one (``Zoom ,в``
-   -> ``Zoom, в``); a missing space after ``, ; : ! ? .`` is added where the neighbours show a new word starts
+   -> ``Zoom, в``), a spaced ``!``/``?`` after a word joins it (``хорошо !`` -> ``хорошо!``); a missing space after ``, ; : ! ? .`` is added where the neighbours show a new word starts
    (``Total:5``, ``10:00,не``, ``Done!Next``, ``end.The``); ``Hi,no`` and a spaced `` , `` stay as written.
 
 :class:`Cleaned` carries the text and, per character, the ``[start, end)`` of the user's characters it came
@@ -46,6 +46,7 @@ _LINE_MARK = re.compile(r"^[ \t]*(?:#{1,6}|[-*•▪●◦‣·])[ \t]+", re.M)
 _BULLET = re.compile(r"[•▪●◦‣][ \t]*")
 _EMPHASIS = re.compile(r"(?<![\w*~`])(\*{1,3}|_{1,3}|~~|`)(?=[^\s*_~`])([^\n]{0,200}?[^\s*_~`])\1(?![\w*~`])")
 _SPACE_BEFORE = re.compile(r"[ \t]+(?=[,;:!?][^\W_])")
+_SPACE_BEFORE_END = re.compile(r"(?<=[^\W\d_])[ \t]+(?=[!?]+(?:[ \t\n\"'»)]|$))")  # "Всё хорошо !"
 _SPACE_AFTER = re.compile(r"[,;:!?.](?=[^\W_])")
 _LOWER_END = re.compile(r"[a-zа-яё]{2}$")
 _MIXED = re.compile(r"[a-zA-Z][а-яёА-ЯЁіјѕІЈЅ]|[а-яёА-ЯЁіјѕІЈЅ][a-zA-Z]")
@@ -178,12 +179,17 @@ def _space_before(text: str) -> Iterator[Edit]:
             yield m.end() + 1, m.end() + 1, " "
 
 
+def _space_before_end(text: str) -> Iterator[Edit]:
+    for m in _SPACE_BEFORE_END.finditer(text):
+        yield m.start(), m.end(), ""
+
+
 def _space_after(text: str) -> Iterator[Edit]:
     for m in _SPACE_AFTER.finditer(text):
         p, mark, nxt = m.start(), m.group(), text[m.end()]
         prev = text[p - 1] if p else " "
         if mark in ",;:" and prev.isalpha() and nxt.isdigit() or mark in ",;" and (prev.isdigit() or prev == "%") \
-                and nxt.isalpha() or mark in "!?" and (prev.isalnum() or prev == "%") and nxt.isupper() \
+                and nxt.isalpha() or mark in "!?" and (prev.isalnum() or prev in "%!?") and nxt.isupper() \
                 or mark == "." and nxt.isupper() and _LOWER_END.search(text, max(0, p - 2), p) is not None \
                 and m.end() + 1 < len(text) and text[m.end() + 1].islower():
             yield m.end(), m.end(), " "
@@ -198,6 +204,7 @@ _PASSES: tuple[tuple[Callable[[str], bool], Callable[[str], Iterator[Edit]]], ..
     (lambda t: True, _emphasis),
     (lambda t: not t.isascii(), _emoji),
     (lambda t: True, _space_before),
+    (lambda t: " !" in t or " ?" in t, _space_before_end),
     (lambda t: True, _space_after),
 )
 

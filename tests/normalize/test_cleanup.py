@@ -25,6 +25,8 @@ LOOKALIKES = [{"a", "а"}, {"o", "о"}, {"p", "р"}, {"P", "Р"}, {"P", "П"}]
     ("Ошибка `404` и `npm install`", "Ошибка 404 и npm install"),
     ("Zoom ,в 12:00,не Total:5 Done!Next end.The", "Zoom, в 12:00, не Total: 5 Done! Next end. The"),
     ("Ски\u200bдки", "Скидки"),  # zero-width characters inside a word are dropped, not read as a space
+    ("Всё хорошо ! Правда ?! Да", "Всё хорошо! Правда?! Да"),  # a spaced closing mark joins its word
+    ("Ура!!!Победа", "Ура!!! Победа"),
 ])
 def test_repairs(text: str, want: str) -> None:
     assert clean(text).text == want
