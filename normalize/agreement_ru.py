@@ -30,7 +30,7 @@ from .units import RU_UNITS
 NUMERIC = {"cardinal", "decimal", "ordinal", "fraction", "measure", "money", "roman", "date", "time"}
 _ALL_CASES = ("nom", "acc", "gen", "dat", "ins", "prep")
 _ADJ_ENDINGS = ("ых", "ые", "ый", "ой", "ая", "ую", "ое", "ого", "ому", "ым", "ыми", "их", "ие", "ий", "ей",
-                "яя", "юю", "ее", "его", "ему", "им", "ими")
+                "яя", "юю", "ее", "его", "ему", "им", "ими", "ом", "ем")
 _RANGE_LINKS = {"-", "–", "—", "по", "до", "и", "или"}
 _AND = {"и", "или"}
 _DASHES = {"-", "–", "—"}
@@ -229,6 +229,10 @@ class RussianAgreement:
             return
         if cls == "fraction":
             tok.fields["quantity"] = noun_tok is not None  # "3/4 стакана": три четверти
+            agree = [(c, noun.gender) for noun, c, _ in readings if not allowed or c in allowed]
+            if tok.fields.get("years") and agree:  # "в 2024/2025 учебном году": двадцать четвёртом — ...
+                tok.case, tok.gender = agree[0]
+                return
         if cls == "decimal" and tok.fields.get("sep") == "." and prev is not None and not tok.fields.get("q") and (
                 prep.startswith("верси") or (prev.cls in ("word", "letters") and prev.text.isascii())):
             tok.fields["version"] = True  # "версия iOS 17.2", "Python 3.11"

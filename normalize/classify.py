@@ -304,8 +304,10 @@ class DatePlugin:
             after = text[m.end():m.end() + 12]
             weekday = self._dm_weekday_after.match(after) or self._dm_weekday_before.search(before)
             word = _NEXT_WORD.match(after)
-            if not (self._dm_time_after.match(after) or weekday or (self._dm_before.search(before) and (
-                    self._dm_end_after.match(after) or (word and not is_noun(word[1]))))):  # "на 12.07 уже"
+            free = self._dm_end_after.match(after) or (word and not is_noun(word[1]))  # "на 12.07 уже"
+            # a zero-padded month ("12.06") is a date wherever no noun follows; "3.05" needs a preposition before
+            if not (self._dm_time_after.match(after) or weekday or free and (
+                    self._dm_before.search(before) or g["m"].startswith("0") and pos and text[pos - 1] == " ")):
                 return None
             f = {"d": int(g["d"]), "m": int(g["m"]), "y": ""}
             return Token("date", pos, m.end(), m.group(), f) if 1 <= int(g["d"]) <= 31 else None
@@ -519,10 +521,13 @@ class FractionPlugin:
         m = self._re.match(text, pos, _end(text, pos))
         if not m or len(m["num"]) > 15 or len(m["den"]) > 15:
             return None
-        # two multi-digit numbers falling across the slash are a pair, not a fraction: "120/80" (a pressure)
-        ratio = not m["whole"] and len(m["den"]) >= 2 and int(m["num"]) > int(m["den"]) and m.group()[-1].isdigit()
+        # two multi-digit numbers falling across the slash are a pair, not a fraction: "120/80" (a pressure), unless
+        # they are a year and the next ("2024/25", a season)
+        a, b = int(m["num"]), int(m["den"])
+        years = not m["whole"] and len(m["num"]) == 4 and len(m["den"]) in (2, 4) and b % 100 == (a + 1) % 100
+        ratio = not m["whole"] and not years and len(m["den"]) >= 2 and a > b and m.group()[-1].isdigit()
         return Token("fraction", pos, m.end(), m.group(), {"whole": m["whole"] or "", "num": m["num"],
-                                                           "den": m["den"], "ratio": ratio})
+                                                           "den": m["den"], "ratio": ratio, "years": years})
 
 
 class DecimalPlugin:

@@ -72,6 +72,8 @@ def fraction(tok: Token) -> str:
     f = tok.fields
     whole = number(f["whole"], False) if f.get("whole") else ""
     num, den = int(f["num"]), int(f["den"])
+    if f.get("years"):  # "the 2024/25 season": twenty twenty four twenty five
+        return _year_words(f["num"]) + " " + _year_words(f["den"])
     if f.get("ratio"):
         return number(f["num"], False) + " over " + number(f["den"], False)  # "120/80": one hundred twenty over eighty
     if den == 1:

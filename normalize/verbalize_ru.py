@@ -153,6 +153,9 @@ def fraction(tok: Token) -> str:
     case = tok.case or "nom"
     if f.get("ratio"):  # "120/80": сто двадцать на восемьдесят
         return integer(f["num"], case) + " на " + integer(f["den"], "acc")
+    if f.get("years"):  # "2024/25 учебный год": две тысячи двадцать четвёртый — двадцать пятый
+        gender = tok.gender or "m"
+        return ru.ordinal(int(f["num"]), case, gender) + " — " + ru.ordinal(int(f["den"]), case, gender)
     part = _part(int(f["num"]), int(f["den"]), case) if f.get("quantity") and not f["whole"] else None
     return part or fraction_words(f["whole"], f["num"], f["den"], case)
 
