@@ -153,13 +153,17 @@ class GraphBuilder:
         return outs[0] if outputs == 1 else outs
 
     # ------------------------------------------------------------------ layers (float32)
+    def plan(self, name: str) -> BlockQuant | None:
+        """The weight quantization of the Linear ``name`` (``None``: float32)."""
+        return self.quantize(name) if self.quantize is not None else None
+
     def linear(
         self, x: str, w: np.ndarray, b: np.ndarray | None = None, name: str = "linear", plan: BlockQuant | None = None
     ) -> str:
         """y = x @ w.T + b with torch layout ``w [out, in]`` (stored transposed, [in, out]), or a
         MatMulNBits over the blockwise-quantized ``w`` when the builder's plan quantizes ``name``
         (or ``plan`` is given)."""
-        q = plan or (self.quantize(name) if self.quantize is not None else None)
+        q = plan or self.plan(name)
         if q is None:
             y = self.op("MatMul", x, self.weight(name + ".weight_t", np.ascontiguousarray(np.asarray(w, np.float32).T)))
         else:
@@ -182,7 +186,7 @@ class GraphBuilder:
         weights (named ``fused``; blocks run along the input axis, so each row quantizes exactly as
         it would alone) and a Split into the parts' outputs: one kernel call instead of several
         small ones. Otherwise each part is its own ``linear``."""
-        plans = {self.quantize(name) if self.quantize is not None else None for _, name in parts}
+        plans = {self.plan(name) for _, name in parts}
         if plans == {None} or len(plans) > 1:
             return [self.linear(x, w, name=name) for w, name in parts]
         sizes = [int(np.shape(w)[0]) for w, _ in parts]

@@ -43,7 +43,7 @@ class KVBuffer:
     total: str
     cos_cache: str
     sin_cache: str
-    query_seqlens: str
+    query_seqlens: str | None  # None: every row takes all S new positions (needs no past)
 
 
 def gqa_head_size(head_dim: int) -> int:
@@ -53,13 +53,13 @@ def gqa_head_size(head_dim: int) -> int:
     return -(-head_dim // 16) * 16
 
 
-def rope_tables(b: GraphBuilder, cfg: DecoderLMConfig) -> tuple[str, str]:
-    """cos, sin f32 [max_positions, hp / 2] (hp = ``gqa_head_size(hd)``): angles pos * theta^(-2i/hd),
-    computed in float32 like the reference, in the first hd / 2 columns; the padding columns are
-    cos 1, sin 0 (they rotate the zero padding of ``pad_heads``)."""
+def rope_tables(b: GraphBuilder, cfg: DecoderLMConfig, positions: int | None = None) -> tuple[str, str]:
+    """cos, sin f32 [positions, hp / 2] (default ``cfg.max_positions``; hp = ``gqa_head_size(hd)``):
+    angles pos * theta^(-2i/hd), computed in float32 like the reference, in the first hd / 2 columns;
+    the padding columns are cos 1, sin 0 (they rotate the zero padding of ``pad_heads``)."""
     hd = cfg.head_dim
     inv = (1.0 / (cfg.rope_theta ** (np.arange(0, hd, 2, dtype=np.int64).astype(np.float32) / hd))).astype(np.float32)
-    ang = np.arange(cfg.max_positions, dtype=np.float32)[:, None] * inv[None, :]
+    ang = np.arange(positions or cfg.max_positions, dtype=np.float32)[:, None] * inv[None, :]
     pad = ((0, 0), (0, (gqa_head_size(hd) - hd) // 2))
     cos = np.pad(np.cos(ang).astype(np.float32), pad, constant_values=1.0)
     return b.const(cos), b.const(np.pad(np.sin(ang).astype(np.float32), pad))
@@ -98,9 +98,10 @@ def decoder_layer(
     """x [B, S, Hc] -> (x', keys, values).
 
     AttnInputs: past_k/past_v [B, kv, P, hd] are prepended to the new keys/values when given, and
-    the new ones [B, kv, S, hd] are returned. KVBuffer: past_k/past_v are the layer's buffers and
-    the returned keys/values are the ``present`` outputs to bind to the same buffers, with head size
-    ``gqa_head_size(hd)`` (see ``pad_heads``; scores stay scaled by hd^-0.5).
+    the new ones [B, kv, S, hd] are returned. KVBuffer: past_k/past_v are the layer's buffers (or
+    ``None``: no past) and the returned keys/values are the ``present`` outputs (past and new
+    positions; the talker binds them to the same buffers), with head size ``gqa_head_size(hd)``
+    (see ``pad_heads``; scores stay scaled by hd^-0.5).
     """
     nh, nkv, hd = cfg.num_heads, cfg.num_kv_heads, cfg.head_dim
     rep = nh // nkv
@@ -119,7 +120,7 @@ def decoder_layer(
             pad_heads(b, b.op("Reshape", q, b.ints(0, 0, nh * hd)), nh, hd, hp),
             pad_heads(b, b.op("Reshape", k, b.ints(0, 0, nkv * hd)), nkv, hd, hp),
             pad_heads(b, v, nkv, hd, hp),
-            past_k, past_v, ctx.seqlens_k, ctx.total, ctx.cos_cache, ctx.sin_cache, *[""] * 7, ctx.query_seqlens,
+            past_k or "", past_v or "", ctx.seqlens_k, ctx.total, ctx.cos_cache, ctx.sin_cache, *([""] * 7 + [ctx.query_seqlens] if ctx.query_seqlens else []),
             outputs=3, domain="com.microsoft", num_heads=nh, kv_num_heads=nkv, do_rotary=1, rotary_interleaved=0, scale=hd**-0.5,
         )  # o [B,S,nh*hp]
         o = unpad_heads(b, o, nh, hd, hp)  # [B,S,nh*hd]
