@@ -251,6 +251,9 @@ class RussianAgreement:
                 tok.case = "gen"  # "в субботу, 12 октября"
             elif prep in ("с", "со") and tok.fields.get("words") and tok.text.split()[1][:1].isupper():
                 tok.case = "ins"  # a holiday: "с 8 Марта" -> с восьмым марта
+            elif tok.case == "nom" and k + 2 < len(idx) and _word(tokens[idx[k + 1]]) in ("в", "во") \
+                    and tokens[idx[k + 2]].cls == "time":
+                tok.case = "gen"  # a date with its hour is when something happens: "рейс — 14.08 в 06:45"
             return
         if prep == "по" and cls in ("cardinal", "measure", "money") and (_count(tok) or 1) % 10 != 1:
             allowed = counting = ("acc",)  # distributive "по": "по два яблока", "по двести рублей"
