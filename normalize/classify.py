@@ -525,7 +525,7 @@ class FractionPlugin:
         # they are a year and the next ("2024/25", a season)
         a, b = int(m["num"]), int(m["den"])
         years = not m["whole"] and len(m["num"]) == 4 and len(m["den"]) in (2, 4) and b % 100 == (a + 1) % 100
-        ratio = not m["whole"] and not years and len(m["den"]) >= 2 and a > b and m.group()[-1].isdigit()
+        ratio = not m["whole"] and not years and len(m["den"]) >= 2 and a >= b and m.group()[-1].isdigit()
         return Token("fraction", pos, m.end(), m.group(), {"whole": m["whole"] or "", "num": m["num"],
                                                            "den": m["den"], "ratio": ratio, "years": years})
 

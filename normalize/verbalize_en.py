@@ -74,8 +74,8 @@ def fraction(tok: Token) -> str:
     num, den = int(f["num"]), int(f["den"])
     if f.get("years"):  # "the 2024/25 season": twenty twenty four twenty five
         return _year_words(f["num"]) + " " + _year_words(f["den"])
-    if f.get("ratio"):
-        return number(f["num"], False) + " over " + number(f["den"], False)  # "120/80": one hundred twenty over eighty
+    if f.get("ratio"):  # "120/80": one hundred twenty over eighty; "50/50": fifty fifty
+        return number(f["num"], False) + (" " if f["num"] == f["den"] else " over ") + number(f["den"], False)
     if den == 1:
         body = en.cardinal(num) + " over one"
     elif whole and num == 1 and den in (2, 4):

@@ -47,6 +47,8 @@ NORM = Normalizer()
     ("Поддержка 24/7.", "ru", "Поддержка двадцать четыре на семь."),
     ("We are open 24/7.", "en", "We are open twenty four seven."),
     ("It is 22/3 exactly.", "en", "It is twenty two thirds exactly."),  # an improper fraction stays one
+    ("It is a 50/50 chance.", "en", "It is a fifty fifty chance."),
+    ("Шансы 50/50.", "ru", "Шансы пятьдесят на пятьдесят."),
     # sizes: both sides, the unit counted by the last one
     ("Монитор с разрешением 1920×1080.", "ru", "Монитор с разрешением тысяча девятьсот двадцать на тысячу восемьдесят."),
     ("The screen is 1920x1080.", "en", "The screen is one thousand nine hundred and twenty by one thousand and eighty."),
