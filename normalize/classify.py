@@ -383,7 +383,9 @@ class MoneyPlugin:
                 sym = g.get("sym") or g.get("cur") or ""
                 cur = CURRENCY_SYMBOLS.get(sym) or CURRENCY_WORDS.get(sym) or \
                     ("USD" if sym.startswith(("US", "долл")) else CURRENCY_WORDS.get(sym.lower(), "USD"))
-                f = split_number((g["num"] or g.get("num2") or "").replace(" ", ""), lang)
+                num = (g["num"] or g.get("num2") or "").replace(" ", "")
+                en_style = rx is self._pre_ru and re.fullmatch(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]{1,2})?", num)
+                f = split_number(num.replace(",", "") if en_style else num, lang)  # "$1,299" in Russian text
                 if g.get("cents"):  # "99¢": the dollar's cents
                     f = {"int": "0", "frac": g["cents"].zfill(2), "sep": "."}
                 f.update({"cur": cur, "q": g.get("q") or _LETTER_QUANT_RU.get(g.get("qs") or "", ""),
@@ -450,12 +452,12 @@ class MeasurePlugin:
                 f = split_number(fi["ft"], lang)
                 f.update({"unit": "ft", "per": "", "q": "", "lo": "", "sign": "", "inches": fi["inch"]})
                 return Token("measure", pos, fi.end(), fi.group(), f)
-            q = self._en_inch.match(text, pos, end)
-            line = text[text.rfind("\n", max(0, pos - WINDOW), pos) + 1:pos]
-            if q and len(re.findall(r'(?<![0-9])"', line)) % 2 == 0:
-                f = split_number(q["num"], lang)  # 12" is inches unless the quote closes an open one
-                f.update({"unit": "″", "per": "", "q": "", "lo": "", "sign": ""})
-                return Token("measure", pos, q.end(), q.group(), f)
+        q = self._en_inch.match(text, pos, end) if text.find('"', pos, end) > 0 else None
+        line = text[text.rfind("\n", max(0, pos - WINDOW), pos) + 1:pos]
+        if q and len(re.findall(r'(?<![0-9])"', line)) % 2 == 0:
+            f = split_number(q["num"], lang)  # 12" is inches unless the quote closes an open one
+            f.update({"unit": "″", "per": "", "q": "", "lo": "", "sign": ""})
+            return Token("measure", pos, q.end(), q.group(), f)
         d = (self._en_dims if lang == "en" else self._ru_dims).match(text, pos, end)
         if d and self._key(d["unit"], units, lang):  # "25 x 7 m": twenty five by seven meters; "3×4 м"
             dims = [split_number(x, lang) for x in re.split(r"\s?[xх×]\s?", d["dims"])]
@@ -604,11 +606,12 @@ class OrdinalPlugin:
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         end = _end(text, pos)
         m = _EN_ORD.match(text, pos, end)
-        if m and lang == "en":
+        if m:  # an English suffix is read in English whatever the sentence ("в NYC, 5th Ave")
             n = int(m["num"].replace(",", ""))
             if en_ordinal_suffix(n) != m["suf"].lower() or (m["num"].startswith("0") and len(m["num"]) > 1):
                 return None
-            return Token("ordinal", pos, m.end(), m.group(), {"int": m["num"].replace(",", ""), "suf": ""})
+            return Token("ordinal", pos, m.end(), m.group(), {"int": m["num"].replace(",", ""), "suf": ""},
+                         lang="en")
         m = _RU_ORD.match(text, pos, end)
         if m and (lang == "ru" or "-" in m.group()):
             if "-" not in m.group() and len(m["suf"]) < 2:

@@ -138,7 +138,7 @@ class Normalizer:
                     best = Token("word", pos, wend, text[pos:wend])
                 else:
                     best = Token("punct", pos, pos + 1, ch)
-            best.lang = fixed or (word_language(best.text, here) if best.cls in ("word", "letters") else here)
+            best.lang = fixed or (word_language(best.text, here) if best.cls in ("word", "letters") else best.lang or here)
             tokens.append(best)
             pos = best.end
         return tokens
