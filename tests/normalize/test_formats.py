@@ -66,7 +66,7 @@ NORM = Normalizer()
     ("Приём в каб. 12.", "ru", "Приём в кабинете двенадцать."),
     ("Офис на пр-те Мира.", "ru", "Офис на проспекте Мира."),
     ("My address is ул. Тверская, д. 7.", "auto", "My address is улица Тверская, дом семь."),  # inside English
-    ("Наш офис в NYC, 5th Ave.", "ru", "Наш офис в NYC, fifth avenue"),  # an English ordinal suffix: English
+    ("Наш офис в NYC, 5th Ave.", "auto", "Наш офис в NYC, fifth avenue"),  # an English ordinal suffix: English
     ("Цена $1,299 или 120 000 ₽.", "ru", "Цена тысяча двести девяносто девять долларов или сто двадцать тысяч рублей."),
     ("Телевизор 55\" в подарок.", "ru", "Телевизор пятьдесят пять дюймов в подарок."),
     ("Он сказал \"5\" и ушёл.", "ru", "Он сказал \"пять\" и ушёл."),  # a closing quote is no inch mark
