@@ -17,6 +17,7 @@ from .morph_ru import (
     form_of,
     inflect_phrase,
     is_comparative,
+    is_genitive_noun,
     is_noun,
     is_transitive_verb,
     verb_lemma,
@@ -262,8 +263,9 @@ class RussianAgreement:
             if prep in ("с", "со") and cls == "measure" and not (k + 1 < len(idx) and _word(tokens[idx[k + 1]])
                                                                in ("до", "по")):
                 tok.case = "ins"  # "с 32 ГБ памяти" (but "с 5 до 10 кг")
-            if prep in ("в", "во") and k + 1 < len(idx) and tokens[idx[k + 1]].text == "от":
-                tok.case = "prep"  # "в 5 км от города"
+            if prep in ("в", "во") and k + 1 < len(idx) and (tokens[idx[k + 1]].text == "от" or (
+                    cls == "measure" and tokens[idx[k + 1]].cls == "word" and is_genitive_noun(tokens[idx[k + 1]].text))):
+                tok.case = "prep"  # "в 5 км от города", "в 90 % случаев": в девяноста процентах
             return
         if cls == "cardinal" and k + 2 < len(idx) and tokens[idx[k + 1]].text in _RANGE_LINKS | {"на"} \
                 and tokens[idx[k + 2]].cls == "date":  # ("в ночь с 5 на 6 мая")

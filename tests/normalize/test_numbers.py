@@ -116,6 +116,7 @@ def test_en_ordinal() -> None:
     # an ordinal before a unit abbreviation: the unit as a noun in the ordinal's case
     ("Авария на 25-м км трассы.", "Авария на двадцать пятом километре трассы."),
     ("Гол на 5-й мин. матча.", "Гол на пятой минуте матча."),
+    ("В 95% случаев всё хорошо.", "В девяноста пяти процентах случаев всё хорошо."),  # в + a measure of a whole
     # a verb that governs the genitive
     ("Температура достигла 90 градусов.", "Температура достигла девяноста градусов."),
     ("Мы ждали 2 часа.", "Мы ждали два часа."),  # (a duration: accusative)
