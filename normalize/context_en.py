@@ -225,7 +225,9 @@ class EnglishContext:
             tok.out = " до "
             return
         if tok.lang == "ru":
-            if tight and (prev.cls in _NUMERIC) != (nxt.cls in _NUMERIC) and \
+            if prev.cls == nxt.cls == "abbreviation":
+                tok.out = " — "  # "Пн–Пт": понедельник — пятница
+            elif tight and (prev.cls in _NUMERIC) != (nxt.cls in _NUMERIC) and \
                     {"word", "letters"} & {prev.cls, nxt.cls}:
                 tok.out = " "
             elif ends is not None:
