@@ -585,7 +585,7 @@ class CompoundPlugin:
     written apart, stays two words: the ordinal plugin reads ``4-х``)."""
 
     name, starts = "compound", "d"
-    _re = re.compile(r"(?P<num>[0-9]{1,4})-(?P<x>х)?(?P<word>[а-яё]{4,})(?![\w-])")
+    _re = re.compile(r"(?P<num>[0-9]{1,4}|1[,.]5)-(?P<x>х)?(?P<word>[а-яё]{4,})(?![\w-])")  # "1,5-литровая" too
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         if lang != "ru" or (pos and text[pos - 1].isalnum()):
@@ -595,7 +595,8 @@ class CompoundPlugin:
             return None
         if m["x"] and (int(m["num"]) % 10 not in (2, 3, 4) or not is_adjective(m["word"])):
             return None  # "4-хкомнатная" is a compound, not "1990-хгодах"
-        return Token("compound", pos, m.end(), m.group(), {"int": m["num"], "word": m["word"]})
+        return Token("compound", pos, m.end(), m.group(), {"int": m["num"].replace(",", ".") if not m["num"].isdigit()
+                                                           else m["num"], "word": m["word"]})
 
 
 class OrdinalPlugin:

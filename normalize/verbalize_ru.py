@@ -338,8 +338,11 @@ def serial(tok: Token) -> str:
 
 def compound(tok: Token) -> str:
     """``3-комнатная`` -> ``трёхкомнатная``; ``ъ`` after a consonant before a iotated vowel (``четырёхъядерный``),
-    ``дву`` before ``кратн`` (``двукратный``)."""
-    n, word = int(tok.fields["int"]), tok.fields["word"]
+    ``дву`` before ``кратн`` (``двукратный``), ``полутора`` for 1,5 (``полуторалитровая``)."""
+    digits, word = tok.fields["int"], tok.fields["word"]
+    if digits == "1.5":
+        return "полутора" + word  # "1,5-литровая": полуторалитровая
+    n = int(digits)
     head = "дву" if n == 2 and word.startswith("кратн") else ru.combining_form(n)
     if head[-1] not in "аеёиоуыэюя" and word[0] in "еёюя":
         head += "ъ"
