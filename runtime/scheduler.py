@@ -324,16 +324,15 @@ class Scheduler:
         newcomers into free slots in policy order, within the prefill budget in positions and in
         predicted seconds (``only``: newcomers of that class and above, no continuing streams);
         newcomers below the highest class live are admitted only while the predicted iteration stays
-        within the frame budget (at least one per iteration). Returns the ids of the streams prefilled."""
+        within the frame budget (at least one per iteration). The queue is read again before each
+        newcomer, so a realtime arrival waits for at most one prefill of a lower class. Returns the
+        ids of the streams prefilled."""
         budget, seconds = self.config.prefill_tokens, self.config.prefill_ms / 1000
         done: set[int] = set()
         continuing = [s for s in self._rows if s.needs_prefill] if only is None else []
-        with self._lock:
-            order = [live for _, live in self._queue.ordered(self.clock()) if only is None or live.priority >= only]
         # while a higher class is live, lower-class newcomers get only what the frame budget leaves
-        top = max((o.priority for o in self._rows), default=Priority.BATCH)
         spare = self.config.policy.budget_s - self.times.predict_step(len(self._rows))
-        for s in continuing + order:
+        for s in itertools.chain(continuing, iter(lambda: self._head(only), None)):
             prompt_len = s.job.segments[s.seg].prompt.shape[0]
             cost = self.times.predict_prefill(prompt_len)
             if done and (prompt_len > budget or cost > seconds):
@@ -341,7 +340,7 @@ class Scheduler:
             if s.slot is None:
                 if len(self._rows) >= self.max_streams:
                     break
-                if s.priority < top:
+                if s.priority < max((o.priority for o in self._rows), default=Priority.BATCH):
                     spare -= cost
                     if done and spare < 0:
                         break
@@ -357,6 +356,11 @@ class Scheduler:
                 continue
             done.add(id(s))
         return done
+
+    def _head(self, only: Priority | None) -> _Live | None:
+        """The first waiting request in policy order (of class ``only`` and above), if any."""
+        with self._lock:
+            return next((live for _, live in self._queue.ordered(self.clock()) if only is None or live.priority >= only), None)
 
     def _insert(self, s: _Live) -> None:
         """Give newcomer ``s`` a slot, keeping rows ordered by class (highest first), so the rows a

@@ -15,7 +15,7 @@ import pytest
 
 from qtts.runtime.codec import CodecStream
 from qtts.runtime.errors import InputError, OverloadError, TTSError
-from qtts.runtime.scheduler import SchedulerConfig
+from qtts.runtime.scheduler import Scheduler, SchedulerConfig
 from qtts.runtime.synthesizer import Synthesizer
 from tests.golden_sets import MODE_TO_VARIANT, PROJECT_SETS
 from tests.waits import gated_text, until_idle
@@ -303,3 +303,28 @@ def test_a_newcomer_gets_its_first_audio_before_the_codec_call_of_the_running_st
         assert np.array_equal(np.concatenate(stream.stats.codes), want)
     assert events[:at] == ["prefill", "codec x1", "step"]
     assert events[at : at + 3] == ["prefill", "codec x1", "codec x1"], events  # the newcomer's frame 0, then the step's frame
+
+
+def test_a_realtime_arrival_waits_for_at_most_one_lower_class_prefill(tiny_engines: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several batch newcomers are being prefilled one after another when a realtime request arrives:
+    it is prefilled next, not after the rest of them (the queue is read again before each newcomer)."""
+    synth = Synthesizer.from_engines(tiny_engines["custom_voice"], threads=1, scheduler=SchedulerConfig(max_streams=8, window_ms=50, prefill_ms=5000))
+    order, prefilling = [], threading.Event()
+    prefill = Scheduler._prefill
+
+    def slow_prefill(self: Scheduler, s: object, parity: int | None = None) -> None:
+        order.append(s.priority.name.lower())  # type: ignore[attr-defined]
+        prefilling.set()
+        time.sleep(0.05)
+        prefill(self, s, parity)
+
+    monkeypatch.setattr(Scheduler, "_prefill", slow_prefill)
+    try:
+        batch = [synth.submit(f"Batch request {i}.", speaker="ryan", seed=i, max_frames=3, priority="batch") for i in range(3)]
+        assert prefilling.wait(10)
+        realtime = synth.submit("Urgent.", speaker="ryan", seed=9, max_frames=3, priority="realtime")
+        for stream in [*batch, realtime]:
+            assert len(np.concatenate(list(stream))) > 0
+        assert order == ["batch", "realtime", "batch", "batch"]
+    finally:
+        synth.close()
