@@ -145,6 +145,9 @@ class TelephonePlugin:
         re.compile(r"(?P<plus>8)-(?P<a>[0-9]{3})-(?P<b>[0-9]{3})-(?P<c>[0-9]{2})-(?P<d>[0-9]{2})(?![0-9])"),
         re.compile(r"(?P<a>[0-9]{3})-(?P<b>[0-9]{2})-(?P<c>[0-9]{4})(?![0-9-])"),
         re.compile(r"(?P<a>[0-9]{3})-(?P<b>[0-9]{2})-(?P<c>[0-9]{2})(?![0-9-])"),  # a local Russian "123-45-67"
+        # Russian numbers without the country code: "(495) 123-45-67", "495-123-45-67"
+        re.compile(r"(?:\((?P<a>[0-9]{3,5})\)\s?|(?P<a2>[0-9]{3})-)(?P<b>[0-9]{1,3})-(?P<c>[0-9]{2})-(?P<d>[0-9]{2})(?![0-9-])"),
+        re.compile(r"(?P<plus>\+7)(?P<a>[0-9]{3})(?P<b>[0-9]{3})(?P<c>[0-9]{2})(?P<d>[0-9]{2})(?![0-9])"),  # +79991234567
         re.compile(r"(?P<plus>\+1) (?P<a>[0-9]{3}) (?P<b>[0-9]{3}) (?P<c>[0-9]{4})(?![0-9])"),  # +1 212 555 0100
     ]
     # UK numbers in their written groups: "+44 20 7946 0958", "020 7946 0958", "07700 900123" (ten digits after
@@ -156,7 +159,8 @@ class TelephonePlugin:
     _intl = re.compile(r"(?P<cc>\+[1-9][0-9]{0,2}) (?P<rest>[0-9]{1,5}(?:[ -][0-9]{1,8}){1,5})(?![0-9])")
     # six digits in pairs are a phone number only after a word that says so
     _local = re.compile(r"[0-9]{2}-[0-9]{2}-[0-9]{2}(?![0-9-])")
-    _dialled = re.compile(r"(?i:тел\.?|телефон\w*|номер\w*|звоните|позвоните|phone|call|tel\.?)\s?:?\s$")
+    _ru_mobile = re.compile(r"8([0-9]{3})([0-9]{3})([0-9]{2})([0-9]{2})(?![0-9])")
+    _dialled = re.compile(r"(?i:тел\.?|телефон\w*|номер\w*|звоните|позвоните|моб\.?|факс|phone|call|tel\.?)\s?:?\s$")
     _vanity = re.compile(r"(?:1-)?8[0-9]{2}-[A-Z0-9]*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*(?![\w-])")  # 1-800-GO-U-HAUL
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
@@ -170,6 +174,9 @@ class TelephonePlugin:
         m = self._local.match(text, pos, end)
         if m and self._dialled.search(text, max(0, pos - 24), pos):  # "тел. 22-33-44"
             return Token("telephone", pos, m.end(), m.group(), {"plus": "", "groups": m.group().split("-")})
+        m = self._ru_mobile.match(text, pos, end)
+        if m and self._dialled.search(text, max(0, pos - 24), pos):  # "Номер: 89161234567"
+            return Token("telephone", pos, m.end(), m.group(), {"plus": "8", "groups": list(m.groups())})
         m = self._uk.match(text, pos, end)
         if m and len(m["a"] + m["rest"].replace(" ", "")) == (10 if m["plus"] else 11) and (m["plus"] or lang == "en"):
             return Token("telephone", pos, m.end(), m.group(), {"plus": "+44" if m["plus"] else "",

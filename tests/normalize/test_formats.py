@@ -115,6 +115,15 @@ NORM = Normalizer()
     ("It costs 100 200 dollars.", "en", "It costs one hundred two hundred dollars."),  # no leading zero: no phone
     ("Phone: +33 1 23 45 67 89.", "en", "Phone: plus three three, one, two three, four five, six seven, eight nine."),
     ("Temp +5 10 20", "en", "Temp plus five ten twenty"),  # too few digits for a phone number
+    # Russian numbers without a country code, or without any spaces
+    ("Наш телефон 495-123-45-67.", "ru", "Наш телефон четыреста девяносто пять сто двадцать три сорок пять шестьдесят семь."),
+    ("Факс: (495) 123-45-67.", "ru", "Факс: четыреста девяносто пять сто двадцать три сорок пять шестьдесят семь."),
+    ("Звоните +79991234567.", "ru",
+     "Звоните плюс семь девятьсот девяносто девять сто двадцать три сорок пять шестьдесят семь."),
+    ("Номер: 89161234567.", "ru", "Номер: восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь."),
+    ("Итого 89161234567 шт.", "ru",  # no dialling word: a plain number
+     "Итого восемьдесят девять миллиардов сто шестьдесят один миллион двести тридцать четыре тысячи пятьсот шестьдесят"
+     " семь штук"),
     # Russian local numbers in pairs, a four-digit group in two pairs
     ("Звоните по тел. 22-33-44.", "ru", "Звоните по телефону двадцать два тридцать три сорок четыре."),
     ("Офис в Лондоне: +44 20 7946 0958.", "ru",
