@@ -249,7 +249,7 @@ class DatePlugin:
                         r"(?:\.|(?![a-z]))(?:(?P<comma>,)?\s(?P<y>[0-9]{4})(?![0-9]))?", re.I)
     _ru_dm = re.compile(r"(?P<d>[0-9]{1,2})\s" + _RU_MON + r"(?:\.|(?!\w))"
                         r"(?:\s(?P<y>[0-9]{1,4})(?![0-9])(?:\s?(?P<g>г\.|года|году|г(?!\w)))?)?")
-    _decade = re.compile(r"(?P<apo>')?(?P<y>[0-9]{0,2}[0-9]0)\s?s(?!\w)")
+    _decade = re.compile(r"(?P<apo>')?(?P<y>[0-9]{0,2}[0-9]0)\s?s(?!\w)|'(?P<yy>[0-9]{2})(?![\w'])")  # '80s, '99
     # Russian day.month without a year ("3.05 в 9:30"): a date only where the context says so (see _dm_context)
     _ru_dm_num = re.compile(r"(?P<d>[0-9]{1,2})\.(?P<m>0[1-9]|1[0-2])(?![0-9]|[.,][0-9])")
     _dm_time_after = re.compile(r"\s?(?:в\s|с\s)?[0-9]{1,2}:[0-9]{2}")
@@ -319,7 +319,9 @@ class DatePlugin:
             f = {"d": int(g["d"]), "m": int(g["m"]), "y": ""}
             return Token("date", pos, m.end(), m.group(), f) if 1 <= int(g["d"]) <= 31 else None
         if rx is self._decade:
-            if lang != "en" or len(g["y"]) in (1, 3) or (len(g["y"]) == 2 and " " in m.group()):
+            if lang == "en" and g["yy"] and not (pos and text[pos - 1].isalnum()):
+                return Token("date", pos, m.end(), m.group(), {"short_year": g["yy"]})  # "in '99"
+            if lang != "en" or not g["y"] or len(g["y"]) in (1, 3) or (len(g["y"]) == 2 and " " in m.group()):
                 return None
             return Token("date", pos, m.end(), m.group(), {"decade": g["y"], "short": len(g["y"]) < 4})
         if rx is self._iso:

@@ -193,6 +193,9 @@ def date(tok: Token) -> str:
     f = tok.fields
     if "quarter" in f:
         return f"the {en.ordinal(f['quarter'])} quarter of {_year_words(f['y'])}"
+    if "short_year" in f:  # "'99": ninety nine, "'05": oh five
+        y = f["short_year"]
+        return ("oh " + en.cardinal(int(y)) if y.startswith("0") else en.cardinal(int(y))) if y != "00" else "double oh"
     if "decade" in f:
         y = f["decade"]
         return en.pluralize_number(en.cardinal(int(y)) if f["short"] else en.year(int(y)))

@@ -36,6 +36,8 @@ NORM = Normalizer()
     ("Занятия в 2024/2025 учебном году.", "ru",
      "Занятия в две тысячи двадцать четвёртом — две тысячи двадцать пятом учебном году."),
     ("The 2024/25 season starts.", "en", "The twenty twenty four twenty five season starts."),
+    ("It happened in '99.", "en", "It happened in ninety nine."),  # a year cut to two digits
+    ("Class of '05", "en", "Class of oh five"),
     ("Релиз выйдет в Q3 2025.", "auto", "Релиз выйдет в третьем квартале две тысячи двадцать пятого года."),
     ("Open Mon-Fri.", "en", "Open monday to friday."),
     ("Open Sat & Sun.", "en", "Open saturday and sunday."),
