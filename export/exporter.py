@@ -14,6 +14,7 @@ from qtts.export.graphs.codec_encoder import build_codec_encoder
 from qtts.export.graphs.embed import build_embed
 from qtts.export.graphs.speaker_encoder import build_speaker_encoder
 from qtts.export.graphs.talker import build_talker
+from qtts.export.half import halve_graph
 from qtts.export.quantize import PROFILES
 from qtts.runtime.errors import EngineError, ExportError
 from qtts.runtime.manifest import MANIFEST, read_manifest, write_manifest
@@ -87,6 +88,8 @@ def export_engine(
     for i, name in enumerate(graphs):
         report(f"graph {name}", i, len(graphs))
         builders[name](tmp / f"{name}.onnx")
+        if name == "talker" and PROFILES[profile].compute != "float32":
+            halve_graph(tmp / "talker.onnx", PROFILES[profile].compute)  # fp16/bf16 profiles: export.half
     report("graphs", len(graphs), len(graphs))
     for f in COPIED:
         shutil.copyfile(ckpt.root / f, tmp / f)

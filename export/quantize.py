@@ -33,11 +33,13 @@ class BlockQuant:
 class Profile:
     """``layers``: the decoder-layer projections of the talker and the code predictor (q, k, v, o,
     gate, up, down; the code predictor's input projection); ``heads``: the talker's codec head and
-    the 15 code-predictor lm heads. ``None`` keeps float32."""
+    the 15 code-predictor lm heads. ``None`` keeps float32. ``compute``: the talker step graph's
+    activation and KV type, float32 or a half type (``export.half``; with no quantized layers)."""
 
     name: str
     layers: BlockQuant | None
     heads: BlockQuant | None
+    compute: str = "float32"
 
     def plan(self, linear: str) -> BlockQuant | None:
         """The quantization of the talker-graph Linear named ``linear`` (its checkpoint prefix)."""
@@ -54,6 +56,9 @@ PROFILES = {
         # code-predictor top-1 gate (98.8 % < 99 % of decisive steps)
         Profile("cpu-int8", BlockQuant(8, 64), None),
         Profile("cpu-int4", BlockQuant(4, 32), BlockQuant(8, 32)),  # speed tier: measurably less faithful
+        # the CUDA EP (GroupQueryAttention has no fp32 CUDA kernel): fp32 islands for sampling and embedding sums
+        Profile("fp16", None, None, "float16"),
+        Profile("bf16", None, None, "bfloat16"),
     )
 }
 

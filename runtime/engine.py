@@ -26,6 +26,14 @@ from qtts.runtime.tokenizer import TextTokenizer
 GRAPHS = ("embed", "talker", "codec_decoder")
 OPTIONAL_GRAPHS = ("speaker_encoder", "codec_encoder")  # loaded when the manifest lists them (Base)
 _PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider"}
+# a graph input's ORT type -> host storage: numpy dtype, ONNX element type to wrap it as (None: numpy's own;
+# bfloat16, which numpy lacks, is held as its uint16 bit patterns)
+_STORAGE = {"tensor(float)": (np.dtype(np.float32), None), "tensor(float16)": (np.dtype(np.float16), None), "tensor(bfloat16)": (np.dtype(np.uint16), 16)}
+
+
+def input_storage(session: ort.InferenceSession, name: str) -> tuple[np.dtype, int | None]:
+    """Host storage of the float input ``name`` of ``session`` (fp16/bf16 profiles: export.half)."""
+    return _STORAGE[next(i.type for i in session.get_inputs() if i.name == name)]
 
 
 def resolve_providers(provider: str, device_id: int = 0, *, gpu_mem_limit_mb: int = 0, cache_dir: Path | None = None) -> list[Any]:

@@ -106,7 +106,7 @@ _CHOICES = {
     "tokenizer_regex": ("official", "qwen2"),
     "format": ("text", "json"),
     "level": ("debug", "info", "warning", "error"),
-    "profile": ("fp32", "cpu-int8", "cpu-int4"),  # export.quantize.PROFILES
+    "profile": ("fp32", "cpu-int8", "cpu-int4", "fp16", "bf16"),  # export.quantize.PROFILES
 }
 
 

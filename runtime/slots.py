@@ -2,7 +2,8 @@
 batched step over it (graph: export/graphs/talker.py).
 
 Row r of every pooled buffer belongs to the stream in slot r:
-- the KV cache, per layer one K and one V buffer f32 [slots, kv, capacity, hd], bound as the step's
+- the KV cache, per layer one K and one V buffer [slots, kv, capacity, hd] in the graph's KV type
+  (float32; fp16/bf16 profiles: float16, or bfloat16 held as uint16 bit patterns), bound as the step's
   past and present (GroupQueryAttention writes the new positions in place);
 - the carried buffers ``frame_embed`` f32 [2, slots, H] and ``generated`` bool [2, slots, V]: each
   call reads copy ``parity`` and writes copy ``1 - parity``, then the parity flips for all rows;
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import onnxruntime as ort
 
-from qtts.runtime.engine import Engine
+from qtts.runtime.engine import Engine, input_storage
+from qtts.runtime.errors import EngineError
 from qtts.runtime.sampling import SamplingParams
 
 _PER_ROW = (  # name, trailing shape key, dtype
@@ -39,7 +41,8 @@ def slot_bytes(engine: Engine, capacity: int) -> int:
     """Bytes one slot holds: its KV (all layers, K and V) at ``capacity`` positions plus carried rows."""
     n_layers, n_kv, hd = engine.kv_shape
     cfg = engine.config.talker.lm
-    return 2 * n_layers * n_kv * capacity * hd * 4 + 2 * (cfg.hidden_size * 4 + cfg.vocab_size)
+    kv_bytes = input_storage(engine.sessions["talker"], "past_key_0")[0].itemsize
+    return 2 * n_layers * n_kv * capacity * hd * kv_bytes + 2 * (cfg.hidden_size * 4 + cfg.vocab_size)
 
 
 def sampling_row(params: SamplingParams, vocab: int, cp_vocab: int) -> dict[str, float | int | bool]:
@@ -62,8 +65,9 @@ class _Bound:
     values: list[ort.OrtValue]
     total: np.ndarray
 
-    def value(self, arr: np.ndarray) -> ort.OrtValue:
-        v = ort.OrtValue.ortvalue_from_numpy(arr)  # shares the array's memory
+    def value(self, arr: np.ndarray, onnx_type: int | None = None) -> ort.OrtValue:
+        """``arr`` as an OrtValue sharing its memory (``onnx_type``: the element type its bytes hold, e.g. bfloat16)."""
+        v = ort.OrtValue.ortvalue_from_numpy(arr) if onnx_type is None else ort.OrtValue.ortvalue_from_numpy_with_onnx_type(arr, onnx_type)
         self.values.append(v)
         return v
 
@@ -92,19 +96,23 @@ class SlotPool:
         n_layers, n_kv, hd = engine.kv_shape
         hidden, vocab, groups = cfg.lm.hidden_size, cfg.lm.vocab_size, cfg.num_code_groups
         self.vocab, self.cp_vocab = vocab, cfg.code_predictor.vocab_size
-        self.kv = [tuple(np.zeros((slots, n_kv, capacity, hd), np.float32) for _ in range(2)) for _ in range(n_layers)]
-        self.frame_embed = np.zeros((2, slots, hidden), np.float32)
+        kv_dtype, self.kv_type = input_storage(self.session, "past_key_0")  # float32, or fp16/bf16 (export.half)
+        text_dtype, carried_dtype = (input_storage(self.session, n) for n in ("inputs_embeds", "frame_embed"))
+        if text_dtype[1] is not None or carried_dtype[1] is not None:
+            raise EngineError("the talker graph's hidden inputs must be float32 or float16 (the host writes them)")
+        self.kv = [tuple(np.zeros((slots, n_kv, capacity, hd), kv_dtype) for _ in range(2)) for _ in range(n_layers)]
+        self.frame_embed = np.zeros((2, slots, hidden), carried_dtype[0])
         self.generated = np.zeros((2, slots, vocab), np.bool_)
         self.parity = 0
         dims = {"groups": groups}
         self.rows = {name: np.zeros((slots, *(dims[d] for d in shape)), dtype) for name, shape, dtype in _PER_ROW}
-        self.text = np.zeros((slots, 1, hidden), np.float32)
+        self.text = np.zeros((slots, 1, hidden), text_dtype[0])
         self.out = {
             "codes": np.zeros((slots, groups), np.int64),
             "logits": np.zeros((slots, vocab), np.float32),
             "cp_logits": np.zeros((slots, groups - 1, self.cp_vocab), np.float32),
         }
-        self._zero_embed = np.zeros((1, hidden), np.float32)
+        self._zero_embed = np.zeros((1, hidden), carried_dtype[0])
         self._zero_generated = np.zeros((1, vocab), np.bool_)
         self._bindings: dict[tuple[int, int], _Bound] = {}  # (bucket, parity) -> binding
 
@@ -125,7 +133,7 @@ class SlotPool:
         io = bound.io
         for i, (k, v) in enumerate(self.kv):
             for kind, buf in (("key", k), ("value", v)):
-                ov = bound.value(buf[rows])
+                ov = bound.value(buf[rows], self.kv_type)
                 io.bind_ortvalue_input(f"past_{kind}_{i}", ov)
                 io.bind_ortvalue_output(f"present_{kind}_{i}", ov)
         for name, arr in self.rows.items():
@@ -155,7 +163,7 @@ class SlotPool:
         self._set_row(slot, 0, 0, length, uniforms, forced, sampling)
         rows, p = slice(slot, slot + 1), self.parity if parity is None else parity
         bound = self._bind(
-            rows, np.ascontiguousarray(prompt[None], np.float32), (self._zero_embed, self._zero_generated), (self.frame_embed[p][rows], self.generated[p][rows])
+            rows, np.ascontiguousarray(prompt[None], self.text.dtype), (self._zero_embed, self._zero_generated), (self.frame_embed[p][rows], self.generated[p][rows])
         )
         bound.total[()] = length
         self.session.run_with_iobinding(bound.io)

@@ -20,7 +20,7 @@ def exporter_fingerprint() -> str:
     """sha256 over the sources that decide graph contents (builder, config, quantizer, graphs), first 16 hex."""
     h = hashlib.sha256()
     root = _EXPORT_DIR.parent
-    files = [_EXPORT_DIR / "onnx_graph.py", root / "runtime" / "model_config.py", _EXPORT_DIR / "quantize.py", *sorted((_EXPORT_DIR / "graphs").glob("*.py"))]
+    files = [_EXPORT_DIR / "onnx_graph.py", root / "runtime" / "model_config.py", _EXPORT_DIR / "quantize.py", _EXPORT_DIR / "half.py", *sorted((_EXPORT_DIR / "graphs").glob("*.py"))]
     for f in files:
         h.update(f.relative_to(root).as_posix().encode())
         h.update(f.read_bytes())
