@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .morph_ru import (
     adjective_case,
+    agree_adjective,
     form_of,
     inflect_phrase,
     is_comparative,
@@ -39,6 +40,8 @@ _DAY_PARTS = {"утро", "день", "вечер", "ночь"}
 # Verbs whose object is genitive ("достигла 90 градусов": девяноста).
 _GEN_VERBS = {"достигнуть", "достичь", "достигать", "добиться", "добиваться", "лишиться", "лишаться", "избежать",
               "избегать"}
+# Words before a section number ("п. 3.1", "раздел 2.4"): a dotted number after them is read like a version.
+_SECTION_WORDS = ("пункт", "раздел", "глав", "стать", "част", "рисун", "таблиц", "приложени", "параграф", "§")
 # Nouns that after в/на make a compound preposition governing the genitive.
 _COMPOUND_GEN = {"течение", "течении", "протяжении", "размере", "количестве", "пределах", "районе", "возрасте",
                  "объёме", "объеме", "диапазоне", "ходе", "отсутствие", "сумме"}
@@ -166,6 +169,11 @@ class RussianAgreement:
         if cases is None and word and nxt is not None and nxt.cls in NUMERIC and is_transitive_verb(word):
             cases = ("acc",)  # "Читайте гл. 5": главу (but "читает проф. Иванов": the subject)
         plural = nxt is not None and idx[k + 1] + 1 < len(tokens) and range_ends(tokens, idx[k + 1] + 1) is not None
+        agreed = agree_adjective(value, nxt.text) if nxt is not None and nxt.cls == "word" and " " not in value \
+            else None
+        if agreed:  # "с/х техника": сельскохозяйственная, "на ж/д вокзале": железнодорожном
+            tok.out = agreed
+            return
         agree = adjective_case(value, nxt.text) if nxt is not None and nxt.cls == "word" else None
         if agree:
             case = agree  # "эл. почту": the adjective takes the case of its noun
@@ -235,8 +243,8 @@ class RussianAgreement:
                 tok.case, tok.gender = agree[0]
                 return
         if cls == "decimal" and tok.fields.get("sep") == "." and prev is not None and not tok.fields.get("q") and (
-                prep.startswith("верси") or (prev.cls in ("word", "letters") and prev.text.isascii())):
-            tok.fields["version"] = True  # "версия iOS 17.2", "Python 3.11"
+                prep.startswith(("верси", *_SECTION_WORDS)) or (prev.cls in ("word", "letters") and prev.text.isascii())):
+            tok.fields["version"] = True  # "версия iOS 17.2", "Python 3.11", "п. 3.1": пункт три точка один
             return
         if cls == "date":
             tok.case = "acc" if prep in ("по", "на") else (allowed[0] if allowed and prep not in ("в", "во") else "nom")
@@ -264,7 +272,8 @@ class RussianAgreement:
                                                                in ("до", "по")):
                 tok.case = "ins"  # "с 32 ГБ памяти" (but "с 5 до 10 кг")
             if prep in ("в", "во") and k + 1 < len(idx) and (tokens[idx[k + 1]].text == "от" or (
-                    cls == "measure" and tokens[idx[k + 1]].cls == "word" and is_genitive_noun(tokens[idx[k + 1]].text))):
+                    cls == "measure" and tokens[idx[k + 1]].cls == "word" and is_genitive_noun(tokens[idx[k + 1]].text)
+                    and tokens[idx[k + 1]].text.lower() not in ("утра", "дня", "вечера", "ночи"))):
                 tok.case = "prep"  # "в 5 км от города", "в 90 % случаев": в девяноста процентах
             return
         if cls == "cardinal" and k + 2 < len(idx) and tokens[idx[k + 1]].text in _RANGE_LINKS | {"на"} \

@@ -80,6 +80,22 @@ def adjective_case(adjective: str, noun: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
+def agree_adjective(adjective: str, noun: str) -> str | None:
+    """``adjective`` (a nominative masculine form such as ``сельскохозяйственный``) in the gender, number and case
+    of ``noun``'s most likely reading (``техника`` -> ``сельскохозяйственная``); None when either is not one."""
+    adj = [p for p in _parses(adjective.lower()) if p.tag.POS == "ADJF"]
+    nouns = [p for p in _parses(noun.lower()) if p.tag.POS == "NOUN"]
+    if not adj or not nouns or nouns[0].tag.case not in _TO_OURS or _parses(noun.lower())[0].tag.POS != "NOUN":
+        return None
+    tag = nouns[0].tag
+    grammemes = {_TO_PYMORPHY[_TO_OURS[tag.case]], "plur" if tag.number == "plur" else tag.gender or "masc"}
+    if _TO_OURS[tag.case] == "acc" and (tag.number == "plur" or tag.gender == "masc"):
+        grammemes.add(tag.animacy or "inan")  # "ж/д билеты": железнодорожные, not the animate -ых
+    form = adj[0].inflect(grammemes)
+    return form.word if form is not None else None
+
+
+@lru_cache(maxsize=4096)
 def inflect_phrase(phrase: str, case: str, plural: bool = False) -> str:
     """``phrase`` (a nominative noun phrase such as ``электронная почта`` or ``заместитель директора``) in
     ``case`` (and the plural when asked): leading adjectives and the first noun are inflected, the rest (a
