@@ -5,14 +5,17 @@ An iteration, at most one per loop turn:
 1. retire: cancelled streams (explicit, consumer gone, deadline passed) and shed ones end and free
    their slot (rows stay compact and ordered by class, highest first: :class:`runtime.slots.SlotPool`);
 2. admit: waiting requests in policy order (class with aging, deadline, arrival) take free slots
-   and are prefilled (batch-1 calls into their slot, within a per-iteration prefill budget); a
+   and are prefilled (batch-1 calls into their slot, within a per-iteration prefill budget; the
+   queue is read again before each, so a realtime arrival overtakes lower-class newcomers); a
    stream starting its next segment is prefilled again in its own slot first; each prefill
    returns the segment's frame 0;
 3. step: one batched talker call over the slots up to the last stepping row; rows that are paused
    (consumer back-pressure, streamed text not yet arrived) or skipped by the policy idle in that
    call. It runs in a stepper thread while realtime arrivals are prefilled beside it (the lane);
 4. codec: every stream with frames due is decoded (batched calls per frame count, also in the
-   stepper thread with realtime arrivals admitted meanwhile); a streaming segment's codec calls
+   stepper thread with realtime arrivals admitted meanwhile; before each call, newcomers of the
+   highest live class that arrived since are prefilled and their frame 0 decoded, so a newcomer
+   waits for the model call in flight, not for the rest of the iteration); a streaming segment's codec calls
    grow with its frame index, 1 frame per call up to frame 8, then 2, 4, 8
    (runtime.policy.codec_group: never by timing or load, so its PCM does not depend on either);
 5. deliver: PCM -> segment joiner -> chunker -> the stream's queue (:class:`runtime.stream.AudioStream`).
