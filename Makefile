@@ -9,7 +9,9 @@ PROFILE ?= fp32
 FRAMES ?= 40
 SHARED ?= ../shared
 
-.PHONY: setup test deploy-check demo export bench bench-concurrency bench-reference soak golden refvenv conformance-shared loadtest lint clean eval-normalize protos
+BENCH_GPU_PROVIDER ?= cuda
+
+.PHONY: setup test deploy-check demo export bench bench-gpu gpu-wheels bench-concurrency bench-reference soak golden refvenv conformance-shared loadtest lint clean eval-normalize protos
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -69,6 +71,23 @@ bench: setup $(BENCH_MODELS:%=checkpoints/%/config.json) $(QUANT_MODELS:%=checkp
 	for m in $(QUANT_MODELS); do for p in $(QUANT_PROFILES); do $(TTS) export checkpoints/$$m --profile $$p --out engines/$$m-$$p || exit 1; done; done
 	$(TTS) bench $(BENCH_MODELS:%=--engines engines/%) $(QUANT_ENGINES:%=--engines engines/%) --frames $(FRAMES) --codec-parity \
 	    $(if $(wildcard bench_reference.json),--reference bench_reference.json) --out bench.json
+
+# The GPU bench in one call on a lent GPU machine (deploy/gpu/bench_gpu.sh: fp16/bf16 engines of random 0.6B
+# and 1.7B checkpoints, parity against the fp32 CPU engine, batch-1 streaming TTFA/RTF, the concurrency
+# curve -> $$OUT/bench_gpu.json and a table). `make bench-gpu BENCH_GPU_PROVIDER=cpu` dry-runs it on tiny shapes.
+bench-gpu:
+	PROVIDER=$(BENCH_GPU_PROVIDER) bash deploy/gpu/bench_gpu.sh
+
+# What the GPU machine lacks (it reaches no index): onnxruntime-gpu in pieces (.ortgpu), the runtime's
+# missing wheels (.whl), the official qwen-tts and faster-qwen3-tts with their missing needs (.whl-reference)
+WHEEL_PLATFORM := --only-binary=:all: --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 \
+    --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64
+gpu-wheels:
+	bash $(SHARED)/tools/ortgpu-pieces.sh
+	for d in .whl .whl-reference; do grep -qx "/$$d/" .git/info/exclude || echo "/$$d/" >> .git/info/exclude; done
+	$(PYTHON) -m pip download -q --no-deps $(WHEEL_PLATFORM) -d .whl $$(grep -v '^#' deploy/gpu/wheels.txt)
+	$(PYTHON) -m pip download -q --no-deps $(WHEEL_PLATFORM) -d .whl-reference $$(grep -v '^#' deploy/gpu/reference-wheels.txt)
+	du -sh .ortgpu .whl .whl-reference
 
 # The batching scheduler under load (closed loop per concurrency, Poisson open loop, priority isolation)
 # -> bench_concurrency_<model>.json + .png; 0.6B shapes stop at C=8 (the CPU runs them slower than real time)
