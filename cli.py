@@ -128,7 +128,7 @@ def random_checkpoint(
 def export_cmd(
     model: Annotated[str | None, typer.Argument(help="Checkpoint directory or hub id (default: configs/model.toml; empty = embedded random tiny model).")] = None,
     out: Annotated[Path | None, typer.Option(help="Engine directory (default: <engines_dir>/<model name>).")] = None,
-    profile: Annotated[str | None, typer.Option(help="Precision profile: fp32 (reference) | cpu-int8 | cpu-int4.")] = None,
+    profile: Annotated[str | None, typer.Option(help="Precision profile: fp32 (reference) | cpu-int8 | cpu-int4 | fp16 | bf16 (CUDA).")] = None,
     force: Annotated[bool, typer.Option(help="Re-export even when the engine is up to date.")] = False,
 ) -> None:
     """Validate a checkpoint and build its ONNX engine directory."""
