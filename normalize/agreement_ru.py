@@ -40,6 +40,18 @@ _DAY_PARTS = {"утро", "день", "вечер", "ночь"}
 # Verbs whose object is genitive ("достигла 90 градусов": девяноста).
 _GEN_VERBS = {"достигнуть", "достичь", "достигать", "добиться", "добиваться", "лишиться", "лишаться", "избежать",
               "избегать"}
+# Verbs that govern the genitive when negated ("не хватает 300 ₽": трёхсот рублей), and "нет".
+_NEG_GEN_VERBS = {"хватать", "хватить", "доставать", "достать", "оставаться", "остаться", "быть"}
+# Intransitive verbs whose measure is accusative ("весит 1,2 ГБ": одну целую, "стоит 1–2 минуты": одну-две).
+_MEASURE_VERBS = {"весить", "стоить", "стоять", "длиться", "продолжаться", "ехать", "идти", "лететь", "ждать",
+                  "подождать", "прождать", "занять", "занимать", "тянуться", "простоять", "проехать", "пройти"}
+# Pluralia tantum after a number (observed form -> "nom"/"gen"): 1 and 2-4 count them with a collective numeral
+# ("на 1 сутки": одни сутки, "3 суток": трое суток).
+_PLURALIA: dict[str, str] = {}
+for _nom, _gen in (("сутки", "суток"), ("ножницы", "ножниц"), ("очки", "очков"), ("брюки", "брюк"),
+                   ("джинсы", "джинсов"), ("ворота", "ворот"), ("сани", "саней"), ("санки", "санок"),
+                   ("шорты", "шорт"), ("штаны", "штанов"), ("щипцы", "щипцов"), ("плоскогубцы", "плоскогубцев")):
+    _PLURALIA[_nom], _PLURALIA[_gen] = "nom", "gen"
 # Words before a section number ("п. 3.1", "раздел 2.4"): a dotted number after them is read like a version.
 _SECTION_WORDS = ("пункт", "раздел", "глав", "стать", "част", "рисун", "таблиц", "приложени", "параграф", "§")
 # Nouns that after в/на make a compound preposition governing the genitive.
@@ -214,14 +226,20 @@ class RussianAgreement:
         allowed = PREPOSITIONS.get(prep)
         if prep in _COMPOUND_GEN and pk > 0 and _word(tokens[idx[pk - 1]]) in ("в", "во", "на"):
             allowed = ("gen",)  # a compound preposition: "в течение 10 дней", "в размере 500 рублей"
-        if allowed is None and prep and verb_lemma(prep) in _GEN_VERBS:
-            allowed = ("gen",)  # "достигла 90 °C": девяноста градусов
+        lemma = verb_lemma(prep) if allowed is None and prep else ""
+        if lemma in _GEN_VERBS or prep == "нет" or (
+                lemma in _NEG_GEN_VERBS and pk > 0 and _word(tokens[idx[pk - 1]]) == "не"):
+            allowed = ("gen",)  # "достигла 90 °C": девяноста градусов; "не хватает 300 ₽": трёхсот рублей
         if allowed is None and prep and _ages_after_person(prep, tokens, idx, k):
             allowed = ("gen",)  # "для детей 6–10 лет", "мальчик 5 лет": шести-десяти, пяти
         if allowed is None and prep and is_comparative(prep):
             allowed = ("gen",)  # "старше 18 лет", "дешевле 500 рублей"
         counting = ("gen", "ins") if prep in ("с", "со") else allowed  # "с 3 пути": no accusative of measure
-        if allowed is None and prep and tok.cls in ("cardinal", "fraction", "decimal") and is_transitive_verb(prep):
+        if allowed is None and lemma in _MEASURE_VERBS and tok.cls in NUMERIC - {"date", "time", "ordinal"}:
+            allowed = ("acc",)  # "весит 1,2 ГБ": одну целую две десятых гигабайта
+            counting = ("acc", *(c for c in _ALL_CASES if c != "acc"))
+        if allowed is None and prep and tok.cls in ("cardinal", "fraction", "decimal", "measure", "money") \
+                and is_transitive_verb(prep):
             allowed = ("acc",)  # "добавьте 1–2 ложки": одну-две
             counting = ("acc", *(c for c in _ALL_CASES if c != "acc"))  # a guess: "пришли 3 студента" (subject)
         if allowed:
@@ -264,7 +282,8 @@ class RussianAgreement:
                     and tokens[idx[k + 2]].cls == "time":
                 tok.case = "gen"  # a date with its hour is when something happens: "рейс — 14.08 в 06:45"
             return
-        if prep == "по" and cls in ("cardinal", "measure", "money") and (_count(tok) or 1) % 10 != 1:
+        if prep == "по" and cls in ("cardinal", "measure", "money") and (_count(tok) or 1) % 10 != 1 and not any(
+                c == "dat" and plural for _, c, plural in readings):  # (not "по 3 позициям": трём)
             allowed = counting = ("acc",)  # distributive "по": "по два яблока", "по двести рублей"
         if cls in ("time", "measure", "money"):
             tok.case = allowed[0] if allowed else "nom"
@@ -314,6 +333,13 @@ class RussianAgreement:
                 return
             if readings or year_abbr:
                 self._ordinal_with_noun(tok, readings, allowed, across, year_abbr, noun_tok, prep)
+            return
+        pluralia = _PLURALIA.get(noun_text(noun_tok).lower()) if noun_tok is not None and not across else None
+        if cls == "cardinal" and n is not None and pluralia and n % 100 not in (11, 12, 13, 14) and (
+                n % 10 == 1 or (n % 10 in (2, 3, 4) and pluralia == "gen")):
+            tok.fields["collective"] = True  # "на 1 сутки": одни, "уйдёт 3 суток": трое
+            tok.case = allowed[0] if allowed and allowed != ("acc",) else "gen" if pluralia == "gen" and n % 10 == 1 \
+                else "nom"
             return
         if count_case is not None:
             noun = count_case[1]

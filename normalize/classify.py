@@ -357,7 +357,7 @@ _EN_QUANT_WORD = r"(?:\s(?P<q>thousand|million|billion|trillion)(?![\w]))?"
 _RU_QUANT = r"(?:\s?(?P<q>тыс\.?|млн\.?|млрд\.?|трлн\.?)(?!\w))?"
 _CUR_SYM = r"(?P<sym>US\$|[$€£₽¥₩₹])"
 _RU_CUR = r"(?P<cur>руб\.|руб(?!\w)|р\.|долл\.(?:\s?США)?|USD|EUR|RUB|евро|[$€£₽¥])"
-_EN_CUR = r"(?P<cur>USD|EUR|GBP|dollars?|yuan|euros?)"
+_EN_CUR = r"(?P<cur>USD|EUR|GBP|dollars?|yuan|euros?|rubles?|руб\.|руб(?!\w))"
 _PER = r"(?:\s?/\s?(?P<per>mo|yr|wk|d|hr|h|day|month|year|week|hour))?(?![\w])"
 _RU_PER = (r"(?:\s?/\s?(?P<per>" + "|".join(re.escape(k) for k in sorted(RU_MONEY_PER, key=len, reverse=True))
            + r")(?:(?<=\.)|(?!\w)))?")  # "199 ₽/мес.": в месяц
@@ -370,10 +370,12 @@ class MoneyPlugin:
     """Amounts of money: ``$1.5M``, ``£1.20``, ``€5``, ``31 руб.``, ``6 руб. 35 коп.``, ``2,5 тыс руб.``."""
 
     name, starts = "money", "dsa"
-    _pre_en = re.compile(_CUR_SYM + r"\s?(?P<num>" + EN_NUM + ")" + _EN_QUANT + _PER)
+    _pre_en = re.compile(r"(?:" + _CUR_SYM + r"|(?P<code>USD|EUR|GBP|RUB)(?=\s?[0-9]))\s?(?P<num>" + EN_NUM + ")"
+                         + _EN_QUANT + _PER)  # "$5", "USD 50": fifty US dollars
     _pre_ru = re.compile(_CUR_SYM + r"\s?(?P<num>" + RU_NUM + r")(?:\s?(?P<q>тыс\.?|млн\.?|млрд\.?|трлн\.?)(?!\w)"
                          r"|(?P<qs>K|M|B|bn)(?!\w))?(?!\w)" + _RU_PER)
-    _post_en = re.compile(r"(?P<num>" + EN_NUM + ")" + _EN_QUANT_WORD + r"\s?" + _EN_CUR + r"(?![\w])"
+    _post_en = re.compile(r"(?P<num>[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])(?=\s?руб)|" + EN_NUM + ")" + _EN_QUANT_WORD
+                          + r"\s?" + _EN_CUR + r"(?:(?<=\.)|(?![\w]))"
                           r"|(?P<num2>[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|" + EN_NUM + r")\s?(?P<sym>[$₽€£¥₩₹])"
                           r"|(?P<cents>[0-9]{1,2})\s?¢")
     _post_ru = re.compile(r"(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"\s?" + _RU_CUR +
@@ -389,7 +391,7 @@ class MoneyPlugin:
             m = rx.match(text, pos, end)
             if m:
                 g = m.groupdict()
-                sym = g.get("sym") or g.get("cur") or ""
+                sym = g.get("sym") or g.get("cur") or g.get("code") or ""
                 cur = CURRENCY_SYMBOLS.get(sym) or CURRENCY_WORDS.get(sym) or \
                     ("USD" if sym.startswith(("US", "долл")) else CURRENCY_WORDS.get(sym.lower(), "USD"))
                 num = (g["num"] or g.get("num2") or "").replace(" ", "")
@@ -399,7 +401,7 @@ class MoneyPlugin:
                     f = {"int": "0", "frac": g["cents"].zfill(2), "sep": "."}
                 f.update({"cur": cur, "q": g.get("q") or _LETTER_QUANT_RU.get(g.get("qs") or "", ""),
                           "per": g.get("per") or "",
-                          "minor": g.get("minor") or "", "us": sym == "US$"})
+                          "minor": g.get("minor") or "", "us": sym == "US$" or g.get("code") == "USD"})
                 return Token("money", pos, m.end(), m.group(), f)
         return None
 
@@ -439,7 +441,8 @@ class MeasurePlugin:
                      r"(?:/(?P<per>" + _unit_alternation(EN_UNITS) + r"|[a-zA-Z](?![\w/])))?", re.I)
     _en_per = re.compile(r"(?P<num>" + EN_NUM + r")/(?P<per>" + _unit_alternation(EN_UNITS) + ")")
     _en_inch = re.compile(r"(?P<num>" + EN_NUM + r')"(?![\w"])')
-    _en_feet_inches = re.compile(r"(?P<ft>[0-9]{1,2})['′](?P<inch>[0-9]{1,2}(?:\.[0-9])?)(?:\u0022|″|'')(?![\w\u0022])")
+    _en_feet_inches = re.compile(r"(?P<ft>[0-9]{1,2})(?:['′](?P<inch>[0-9]{1,2}(?:\.[0-9])?)(?:\u0022|″|'')(?![\w\u0022])"
+                                 r"|\s?ft\.?\s(?P<inch2>[0-9]{1,2}(?:\.[0-9])?)\s?in\b\.?)")  # 6'2", 6 ft 2 in
     _en_dims = re.compile(r"(?P<dims>(?:" + EN_NUM + r")(?:\s?[x×]\s?(?:" + EN_NUM + r")){1,2})\s?(?P<unit>"
                           + _unit_alternation(EN_UNITS) + r")(?![\w])")
     _ru = re.compile(r"(?P<sign>-)?(?:(?P<lo>" + RU_NUM + r")\s?[-–]\s?)?(?P<num>(?:[0-9]+\s)?[0-9]+/[0-9]+|" + RU_NUM
@@ -459,7 +462,7 @@ class MeasurePlugin:
             fi = self._en_feet_inches.match(text, pos, end)
             if fi:  # 6'2": six feet two inches
                 f = split_number(fi["ft"], lang)
-                f.update({"unit": "ft", "per": "", "q": "", "lo": "", "sign": "", "inches": fi["inch"]})
+                f.update({"unit": "ft", "per": "", "q": "", "lo": "", "sign": "", "inches": fi["inch"] or fi["inch2"]})
                 return Token("measure", pos, fi.end(), fi.group(), f)
         q = self._en_inch.match(text, pos, end) if text.find('"', pos, end) > 0 else None
         line = text[text.rfind("\n", max(0, pos - WINDOW), pos) + 1:pos]

@@ -186,9 +186,9 @@ class EnglishContext:
                 tok.fields["digits"] = True  # "card ending in 8876": eight eight seven six
             elif tok.cls == "abbreviation" and tok.out is None:
                 self._abbreviation(tok, prev, nxt)
-            elif tok.cls == "money" and prev is not None and prev.text.lower() in ("a", "an") and nxt is not None \
-                    and nxt.cls == "word" and nxt.text.islower():
-                tok.fields["attributive"] = True  # "a $5 billion deal": five billion dollar deal
+            elif tok.cls in ("money", "measure") and prev is not None and prev.text.lower() in ("a", "an") \
+                    and nxt is not None and nxt.cls == "word" and nxt.text.islower() and nxt.text != "of":
+                tok.fields["attributive"] = True  # "a $5 billion deal", "a 10 km race": ten kilometer race
             elif tok.cls == "cardinal" and nxt is not None and nxt.text.replace(".", "") in ("AD", "BC") \
                     and tok.fields["int"].isdigit() and len(tok.fields["int"]) <= 4:
                 tok.fields["year"] = True
@@ -237,6 +237,11 @@ class EnglishContext:
             return
         if prev.cls not in _NUMERIC or nxt.cls not in _NUMERIC:
             return
+        if tight and prev.cls == "money" and nxt.cls in ("cardinal", "decimal") and not prev.fields.get("q"):
+            nxt.cls, prev.fields["bare"] = "money", True  # "$10–15": ten to fifteen dollars
+            nxt.fields.update({k: prev.fields.get(k, "") for k in ("cur", "per", "us", "attributive")}, q="", minor="")
+            nxt.fields.setdefault("frac", "")
+            prev.fields["per"] = ""
         yearish = all(t.cls == "cardinal" and len(t.fields["int"]) in (2, 4) for t in (prev, nxt)) and \
             len(prev.fields["int"]) == 4
         hours = tok.text == "–" and tight and prev.cls == nxt.cls == "cardinal" and \

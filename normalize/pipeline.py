@@ -24,6 +24,7 @@ _CONFIG_KEYS = {"enabled", "default_language", "plugins", "disabled", "dictionar
 _STRESS_VOWELS = "аеёиоуыэюяАЕЁИОУЫЭЮЯaeiouyAEIOUY"
 _PLUS_STRESS = re.compile(r"\+(?=[" + _STRESS_VOWELS + "])")
 _SPACE = re.compile(r"[\s" + ZERO_WIDTH + "]+")
+_CURRENCY_CODES = frozenset({"USD", "EUR", "GBP", "RUB"})
 _SPOKEN_EDGE = re.compile(r"\w")
 _PLAIN = {"word", "punct", "verbatim"}
 _CLAUSE_END = set(".,;:!?)]}»")
@@ -120,7 +121,8 @@ class Normalizer:
             best: Token | None = None
             if ch.isalpha():
                 wend = match_word(text, pos)
-                plain = wend < n and text[wend] in " \n,;!?»)\"" or wend == n
+                plain = (wend < n and text[wend] in " \n,;!?»)\"" or wend == n) and \
+                    text[pos:wend] not in _CURRENCY_CODES  # "USD 50": the money plugin starts at a word
                 candidates = self._word_plugins if plain else self._by_start["a"]
             else:
                 candidates = self._by_start["d" if "0" <= ch <= "9" else "'" if ch == "'" else "s"]

@@ -119,7 +119,7 @@ def measure(tok: Token) -> str:
         amount = "minus " + amount
     parts = [amount]
     if f.get("unit"):
-        parts.append(_unit_words(f["unit"], not _is_one(f)))
+        parts.append(_unit_words(f["unit"], not _is_one(f) and not f.get("attributive")))
     if f.get("inches"):
         whole, _, frac = str(f["inches"]).partition(".")
         parts.append(decimal_words(whole, frac) + " " + _unit_words("″", not (whole == "1" and not frac)))
@@ -150,6 +150,8 @@ def money(tok: Token) -> str:
     cents = int(trimmed.ljust(2, "0")) if trimmed else 0
     dollars = int(int_part) if len(int_part) <= _DIGIT_LIMIT else -1
     parts = []
+    if f.get("bare") and not cents:  # the first end of a range: "$10–15", ten to fifteen dollars
+        return number(int_part)
     if dollars != 0 or not cents:
         parts.append(number(int_part) + " " + (sing if dollars == 1 else plur))
     if cents:

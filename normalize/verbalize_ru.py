@@ -109,6 +109,13 @@ def fraction_words(whole: str, num: str, den: str, case: str) -> str:
     return head + ru.cardinal(n, case, "f") + " " + den_words
 
 
+# The last word of a number counting a plurale tantum, by case: "один" -> "одни", "три" -> "трое".
+_COLLECTIVE = {("nom", "один"): "одни", ("acc", "один"): "одни", ("gen", "одного"): "одних",
+               ("dat", "одному"): "одним", ("ins", "одним"): "одними", ("prep", "одном"): "одних",
+               ("nom", "два"): "двое", ("acc", "два"): "двое", ("nom", "три"): "трое", ("acc", "три"): "трое",
+               ("nom", "четыре"): "четверо", ("acc", "четыре"): "четверо"}
+
+
 def cardinal(tok: Token) -> str:
     """Cardinal or (``ordinal`` field) ordinal reading; ``spell`` reads the digits one by one, ``one_thousand``
     says "одна тысяча" (both set only by :mod:`normalize.candidates_ru`)."""
@@ -119,7 +126,11 @@ def cardinal(tok: Token) -> str:
     if f.get("ordinal"):
         digits = f["int"].lstrip("0") or "0"
         return sign + ru.ordinal(int(digits), tok.case or "nom", tok.gender or "m", tok.plural)
-    return sign + integer(f["int"], tok.case or "nom", tok.gender or "m", tok.animate, bool(f.get("one_thousand")))
+    words = integer(f["int"], tok.case or "nom", tok.gender or "m", tok.animate, bool(f.get("one_thousand")))
+    if f.get("collective"):  # a plurale tantum: "одни сутки", "трое суток", "одних суток"
+        head, _, last = words.rpartition(" ")
+        words = head + (" " if head else "") + _COLLECTIVE.get((tok.case or "nom", last), last)
+    return sign + words
 
 
 def decimal(tok: Token) -> str:
@@ -206,7 +217,7 @@ def money(tok: Token) -> str:
     major = major or "доллар"
     gender = NOUNS[major].gender
     frac = f["frac"]
-    if f.get("sep") == "." and minor and len(frac) == 2 and not f.get("q"):
+    if f.get("sep") in (".", ",") and minor and len(frac) == 2 and not f.get("q"):
         f = dict(f, frac="", minor=frac.lstrip("0") or "")
     words, n, scaled = _amount(f, case, gender)
     parts = [words, _noun_phrase(major, (5 if case in ("nom", "acc") else 2) if scaled else n, case)]

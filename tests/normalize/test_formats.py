@@ -133,6 +133,25 @@ NORM = Normalizer()
     ("Звоните по тел. 22-33-44.", "ru", "Звоните по телефону двадцать два тридцать три сорок четыре."),
     ("Офис в Лондоне: +44 20 7946 0958.", "ru",
      "Офис в Лондоне: плюс сорок четыре двадцать семьдесят девять сорок шесть ноль девять пятьдесят восемь."),
+    # money with kopecks/cents after a decimal comma, in the case the context governs
+    ("С карты списано 1\u00a0250,50 ₽.", "ru", "С карты списано тысяча двести пятьдесят рублей пятьдесят копеек."),
+    ("Оплатите 99,90 руб. до конца дня.", "ru", "Оплатите девяносто девять рублей девяносто копеек до конца дня."),
+    ("Чехол за $3,50.", "ru", "Чехол за три доллара пятьдесят центов."),
+    ("Цена 1,5 руб.", "ru", "Цена одна целая пять десятых рубля"),  # (one decimal digit: no kopecks)
+    # English money: a currency code before the number, a range after a currency sign, rubles in English text
+    ("The fee is USD 50.", "en", "The fee is fifty us dollars."),
+    ("EUR 20 per person.", "en", "twenty euros per person."),
+    ("I paid in USD yesterday.", "en", "I paid in USD yesterday."),
+    ("Tickets cost $10–15 at the door.", "en", "Tickets cost ten to fifteen dollars at the door."),
+    ("Rent is 80 000 руб. a month.", "en", "Rent is eighty thousand rubles a month."),
+    # English units: a singular unit before its noun after a/an, feet and inches in words, more abbreviations
+    ("She finished a 10 km race.", "en", "She finished a ten kilometer race."),
+    ("Buy a 2 L bottle of soda.", "en", "Buy a two liter bottle of soda."),
+    ("There's a 24 hr pharmacy nearby.", "en", "There's a twenty four hour pharmacy nearby."),
+    ("She ran 10 km today.", "en", "She ran ten kilometers today."),
+    ("He is 6 ft 2 in tall.", "en", "He is six feet two inches tall."),
+    ("This car gets 35 mpg on the highway.", "en", "This car gets thirty five miles per gallon on the highway."),
+    ("We need 2 doz eggs and 3 yds of fabric.", "en", "We need two dozen eggs and three yards of fabric."),
 ])
 def test_formats(text: str, lang: str, want: str) -> None:
     assert NORM.normalize(text, lang).text == want
