@@ -45,6 +45,10 @@ _NEG_GEN_VERBS = {"хватать", "хватить", "доставать", "д�
 # Intransitive verbs whose measure is accusative ("весит 1,2 ГБ": одну целую, "стоит 1–2 минуты": одну-две).
 _MEASURE_VERBS = {"весить", "стоить", "стоять", "длиться", "продолжаться", "ехать", "идти", "лететь", "ждать",
                   "подождать", "прождать", "занять", "занимать", "тянуться", "простоять", "проехать", "пройти"}
+# Person titles: after a common noun the abbreviation is its genitive (статья академика Лихачёва).
+_PERSON_TITLES = {"академик", "профессор", "доцент", "заведующий", "заместитель", "генеральный", "директор"}
+# A price after "стоит" keeps the everyday nominative (стоит тысяча рублей).
+_CURRENCY_STEMS = ("руб", "долл", "евро", "коп", "цент", "фунт", "юан")
 # Pluralia tantum after a number (observed form -> "nom"/"gen"): 1 and 2-4 count them with a collective numeral
 # ("на 1 сутки": одни сутки, "3 суток": трое суток).
 _PLURALIA: dict[str, str] = {}
@@ -181,14 +185,24 @@ class RussianAgreement:
         if cases is None and word and nxt is not None and nxt.cls in NUMERIC and is_transitive_verb(word):
             cases = ("acc",)  # "Читайте гл. 5": главу (but "читает проф. Иванов": the subject)
         plural = nxt is not None and idx[k + 1] + 1 < len(tokens) and range_ends(tokens, idx[k + 1] + 1) is not None
+        if value == "страница" and tok.text.lower() == "с." and nxt is not None and nxt.cls == "word" \
+                and nxt.text[:1].isupper():
+            value = "село"  # "в с. Ивановка": в селе (a page is numbered)
+        if value in _PERSON_TITLES and cases is None and word and word != "не" and is_noun(word):
+            tok.out = inflect_phrase(value, "gen")  # "статью акад. Лихачёва", "на должность зав. отделом"
+            return
         agreed = agree_adjective(value, nxt.text) if nxt is not None and nxt.cls == "word" and " " not in value \
             else None
         if agreed:  # "с/х техника": сельскохозяйственная, "на ж/д вокзале": железнодорожном
             tok.out = agreed
             return
         agree = adjective_case(value, nxt.text) if nxt is not None and nxt.cls == "word" else None
+        name = form_of(nxt.text) if value in _PERSON_TITLES and cases and nxt is not None and nxt.cls == "word" \
+            and nxt.text[:1].isupper() else None
         if agree:
             case = agree  # "эл. почту": the adjective takes the case of its noun
+        elif name and name[0] in cases:
+            case = name[0]  # "с проф. Ивановым": the title in its name's case
         elif not cases:
             case = "nom"
         elif word in _LOCATIVE:
@@ -235,7 +249,8 @@ class RussianAgreement:
         if allowed is None and prep and is_comparative(prep):
             allowed = ("gen",)  # "старше 18 лет", "дешевле 500 рублей"
         counting = ("gen", "ins") if prep in ("с", "со") else allowed  # "с 3 пути": no accusative of measure
-        if allowed is None and lemma in _MEASURE_VERBS and tok.cls in NUMERIC - {"date", "time", "ordinal"}:
+        if allowed is None and lemma in _MEASURE_VERBS and tok.cls in NUMERIC - {"date", "time", "ordinal", "money"} \
+                and not (k + 1 < len(idx) and _word(tokens[idx[k + 1]]).startswith(_CURRENCY_STEMS)):
             allowed = ("acc",)  # "весит 1,2 ГБ": одну целую две десятых гигабайта
             counting = ("acc", *(c for c in _ALL_CASES if c != "acc"))
         if allowed is None and prep and tok.cls in ("cardinal", "fraction", "decimal", "measure", "money") \

@@ -104,7 +104,7 @@ def inflect_phrase(phrase: str, case: str, plural: bool = False) -> str:
         return phrase
     words = phrase.split(" ")
     for i, word in enumerate(words):
-        parses = [p for p in _parses(word.lower()) if p.tag.case == "nomn" and p.tag.POS in ("NOUN", "ADJF")]
+        parses = [p for p in _parses(word.lower()) if p.tag.case == "nomn" and p.tag.POS in ("NOUN", "ADJF", "PRTF")]
         if not parses:
             break
         grammemes = {_TO_PYMORPHY[case], "plur"} if plural else {_TO_PYMORPHY[case]}

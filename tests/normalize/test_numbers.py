@@ -127,7 +127,7 @@ def test_en_ordinal() -> None:
     # an intransitive verb of measure takes the accusative of its measure
     ("Файл весит 1,2 ГБ.", "Файл весит одну целую две десятых гигабайта."),
     ("Поезд стоит 1–2 минуты.", "Поезд стоит одну-две минуты."),
-    ("Билет стоит 1 000 рублей.", "Билет стоит тысячу рублей."),
+    ("Билет стоит 1 000 рублей.", "Билет стоит тысяча рублей."),  # (a price after стоит: the everyday nominative)
     ("Добавьте 1/2 ч. л. соли.", "Добавьте половину чайной ложки соли."),  # a transitive verb: a measure too
     # "по" before a dative plural noun is no distributive "по"
     ("Оплата по 3 позициям ещё не поступила.", "Оплата по трём позициям ещё не поступила."),
