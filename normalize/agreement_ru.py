@@ -276,7 +276,9 @@ class RussianAgreement:
                 tok.case, tok.gender = agree[0]
                 return
         if cls == "decimal" and tok.fields.get("sep") == "." and prev is not None and not tok.fields.get("q") and (
-                prep.startswith(("верси", *_SECTION_WORDS)) or (prev.cls in ("word", "letters") and prev.text.isascii())):
+                prep.startswith(("верси", *_SECTION_WORDS)) or (prev.cls in ("word", "letters") and prev.text.isascii())
+                or (prep in PREPOSITIONS and pk > 0 and tokens[idx[pk - 1]].cls in ("word", "letters")
+                    and tokens[idx[pk - 1]].text.isascii())):  # "обнови Python до 3.12"
             tok.fields["version"] = True  # "версия iOS 17.2", "Python 3.11", "п. 3.1": пункт три точка один
             return
         if cls == "date":
@@ -345,6 +347,7 @@ class RussianAgreement:
                 if tok.fields.get("adjective") else None
             if form is not None:
                 tok.case, tok.gender = (allowed[0] if allowed and form[0] not in allowed else form[0]), form[1]
+                tok.plural = form[2] and not source  # "XXII зимние игры": двадцать вторые
                 return
             if readings or year_abbr:
                 self._ordinal_with_noun(tok, readings, allowed, across, year_abbr, noun_tok, prep)

@@ -256,6 +256,7 @@ class DatePlugin:
     _dm_end_after = re.compile(r"\s?(?:[.,;:!?)]|[—–-]\s|$)|\s(?:по|до|и|или)\s[0-9]{1,2}\.[01][0-9]")
     _dm_before = re.compile(r"(?:^|[\s(])(?:с|со|до|к|ко|по|на|от|после|перед|между|и)\s$|^\s*$|\n\s*$|[—–:]\s?$", re.I)
     _weekday = r"(?:пн|вт|ср|чт|пт|сб|вс|понедельник|вторник|среда|среду|четверг|пятница|пятницу|суббота|субботу|воскресенье)"
+    _dm_product_before = re.compile(r"(?<![\w.])[A-Za-z][A-Za-z0-9+#]*\s(?:до|с|со|на|от|и|или|по)\s$")
     _dm_weekday_after = re.compile(r",?\s\(?" + _weekday + r"(?!\w)", re.I)
     _dm_weekday_before = re.compile(r"(?<!\w)" + _weekday + r"\.?,?\s$", re.I)
     _en_days = re.compile(r"(?P<a>Mon|Tue|Tues|Wed|Thu|Thurs|Fri|Sat|Sun)\.?(?:\s?[-–—]\s?|\s(?P<and>&|and)\s)"
@@ -313,6 +314,8 @@ class DatePlugin:
             word = _NEXT_WORD.match(after)
             free = self._dm_end_after.match(after) or (word and not is_noun(word[1]))  # "на 12.07 уже"
             # a zero-padded month ("12.06") is a date wherever no noun follows; "3.05" needs a preposition before
+            if self._dm_product_before.search(before):
+                return None  # "Python до 3.12": a version after a product name
             if not (self._dm_time_after.match(after) or weekday or free and (
                     self._dm_before.search(before) or g["m"].startswith("0") and pos and text[pos - 1] == " ")):
                 return None

@@ -55,6 +55,10 @@ def resolve_roman(tokens: list[Token]) -> None:
             continue
         if prev is not None and nxt is not None and prev.lang == nxt.lang == "en" and prev.cls == nxt.cls == "word":
             tok.lang = "en"  # "..., like in the XVIII century": inside English words
+        if tok.lang == "ru" and prev is not None and prev.cls == "letters" and prev.text.isascii() and not single \
+                and (nxt is None or nxt.cls == "punct" or nxt.lang == "ru" and not analyze(nxt.text)):
+            tok.lang = "en"  # "трейлер GTA VI": a title after a Latin acronym is numbered in English (six)
+            continue
         if latin_prev and (prev_word in _REGNAL or prev_word in _CHAPTER_WORDS):
             tok.lang = "en"  # "Henry VIII и ...", "World War II на русском": read with the English name
         far = tokens[idx[k + 2]] if k + 2 < len(idx) else None
@@ -173,6 +177,8 @@ class EnglishContext:
                     tok.out, nxt.case = " к ", "dat"  # "в пропорции 1:3": один к трём
                 else:
                     tok.out = " "  # a score: "2:1" два один
+            elif tok.cls == "abbreviation" and tok.out is None and tok.text == "St." and nxt is not None:
+                self._abbreviation(tok, prev, nxt)  # "в St. Petersburg": saint, in a Russian sentence too
             elif tok.lang != "en":
                 continue
             elif tok.cls == "punct" and tok.text in ":*" and prev is not None and nxt is not None and \

@@ -1,7 +1,7 @@
 """Per-span language detection for mixed Russian/English text.
 
 Words take the language of their own script.  Everything else (numbers, symbols) takes the majority
-language of its sentence, counted in words (URLs and e-mails ignored; a Cyrillic word weighs double,
+language of its sentence, counted in words (URLs and e-mails ignored, a Latin unit after a number not counted; a Cyrillic word weighs double,
 since Latin brand names inside Russian text are far more common than the reverse; ties go to Russian), so ``версия iOS 17.2`` reads the number in Russian while ``Python 3.11`` follows
 whatever language surrounds it.  Sentences without letters inherit the previous sentence's language,
 then the next one's, then the default.
@@ -17,7 +17,8 @@ _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?![\s]))*(?:[.!?\n]+|$)")
 _CYR = re.compile(r"[а-яёА-ЯЁ]")
 _LAT = re.compile(r"[a-zA-Z]")
 _CYR_WORD = re.compile(r"[а-яёА-ЯЁ]+")
-_LAT_WORD = re.compile(r"[a-zA-Z]+")
+# A Latin word: a hyphenated compound counts once (Wi-Fi), a unit right after a number not at all (300 Mbps).
+_LAT_WORD = re.compile(r"(?<![0-9])(?<![0-9] )[a-zA-Z]+(?:[-'][a-zA-Z]+)*")
 _ELECTRONIC_MARKS = ("@", "://", "www.")
 
 

@@ -133,6 +133,14 @@ NORM = Normalizer()
     ("Звоните по тел. 22-33-44.", "ru", "Звоните по телефону двадцать два тридцать три сорок четыре."),
     ("Офис в Лондоне: +44 20 7946 0958.", "ru",
      "Офис в Лондоне: плюс сорок четыре двадцать семьдесят девять сорок шесть ноль девять пятьдесят восемь."),
+    # mixed text: St. before a name is saint in a Russian sentence too; a dotted number after a product name and a
+    # preposition is a version, not a date; a Latin unit after a number does not make a sentence English
+    ("Я живу в St. Petersburg, Florida.", "auto", "Я живу в saint Petersburg, Florida."),
+    ("Офис на Baker St. в Лондоне.", "auto", "Офис на Baker Street в Лондоне."),
+    ("Обнови Python до 3.12.", "auto", "Обнови Python до три точка двенадцать."),
+    ("Акция до 15.01.", "ru", "Акция до пятнадцатого января."),
+    ("Скорость Wi-Fi — 300 Mbps.", "auto", "Скорость Wi-Fi — триста мегабит в секунду."),
+    ("Speed is 300 Mbps.", "auto", "Speed is three hundred megabits per second."),
     # Russian abbreviations: a person title after a common noun is genitive, after a preposition in its name's case
     ("Статью акад. Лихачёва перепечатали.", "ru", "Статью академика Лихачёва перепечатали."),
     ("Прошу назначить меня на должность зав. отделом.", "ru",

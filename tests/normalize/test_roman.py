@@ -35,6 +35,11 @@ NORM = Normalizer()
     # after its noun, with nothing following, a numeral agrees with that noun
     ("Съезд КПСС XX.", "ru", "Съезд КПСС двадцатый."),
     ("Олимпиада XXII прошла в Сочи.", "ru", "Олимпиада двадцать вторая прошла в Сочи."),
+    # before a plural adjective the ordinal is plural too
+    ("XXII зимние Олимпийские игры прошли в Сочи.", "ru", "двадцать вторые зимние Олимпийские игры прошли в Сочи."),
+    # after a Latin acronym title a numeral is the title's English number, in a Russian sentence too
+    ("Вышел трейлер GTA VI.", "ru", "Вышел трейлер GTA six."),
+    ("Вышел трейлер GTA VI на PS5.", "auto", "Вышел трейлер GTA six на PS пять."),
 ])
 def test_roman(text: str, lang: str, want: str) -> None:
     assert NORM.normalize(text, lang).text == want
