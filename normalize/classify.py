@@ -138,7 +138,7 @@ class TelephonePlugin:
 
     name, starts = "telephone", "ds"
     _patterns = [
-        re.compile(r"(?P<plus>\+[0-9]{1,3}[ -]?)?(?:\((?P<a>[0-9]{3})\)[ -]?|(?P<a2>[0-9]{3})[-.])"
+        re.compile(r"(?P<plus>\+[0-9]{1,3}[ -]?|1-)?(?:\((?P<a>[0-9]{3})\)[ -]?|(?P<a2>[0-9]{3})[-.])"
                    r"(?P<b>[0-9]{3})[-.](?P<c>[0-9]{4})(?:-(?P<d>[0-9]{1,4}))?(?![0-9])"),
         re.compile(r"(?P<plus>\+[0-9]{1,3}[ -]?|8[ -]?)\(?(?P<a>[0-9]{3})\)?[ -]?(?P<b>[0-9]{3})[ -]"
                    r"(?P<c>[0-9]{2})[ -](?P<d>[0-9]{2})(?![0-9])"),
@@ -161,6 +161,7 @@ class TelephonePlugin:
     _local = re.compile(r"[0-9]{2}-[0-9]{2}-[0-9]{2}(?![0-9-])")
     _ru_mobile = re.compile(r"8([0-9]{3})([0-9]{3})([0-9]{2})([0-9]{2})(?![0-9])")
     _dialled = re.compile(r"(?i:тел\.?|телефон\w*|номер\w*|звоните|позвоните|моб\.?|факс|phone|call|tel\.?)\s?:?\s$")
+    _us_local = re.compile(r"(?P<b>[2-9][0-9]{2})-(?P<c>[0-9]{4})(?![0-9-])")  # a seven-digit local number
     _vanity = re.compile(r"(?:1-)?8[0-9]{2}-[A-Z0-9]*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*(?![\w-])")  # 1-800-GO-U-HAUL
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
@@ -184,6 +185,9 @@ class TelephonePlugin:
         m = self._intl.match(text, pos, end)
         if m and 8 <= len(re.sub(r"[^0-9]", "", m["rest"])) <= 14:  # E.164: at most 15 digits with the country code
             return Token("telephone", pos, m.end(), m.group(), {"plus": m["cc"], "groups": re.split(r"[ -]", m["rest"])})
+        m = self._us_local.match(text, pos, end) if lang == "en" else None
+        if m and (m["c"].startswith("0") or self._dialled.search(text, max(0, pos - 24), pos)):
+            return Token("telephone", pos, m.end(), m.group(), {"plus": "", "groups": [m["b"], m["c"]]})  # 555-0100
         for p in self._patterns:
             m = p.match(text, pos, end)
             if m:

@@ -35,7 +35,7 @@ def cardinal(tok: Token) -> str:
     digits = f["int"]
     sign = "minus " if f.get("sign") else ""
     if f.get("extension"):
-        return en.digits(digits, "oh")  # "ext. 204": two oh four
+        return en.digits(digits, "oh") if len(digits) > 2 else en.cardinal(int(digits))  # "ext. 204", "ext. 12"
     if f.get("digits") or (not f.get("grouped") and (len(digits) >= 5 or (digits.startswith("0") and len(digits) > 1))):
         return sign + en.digits(digits)
     n = int(digits) if len(digits) <= _DIGIT_LIMIT else None
@@ -214,6 +214,9 @@ def date(tok: Token) -> str:
     return words
 
 
+_TOLL_FREE = {"800", "900"}  # (888, 877...: digit by digit)
+
+
 def telephone(tok: Token) -> str:
     f = tok.fields
     if "ip" in f:
@@ -227,7 +230,11 @@ def telephone(tok: Token) -> str:
                 out += g + " "
         return out.rstrip(", ")
     parts = []
-    if f.get("plus"):
+    if f.get("plus") == "1":  # "1-800-555-0199": one, eight hundred (a toll-free code as a number)
+        parts.append("one " + (en.cardinal(int(f["groups"][0])) if f["groups"][0] in _TOLL_FREE else
+                               en.digits(f["groups"][0])))
+        f = dict(f, groups=f["groups"][1:])
+    elif f.get("plus"):
         parts.append("plus " + en.digits(f["plus"].lstrip("+")))
     parts.extend(en.digits(g) for g in f["groups"])
     return ", ".join(parts)

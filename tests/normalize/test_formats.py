@@ -133,6 +133,11 @@ NORM = Normalizer()
     ("Звоните по тел. 22-33-44.", "ru", "Звоните по телефону двадцать два тридцать три сорок четыре."),
     ("Офис в Лондоне: +44 20 7946 0958.", "ru",
      "Офис в Лондоне: плюс сорок четыре двадцать семьдесят девять сорок шесть ноль девять пятьдесят восемь."),
+    # US numbers: 1- before the area code, 800 as a number; a seven-digit local number; a short extension as a number
+    ("Toll-free: 1-800-555-0199.", "en", "Toll-free: one eight hundred, five five five, zero one nine nine."),
+    ("Call 1-888-234-5678.", "en", "Call one eight eight eight, two three four, five six seven eight."),
+    ("Call 555-0100, ext. 12.", "en", "Call five five five, zero one zero zero, extension twelve."),
+    ("It rose 100-2000 times.", "en", "It rose one hundred to two thousand times."),  # (no phone)
     # mixed text: St. before a name is saint in a Russian sentence too; a dotted number after a product name and a
     # preposition is a version, not a date; a Latin unit after a number does not make a sentence English
     ("Я живу в St. Petersburg, Florida.", "auto", "Я живу в saint Petersburg, Florida."),
