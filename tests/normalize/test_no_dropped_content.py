@@ -41,8 +41,8 @@ def _corpus() -> list[tuple[str, str]]:
     rows = [line.split("\t") for line in Path(__file__).with_name("corpus.tsv").read_text(encoding="utf-8")
             .splitlines() if line and not line.startswith("#")]
     texts = [("auto" if r[0] == "mixed" else r[0], r[2]) for r in rows]
-    fresh = Path(__file__).with_name("eval_fresh")
-    texts += [("auto" if c.set == "mixed" else c.set, c.text) for c in load_cases() + load_cases(fresh)]
+    sets = [load_cases(Path(__file__).with_name(folder)) for folder in ("eval", "eval_fresh", "eval_blind")]
+    texts += [("auto" if c.set == "mixed" else c.set, c.text) for cases in sets for c in cases]
     if DEFAULT_DIR.is_dir():
         texts += [(lang, inp) for lang in ("en", "ru") for _, inp, _ in load_nemo(DEFAULT_DIR, lang)]
     return texts
