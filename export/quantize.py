@@ -31,34 +31,36 @@ class BlockQuant:
 
 @dataclass(frozen=True)
 class Profile:
-    """``layers``: the decoder-layer projections of the talker and the code predictor (q, k, v, o,
-    gate, up, down; the code predictor's input projection); ``heads``: the talker's codec head and
-    the 15 code-predictor lm heads. ``None`` keeps float32. ``compute``: the talker step graph's
-    activation and KV type, float32 or a half type (``export.half``; with no quantized layers)."""
+    """``talker``: the talker's decoder-layer projections (q, k, v, o, gate, up, down); ``predictor``:
+    the code predictor's (and its input projection); ``heads``: the talker's codec head and the 15
+    code-predictor lm heads. ``None`` keeps float32. ``compute``: the talker step graph's activation
+    and KV type, float32 or a half type (``export.half``; with no quantized layers)."""
 
     name: str
-    layers: BlockQuant | None
+    talker: BlockQuant | None
+    predictor: BlockQuant | None
     heads: BlockQuant | None
     compute: str = "float32"
 
     def plan(self, linear: str) -> BlockQuant | None:
         """The quantization of the talker-graph Linear named ``linear`` (its checkpoint prefix)."""
-        is_head = linear == "talker.codec_head" or ".lm_head." in linear
-        return self.heads if is_head else self.layers
+        if linear == "talker.codec_head" or ".lm_head." in linear:
+            return self.heads
+        return self.predictor if linear.startswith("talker.code_predictor.") else self.talker
 
 
 PROFILES = {
     p.name: p
     for p in (
-        Profile("fp32", None, None),  # the reference: bit-exact against the official implementation
-        # the CPU default; heads fp32. Block 64 by measurement (0.6B, README, Precision profiles): 1.14-1.20x
-        # faster per frame than block 32 at the same gates; block 128 is 1.26-1.32x but misses the
-        # code-predictor top-1 gate (98.8 % < 99 % of decisive steps)
-        Profile("cpu-int8", BlockQuant(8, 64), None),
-        Profile("cpu-int4", BlockQuant(4, 32), BlockQuant(8, 32)),  # speed tier: measurably less faithful
+        Profile("fp32", None, None, None),  # the reference: bit-exact against the official implementation
+        # the CPU default; heads fp32. Blocks by measurement (0.6B, README, Precision profiles): talker 64,
+        # predictor 128 is 1.08x faster per frame than 64 everywhere, itself 1.14-1.20x faster than 32,
+        # at the gates; 128 everywhere misses the predictor's top-1 gate (98.8 % < 99 % of decisive steps)
+        Profile("cpu-int8", BlockQuant(8, 64), BlockQuant(8, 128), None),
+        Profile("cpu-int4", BlockQuant(4, 32), BlockQuant(4, 32), BlockQuant(8, 32)),  # speed tier: measurably less faithful
         # the CUDA EP (GroupQueryAttention has no fp32 CUDA kernel): fp32 islands for sampling and embedding sums
-        Profile("fp16", None, None, "float16"),
-        Profile("bf16", None, None, "bfloat16"),
+        Profile("fp16", None, None, None, "float16"),
+        Profile("bf16", None, None, None, "bfloat16"),
     )
 }
 

@@ -117,7 +117,7 @@ def test_quantized_graph(profile: str, profile_engines: dict[str, dict[str, Path
     spec = PROFILES[profile]
     for weight, node in nodes.items():
         is_head = "codec_head" in weight or ".lm_head." in weight
-        want = spec.heads if is_head else spec.layers
+        want = spec.heads if is_head else spec.predictor if ".code_predictor." in weight else spec.talker
         assert (node.op_type == "MatMulNBits") == (want is not None), weight
         if want is not None:
             attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}

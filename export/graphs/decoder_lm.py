@@ -37,13 +37,15 @@ class KVBuffer:
     that the runtime binds as both ``past`` and ``present``, so the S new (rotated) keys and values
     are written in place at positions P..P+Q-1. seqlens_k i32 [B] = P + Q - 1, query_seqlens i32 [B]
     = Q (the row's valid new positions of the S given; 0: idle row, KV untouched), total i32 [] >= P + Q;
-    RoPE inside the op from cos/sin tables f32 [max_positions, hp / 2]; hp = ``gqa_head_size(hd)``."""
+    RoPE inside the op from cos/sin tables f32 [max_positions, hp / 2]; hp = ``gqa_head_size(hd)``.
+    The code predictor uses the same op inside one graph: its past is the previous step's ``present``
+    (a graph value, C = P) and no query_seqlens (every row takes all S new positions)."""
 
     seqlens_k: str
     total: str
     cos_cache: str
     sin_cache: str
-    query_seqlens: str | None  # None: every row takes all S new positions (needs no past)
+    query_seqlens: str | None  # None: every row takes all S new positions (the op then needs no past)
 
 
 def gqa_head_size(head_dim: int) -> int:
