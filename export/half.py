@@ -21,16 +21,23 @@ the KV buffers (``past_*``/``present_*``), RMSNorms (``SimplifiedLayerNormalizat
 ``stash_type`` 1 keeps the mean of squares in float32 inside the kernel), SwiGLU, attention softmax.
 Float initializers are converted per consumer (a constant shared by both sides is stored twice);
 finite values beyond the half range (attention masks at float32 min) are clipped to it.
+
+The half graphs also target onnxruntime-gpu 1.31.1, the newest CUDA wheel, whose GroupQueryAttention
+has no ``query_seqlens`` input (ORT 1.32 added it): :func:`drop_query_seqlens` removes it, and the
+slot pool then lets an idle row of a decode step write its (discarded) position one past its KV.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from qtts.runtime.manifest import MANIFEST, read_manifest, sha256_file
 from qtts.runtime.safetensors_io import f32_to_bf16
 
 HALF_TYPES = {"float16": TensorProto.FLOAT16, "bfloat16": TensorProto.BFLOAT16}
@@ -165,10 +172,52 @@ def to_half(model: onnx.ModelProto, half: int) -> onnx.ModelProto:
     return model
 
 
+GQA_QUERY_SEQLENS = 14  # GroupQueryAttention's input index of query_seqlens (ORT >= 1.32)
+
+
+def drop_query_seqlens(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Remove GroupQueryAttention's ``query_seqlens`` input and the graph input feeding it, so ORT
+    1.31 loads the graph (every row of a call then takes all S new positions; runtime.slots); returns ``model``."""
+    g = model.graph
+    for n in g.node:
+        if n.op_type == "GroupQueryAttention" and len(n.input) > GQA_QUERY_SEQLENS:
+            del n.input[GQA_QUERY_SEQLENS:]
+            while n.input[-1] == "":
+                del n.input[-1]
+    used = {i for n in g.node for i in n.input}
+    kept = [vi for vi in g.input if vi.name != "query_seqlens" or vi.name in used]
+    del g.input[:]
+    g.input.extend(kept)
+    return model
+
+
 def halve_graph(path: Path, dtype: str) -> None:
-    """Rewrite the float32 graph file ``path`` (with its ``.data`` next to it) to ``dtype`` in place."""
+    """Rewrite the float32 graph file ``path`` (with its ``.data`` next to it) to ``dtype`` in place,
+    loadable by ORT 1.31 (``drop_query_seqlens``)."""
     model = onnx.load(str(path), load_external_data=True)
-    to_half(model, HALF_TYPES[dtype])
+    drop_query_seqlens(to_half(model, HALF_TYPES[dtype]))
     data = path.with_suffix(".onnx.data")
     data.unlink(missing_ok=True)
     onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=data.name, size_threshold=256)
+
+
+def ort131_copy(engine_dir: Path, out_dir: Path) -> Path:
+    """A copy of a float32 engine whose talker graph ORT 1.31 loads (``drop_query_seqlens``; weight
+    files hard-linked, the manifest's talker entry updated): the fp32 CPU reference for parity
+    checks in a process whose onnxruntime is onnxruntime-gpu 1.31. Its outputs equal the engine's."""
+    out = Path(out_dir)
+    shutil.rmtree(out, ignore_errors=True)
+
+    def link_or_copy(src: str, dst: str) -> None:  # graphs and JSON are rewritten here: copies; weight data: links
+        if src.endswith((".onnx", ".json")):
+            shutil.copy2(src, dst)
+        else:
+            Path(dst).hardlink_to(src)
+
+    shutil.copytree(engine_dir, out, copy_function=link_or_copy)
+    talker = out / "talker.onnx"
+    onnx.save_model(drop_query_seqlens(onnx.load(str(talker), load_external_data=False)), str(talker))  # data file untouched
+    data = read_manifest(out).data
+    data["files"]["talker.onnx"] = {"bytes": talker.stat().st_size, "sha256": sha256_file(talker)}
+    (out / MANIFEST).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out

@@ -105,7 +105,11 @@ class SlotPool:
         self.generated = np.zeros((2, slots, vocab), np.bool_)
         self.parity = 0
         dims = {"groups": groups}
-        self.rows = {name: np.zeros((slots, *(dims[d] for d in shape)), dtype) for name, shape, dtype in _PER_ROW}
+        # a graph without query_seqlens (ORT 1.31: export.half.drop_query_seqlens) has every bound row take one
+        # new position: an idle row writes its discarded one just past its KV (``step``)
+        self.has_query_seqlens = any(i.name == "query_seqlens" for i in self.session.get_inputs())
+        per_row = [r for r in _PER_ROW if self.has_query_seqlens or r[0] != "query_seqlens"]
+        self.rows = {name: np.zeros((slots, *(dims[d] for d in shape)), dtype) for name, shape, dtype in per_row}
         self.text = np.zeros((slots, 1, hidden), text_dtype[0])
         self.out = {
             "codes": np.zeros((slots, groups), np.int64),
@@ -176,7 +180,11 @@ class SlotPool:
         stepped rows)."""
         b = self.bucket(n)
         self.rows["active"][:b] = False
-        self.rows["query_seqlens"][:b] = 0  # idle rows: seqlens_k still says how much KV they hold
+        held = None if self.has_query_seqlens else self.rows["seqlens_k"][:b].copy()
+        if held is None:
+            self.rows["query_seqlens"][:b] = 0  # idle rows: seqlens_k still says how much KV they hold
+        else:  # idle rows write one position past their KV (a full row, which steps no more, its last)
+            self.rows["seqlens_k"][:b] = np.minimum(held + 1, self.capacity - 1)
         for r in rows:
             self.text[r.slot, 0] = r.text
             self._set_row(r.slot, r.step, r.position, 1, r.uniforms, r.forced, r.sampling)
@@ -189,6 +197,9 @@ class SlotPool:
             )
         bound.total[()] = int(self.rows["seqlens_k"][:b].max()) + 1  # idle rows count too
         self.session.run_with_iobinding(bound.io)
+        if held is not None:
+            idle = ~self.rows["active"][:b]
+            self.rows["seqlens_k"][:b][idle] = held[idle]
         self.carry(slice(b, occupied or b), p)  # rows left out of the call keep their carried state across the flip
         self.parity = 1 - p
         return self.out["codes"][:n]
@@ -198,7 +209,8 @@ class SlotPool:
         r = self.rows
         r["step"][slot] = step
         r["seqlens_k"][slot] = position + new - 1
-        r["query_seqlens"][slot] = new
+        if self.has_query_seqlens:
+            r["query_seqlens"][slot] = new
         r["active"][slot] = True
         r["uniforms"][slot] = uniforms
         r["forced_codes"][slot] = forced

@@ -16,10 +16,11 @@ from onnx import TensorProto, helper
 
 from qtts.export.exporter import export_engine
 from qtts.export.fidelity import compare
-from qtts.export.half import ALWAYS_HALF, HALF_TYPES
+from qtts.export.half import ALWAYS_HALF, HALF_TYPES, ort131_copy
 from qtts.runtime.engine import Engine, input_storage
 from qtts.runtime.manifest import read_manifest
-from qtts.runtime.slots import SlotPool, _Bound
+from qtts.runtime.sampling import SamplingParams
+from qtts.runtime.slots import RowStep, SlotPool, _Bound, sampling_row
 from qtts.runtime.synthesizer import Synthesizer
 
 HALF = {"fp16": TensorProto.FLOAT16, "bf16": TensorProto.BFLOAT16}
@@ -84,6 +85,47 @@ def test_fp16_against_fp32_teacher_forced(half_engines: dict[str, Path]) -> None
     assert r["free_running"]["finite"]
 
 
+@pytest.mark.parametrize("profile", ["fp32", "fp16"])
+def test_an_idle_row_keeps_its_kv(profile: str, half_engines: dict[str, Path]) -> None:
+    """Row 1 idles through two decode calls of row 0, then steps: its logits equal those of a pool
+    where it stepped at once. fp32 graphs skip idle rows by ``query_seqlens``; the half graphs have
+    none (ORT 1.31) and an idle row writes one position past its KV instead."""
+    engine = Engine(half_engines[profile], threads=1)
+    cfg = engine.config.talker
+    sampling = sampling_row(SamplingParams.from_generation_config(engine.generation_config).greedy(), cfg.lm.vocab_size, cfg.code_predictor.vocab_size)
+    rng = np.random.default_rng(0)
+    prompts = [rng.standard_normal((n, engine.hidden_size)).astype(np.float32) * 0.05 for n in (5, 7)]
+    text = rng.standard_normal((4, engine.hidden_size)).astype(np.float32) * 0.05
+    u, forced = np.full(16, 0.5, np.float32), np.full(16, -1, np.int64)
+
+    def row(slot: int, k: int) -> RowStep:
+        return RowStep(slot, k, len(prompts[slot]) + k - 1, text[k], u, forced, sampling)
+
+    def run(idle_calls: int) -> np.ndarray:
+        pool = SlotPool(engine, 2, 32)
+        assert pool.has_query_seqlens == (profile == "fp32")
+        for slot, prompt in enumerate(prompts):
+            pool.prefill(slot, prompt, u, forced, sampling)
+        pool.step(2, [row(0, 1), row(1, 1)])
+        for k in range(idle_calls):
+            pool.step(2, [row(0, 2 + k)])
+        pool.step(2, [row(1, 2)])
+        return pool.out["logits"][1].copy()
+
+    np.testing.assert_array_equal(run(2), run(0))
+
+
+def test_the_ort131_reference_copy_equals_its_engine(half_engines: dict[str, Path], tmp_path: Path) -> None:
+    """onnxruntime-gpu 1.31 cannot load the fp32 talker (query_seqlens): its copy without it gives the same audio."""
+    copy = ort131_copy(half_engines["fp32"], tmp_path / "fp32-ort131")
+    a, b = (Synthesizer.from_engines(d, threads=1) for d in (half_engines["fp32"], copy))
+    assert not any(i.name == "query_seqlens" for i in b.engine.sessions["talker"].get_inputs())
+    kw = {"sampling": a.default_sampling().greedy(), "speaker": a.speakers[0], "language": "auto", "max_frames": 12}
+    x, y = a.synthesize(TEXT, **kw), b.synthesize(TEXT, **kw)
+    assert np.array_equal(x.codes, y.codes) and np.array_equal(x.pcm, y.pcm)
+    assert (tmp_path / "fp32-ort131" / "talker.onnx.data").stat().st_nlink == 2  # weights linked, not copied
+
+
 def test_bf16_storage_is_shared_bit_patterns(tmp_path: Path) -> None:
     """The pool holds bf16 KV as uint16 bit patterns wrapped as bf16 OrtValues (no copy): a bound
     Identity reads and writes the very arrays."""
@@ -104,8 +146,8 @@ def test_bf16_storage_is_shared_bit_patterns(tmp_path: Path) -> None:
 @pytest.mark.gpu
 @pytest.mark.skipif(not HAS_CUDA, reason="needs onnxruntime-gpu and a CUDA device")
 @pytest.mark.parametrize("profile", list(HALF))
-def test_half_on_cuda_against_fp32_cpu(profile: str, half_engines: dict[str, Path]) -> None:
-    ref = Synthesizer.from_engines(half_engines["fp32"], threads=1)
+def test_half_on_cuda_against_fp32_cpu(profile: str, half_engines: dict[str, Path], tmp_path: Path) -> None:
+    ref = Synthesizer.from_engines(ort131_copy(half_engines["fp32"], tmp_path / "ref"), threads=1)
     test = Synthesizer(Engine(half_engines[profile], provider="cuda"))
     assert test.engine.provider == "CUDAExecutionProvider"
     r = compare(ref, test, TEXT, frames=24, speaker=ref.speakers[0], language="auto")

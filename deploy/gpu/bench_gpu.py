@@ -28,6 +28,7 @@ import onnxruntime as ort
 
 from qtts.export.exporter import export_engine
 from qtts.export.fidelity import compare
+from qtts.export.half import ort131_copy
 from qtts.export.random_checkpoint import generate_checkpoint
 from qtts.runtime.bench import TEXT, run_bench
 from qtts.runtime.loadtest import run_load
@@ -45,8 +46,9 @@ def snr_db(ref: np.ndarray, got: np.ndarray) -> float:
 
 
 def parity(fp32_dir: Path, test_dir: Path, provider: str, frames: int) -> dict[str, Any]:
-    """``test_dir`` on ``provider`` against ``fp32_dir`` on the CPU EP (module docstring)."""
-    ref = Synthesizer.from_engines(fp32_dir)
+    """``test_dir`` on ``provider`` against ``fp32_dir`` on the CPU EP (module docstring); the reference
+    runs as its ORT 1.31 copy, which onnxruntime-gpu 1.31 loads (export.half.ort131_copy)."""
+    ref = Synthesizer.from_engines(ort131_copy(fp32_dir, fp32_dir.with_name(fp32_dir.name + "-ort131")))
     test = Synthesizer.from_engines(test_dir, provider=provider)
     try:
         r = compare(ref, test, TEXT, frames=frames, speaker=ref.speakers[0], language="auto")
