@@ -45,6 +45,11 @@ _NEG_GEN_VERBS = {"хватать", "хватить", "доставать", "д�
 # Intransitive verbs whose measure is accusative ("весит 1,2 ГБ": одну целую, "стоит 1–2 минуты": одну-две).
 _MEASURE_VERBS = {"весить", "стоить", "стоять", "длиться", "продолжаться", "ехать", "идти", "лететь", "ждать",
                   "подождать", "прождать", "занять", "занимать", "тянуться", "простоять", "проехать", "пройти"}
+# Places and vehicles known by their number: with a number ending in 1 (past 20) in an oblique case they are
+# numbered rather than counted (в 301 аудитории: триста первой; в 21 стране still counts).
+_NUMBERED = {"аудитория", "комната", "кабинет", "палата", "квартира", "школа", "гимназия", "лицей", "больница",
+             "поликлиника", "маршрут", "автобус", "трамвай", "троллейбус", "дом", "офис", "корпус", "подъезд",
+             "этаж", "вагон", "место", "ряд", "зал", "отделение", "участок", "павильон", "секция", "причал"}
 # Person titles: after a common noun the abbreviation is its genitive (статья академика Лихачёва).
 _PERSON_TITLES = {"академик", "профессор", "доцент", "заведующий", "заместитель", "генеральный", "директор"}
 # A price after "стоит" keeps the everyday nominative (стоит тысяча рублей).
@@ -410,6 +415,8 @@ class RussianAgreement:
             return True
         if lemma == "век" and not (count_case and n % 10 in (2, 3, 4)):
             return True
+        if lemma in _NUMBERED and n > 20 and n % 10 == 1 and singular[0][1] not in ("nom", "acc"):
+            return True  # "в 301 аудитории": триста первой (a room is numbered, not counted one by one)
         return count_case is None and (known(singular[0][0]) or any(r[1] in (allowed or ()) for r in singular))
 
     def _ordinal_with_noun(self, tok: Token, readings: list[tuple[Noun, str, bool]], allowed: tuple[str, ...] | None,
@@ -428,9 +435,9 @@ class RussianAgreement:
         if across:
             tok.case = allowed[0] if allowed else "nom"
             return
-        ordered = [r for r in readings if not r[2]] + [r for r in readings if r[2]] if tok.cls == "roman" else readings
-        for case in allowed or _ALL_CASES:
-            for _noun, ncase, nplural in ordered:  # a roman numeral names one item: "орденом III степени"
+        ordered = [r for r in readings if not r[2]] + [r for r in readings if r[2]]
+        for _noun, ncase, nplural in ordered:  # a number names one item: "в 301 аудитории", "орденом III степени"
+            for case in allowed or _ALL_CASES:
                 if ncase == case and (tok.cls != "roman" or not nplural or not any(not r[2] for r in readings)):
                     tok.case, tok.plural = case, nplural
                     tok.fields["fixed"] = [(c, p) for noun, c, p in readings if noun.gender == tok.gender]

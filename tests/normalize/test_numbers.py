@@ -132,6 +132,10 @@ def test_en_ordinal() -> None:
     # "по" before a dative plural noun is no distributive "по"
     ("Оплата по 3 позициям ещё не поступила.", "Оплата по трём позициям ещё не поступила."),
     ("Выдали по 3 яблока.", "Выдали по три яблока."),
+    # a place known by its number, with a number ending in 1 in an oblique case: numbered, not counted
+    ("Семинар пройдёт в 301 аудитории.", "Семинар пройдёт в триста первой аудитории."),
+    ("Еду на 31 автобусе.", "Еду на тридцать первом автобусе."),
+    ("Побывал в 21 стране.", "Побывал в двадцати одной стране."),  # (a country is counted)
     # pluralia tantum counted by 1 and 2-4: collective numerals
     ("На дорогу уйдёт 3 суток.", "На дорогу уйдёт трое суток."),
     ("Возьму машину на 1 сутки.", "Возьму машину на одни сутки."),
