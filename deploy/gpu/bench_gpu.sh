@@ -42,6 +42,9 @@ else
   fi
   mkdir -p /tmp/qtts-path && ln -sfn "$PWD" /tmp/qtts-path/qtts  # the tree is the package `qtts` (pyproject package-dir)
   export PYTHONPATH=$site:/tmp/qtts-path${PYTHONPATH:+:$PYTHONPATH}
+  # the CUDA 13 / cuDNN 9 libraries come with the image's torch (nvidia/*/lib); preload_dlls may not look there
+  nv=$("$PYTHON" -c "import glob, nvidia; print(':'.join(d for p in nvidia.__path__ for d in sorted(glob.glob(p + '/**/lib', recursive=True))))" 2>/dev/null || true)
+  export LD_LIBRARY_PATH=$nv${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   "$PYTHON" -c "import onnxruntime as o; o.preload_dlls(); print('onnxruntime', o.__version__, o.get_available_providers())"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
   set -- --sizes "${SIZES:-0.6b,1.7b}" --profiles "${PROFILES:-fp16,bf16}" --concurrency "${CONCURRENCY:-1,8,32,64}" \
