@@ -282,8 +282,8 @@ class RussianAgreement:
                 return
         if cls == "decimal" and tok.fields.get("sep") == "." and prev is not None and not tok.fields.get("q") and (
                 prep.startswith(("верси", *_SECTION_WORDS)) or (prev.cls in ("word", "letters") and prev.text.isascii())
-                or (prep in PREPOSITIONS and pk > 0 and tokens[idx[pk - 1]].cls in ("word", "letters")
-                    and tokens[idx[pk - 1]].text.isascii())):  # "обнови Python до 3.12"
+                or (prep in PREPOSITIONS and pk > 0 and tokens[idx[pk - 1]].cls == "word"
+                    and tokens[idx[pk - 1]].text.isascii())):  # "обнови Python до 3.12" (not "IELTS на 7.5")
             tok.fields["version"] = True  # "версия iOS 17.2", "Python 3.11", "п. 3.1": пункт три точка один
             return
         if cls == "date":

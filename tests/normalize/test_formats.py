@@ -144,6 +144,7 @@ NORM = Normalizer()
     ("Офис на Baker St. в Лондоне.", "auto", "Офис на Baker Street в Лондоне."),
     ("Обнови Python до 3.12.", "auto", "Обнови Python до три точка двенадцать."),
     ("Акция до 15.01.", "ru", "Акция до пятнадцатого января."),
+    ("Я сдал IELTS на 7.5.", "auto", "Я сдал IELTS на семь целых пять десятых."),  # (an acronym: a score, no version)
     ("Скорость Wi-Fi — 300 Mbps.", "auto", "Скорость Wi-Fi — триста мегабит в секунду."),
     ("Speed is 300 Mbps.", "auto", "Speed is three hundred megabits per second."),
     # Russian abbreviations: a person title after a common noun is genitive, after a preposition in its name's case
