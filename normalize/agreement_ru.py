@@ -20,6 +20,8 @@ from .morph_ru import (
     is_comparative,
     is_genitive_noun,
     is_noun,
+    is_plural_subject,
+    is_plural_verb,
     is_transitive_verb,
     verb_lemma,
 )
@@ -262,11 +264,13 @@ class RussianAgreement:
                 and is_transitive_verb(prep):
             allowed = ("acc",)  # "добавьте 1–2 ложки": одну-две
             counting = ("acc", *(c for c in _ALL_CASES if c != "acc"))  # a guess: "пришли 3 студента" (subject)
-        if allowed:
-            tok.fields["allowed"] = allowed
         j, across = self._noun_after(tokens, idx, k)
         noun_tok = tokens[idx[j]] if j >= 0 else None
         readings = analyze(noun_text(noun_tok)) if noun_tok is not None else []
+        if allowed == ("acc",) and readings and readings[0][0].animate and _subject_after(prep, tokens, idx, pk):
+            allowed = counting = None  # "обращение подписали 1 200 жителей": the people are the subject
+        if allowed:
+            tok.fields["allowed"] = allowed
         year_abbr = noun_tok is not None and noun_tok.text in _YEAR_ABBR and j + 1 < len(idx) \
             and tokens[idx[j + 1]].text == "."
         cls = tok.cls
@@ -475,6 +479,20 @@ class RussianAgreement:
             pool = [o for o in opts if not allowed or o[0] in allowed] or opts
             chosen = pool[0]
         tok.case, tok.gender, tok.plural = chosen
+
+
+def _subject_after(verb: str, tokens: list[Token], idx: list[int], pk: int) -> bool:
+    """Whether a plural verb at ``idx[pk]`` has no plural subject before it in its clause, so that the counted
+    people after it are its subject."""
+    if not is_plural_verb(verb):
+        return False
+    for j in range(pk - 1, -1, -1):
+        t = tokens[idx[j]]
+        if t.cls == "punct" or t.cls in NUMERIC:
+            break  # the clause starts here
+        if t.cls == "word" and is_plural_subject(t.text):
+            return False
+    return True
 
 
 def _ages_after_person(word: str, tokens: list[Token], idx: list[int], k: int) -> bool:

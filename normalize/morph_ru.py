@@ -130,6 +130,19 @@ def is_transitive_verb(word: str) -> bool:
     return bool(parses) and parses[0].tag.POS in ("VERB", "INFN") and "tran" in parses[0].tag
 
 
+def is_plural_verb(word: str) -> bool:
+    """Whether ``word``'s most likely reading is a plural finite verb (``подписали``, ``пишут``)."""
+    parses = _parses(word.lower())
+    return bool(parses) and parses[0].tag.POS == "VERB" and parses[0].tag.number == "plur"
+
+
+def is_plural_subject(word: str) -> bool:
+    """Whether ``word`` can be a plural subject: a noun or pronoun with a nominative plural reading (``мы``,
+    ``жители``)."""
+    return any(p.tag.POS in ("NOUN", "NPRO") and p.tag.case == "nomn" and p.tag.number == "plur"
+               for p in _parses(word.lower()))
+
+
 @lru_cache(maxsize=4096)
 def is_genitive_noun(word: str) -> bool:
     """Whether ``word``'s most likely reading is a common noun in the genitive (``сахара``, ``муки``)."""

@@ -132,6 +132,10 @@ def test_en_ordinal() -> None:
     # "по" before a dative plural noun is no distributive "по"
     ("Оплата по 3 позициям ещё не поступила.", "Оплата по трём позициям ещё не поступила."),
     ("Выдали по 3 яблока.", "Выдали по три яблока."),
+    # people counted after a plural transitive verb with no plural subject before it are its subject
+    ("Обращение подписали 1 200 жителей.", "Обращение подписали тысяча двести жителей."),
+    ("Мы пригласили 1 200 жителей.", "Мы пригласили тысячу двести жителей."),  # (мы: the subject)
+    ("Компания наняла 1 000 сотрудников.", "Компания наняла тысячу сотрудников."),  # (a singular verb)
     # a place known by its number, with a number ending in 1 in an oblique case: numbered, not counted
     ("Семинар пройдёт в 301 аудитории.", "Семинар пройдёт в триста первой аудитории."),
     ("Еду на 31 автобусе.", "Еду на тридцать первом автобусе."),
