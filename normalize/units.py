@@ -68,7 +68,7 @@ for _abbrs, _adj, _noun, _tail in [
 CURRENCIES: dict[str, tuple[str, str, str, str, str, str]] = {
     "USD": ("dollar", "dollars", "cent", "cents", "доллар", "цент"),
     "EUR": ("euro", "euros", "cent", "cents", "евро", "цент"),
-    "GBP": ("pound", "pounds", "penny", "pence", "фунт", ""),
+    "GBP": ("pound", "pounds", "penny", "pence", "фунт", "пенс"),
     "RUB": ("ruble", "rubles", "kopeck", "kopecks", "рубль", "копейка"),
     "JPY": ("yen", "yen", "", "", "", ""),
     "KRW": ("won", "won", "", "", "", ""),

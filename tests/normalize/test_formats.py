@@ -163,6 +163,8 @@ NORM = Normalizer()
     ("Оплатите 99,90 руб. до конца дня.", "ru", "Оплатите девяносто девять рублей девяносто копеек до конца дня."),
     ("Чехол за $3,50.", "ru", "Чехол за три доллара пятьдесят центов."),
     ("Цена 1,5 руб.", "ru", "Цена одна целая пять десятых рубля"),  # (one decimal digit: no kopecks)
+    ("Сувенир стоит £15,50.", "ru", "Сувенир стоит пятнадцать фунтов пятьдесят пенсов."),
+    ("Осталось около 1 250,50 ₽.", "ru", "Осталось около тысячи двухсот пятидесяти рублей пятидесяти копеек."),
     # English money: a currency code before the number, a range after a currency sign, rubles in English text
     ("The fee is USD 50.", "en", "The fee is fifty us dollars."),
     ("EUR 20 per person.", "en", "twenty euros per person."),
