@@ -46,7 +46,7 @@ _GEN_VERBS = {"достигнуть", "достичь", "достигать", "�
 _NEG_GEN_VERBS = {"хватать", "хватить", "доставать", "достать", "оставаться", "остаться", "быть"}
 # Intransitive verbs whose measure is accusative ("весит 1,2 ГБ": одну целую, "стоит 1–2 минуты": одну-две).
 _MEASURE_VERBS = {"весить", "стоить", "стоять", "длиться", "продолжаться", "ехать", "идти", "лететь", "ждать",
-                  "подождать", "прождать", "занять", "занимать", "тянуться", "простоять", "проехать", "пройти"}
+                  "подождать", "прождать", "занять", "занимать", "тянуться", "простоять"}
 # Places and vehicles known by their number: with a number ending in 1 (past 20) in an oblique case they are
 # numbered rather than counted (в 301 аудитории: триста первой; в 21 стране still counts).
 _NUMBERED = {"аудитория", "комната", "кабинет", "палата", "квартира", "школа", "гимназия", "лицей", "больница",
@@ -195,6 +195,9 @@ class RussianAgreement:
         if value == "страница" and tok.text.lower() == "с." and nxt is not None and nxt.cls == "word" \
                 and nxt.text[:1].isupper():
             value = "село"  # "в с. Ивановка": в селе (a page is numbered)
+        if value in _WEEKDAYS and _weekday_list_after_po(tokens, idx, k):
+            tok.out = inflect_phrase(value, "dat", plural=True)  # "по вт. и чт.": по вторникам и четвергам
+            return
         if value in _PERSON_TITLES and cases is None and word and word != "не" and is_noun(word):
             tok.out = inflect_phrase(value, "gen")  # "статью акад. Лихачёва", "на должность зав. отделом"
             return
@@ -479,6 +482,14 @@ class RussianAgreement:
             pool = [o for o in opts if not allowed or o[0] in allowed] or opts
             chosen = pool[0]
         tok.case, tok.gender, tok.plural = chosen
+
+
+def _weekday_list_after_po(tokens: list[Token], idx: list[int], k: int) -> bool:
+    """Whether the weekday at ``idx[k]`` is in a list of weekdays led by distributive ``по``."""
+    j = k - 1
+    while j >= 0 and (tokens[idx[j]].text in (",", "и", "или") or _word(tokens[idx[j]]) in _WEEKDAYS):
+        j -= 1
+    return j >= 0 and _word(tokens[idx[j]]) == "по"
 
 
 def _subject_after(verb: str, tokens: list[Token], idx: list[int], pk: int) -> bool:
