@@ -22,7 +22,7 @@ for _abbrs, _sing, _plur in [
     ("Hz", "hertz", "hertz"), ("W", "watt", "watts"), ("kW", "kilowatt", "kilowatts"),
     ("MW", "megawatt", "megawatts"), ("kWh", "kilowatt hour", "kilowatt hours"), ("V", "volt", "volts"),
     ("mAh", "milliamp hour", "milliamp hours"), ("h hr", "hour", "hours"), ("hrs", "hour", "hours"),
-    ("min", "minute", "minutes"), ("sec", "second", "seconds"), ("ms", "millisecond", "milliseconds"),
+    ("min mins", "minute", "minutes"), ("sec secs", "second", "seconds"), ("ms", "millisecond", "milliseconds"),
     ("yr", "year", "years"), ("mo", "month", "months"), ("wk", "week", "weeks"), ("d", "day", "days"),
     ("m2 m²", "square meter", "square meters"), ("km2 km²", "square kilometer", "square kilometers"),
     ("cm2 cm²", "square centimeter", "square centimeters"), ("ft2 ft²", "square foot", "square feet"),

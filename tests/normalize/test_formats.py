@@ -183,6 +183,7 @@ NORM = Normalizer()
     ("He is 6 ft 2 in tall.", "en", "He is six feet two inches tall."),
     ("This car gets 35 mpg on the highway.", "en", "This car gets thirty five miles per gallon on the highway."),
     ("We need 2 doz eggs and 3 yds of fabric.", "en", "We need two dozen eggs and three yards of fabric."),
+    ("The flight is 2 hrs 15 mins.", "en", "The flight is two hours fifteen minutes."),
 ])
 def test_formats(text: str, lang: str, want: str) -> None:
     assert NORM.normalize(text, lang).text == want
