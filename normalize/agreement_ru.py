@@ -347,6 +347,13 @@ class RussianAgreement:
             if year_abbr and noun_tok is not None and tok.plural:  # "в 1990-х гг.": девяностых годах
                 noun_tok.fields["year_form"] = (_YEAR_ABBR[noun_tok.text][0], tok.case, True)
             return
+        if cls == "cardinal" and noun_tok is not None and noun_tok.cls == "abbreviation" and not across \
+                and prep in _LOCATIVE and readings and readings[0][0].lemma in _NUMBERED and len(tok.fields["int"]) <= 4:
+            noun = readings[0][0]  # "на 5 эт.", "в 3 каб.": where, so the prepositional (на пятом этаже)
+            tok.fields["ordinal"] = True
+            tok.case, tok.gender, tok.plural = "prep", noun.gender, False
+            noun_tok.out = noun.form("prep", False)
+            return
         n = _count(tok)
         count_case = self._count_case(n, readings, counting, noun_tok) if readings and not across else None
         if cls == "cardinal" and not tok.fields.get("sign") and len(tok.fields["int"]) <= 4 and n is not None and (
