@@ -184,8 +184,9 @@ class EnglishContext:
             elif tok.cls == "punct" and tok.text in ":*" and prev is not None and nxt is not None and \
                     prev.cls == nxt.cls == "cardinal" and tokens[i - 1] is prev and tokens[i + 1] is nxt:
                 tok.out = " to " if tok.text == ":" else " times "  # ratio "16:9", product "2*8"
-            elif tok.cls == "cardinal" and prev is not None and prev.text.lower() in ("ext.", "ext", "x") \
-                    and prev.cls == "abbreviation" and len(tok.fields["int"]) <= 5:
+            elif tok.cls == "cardinal" and prev is not None and len(tok.fields["int"]) <= 5 and (
+                    prev.text.lower() in ("ext.", "ext", "x") and prev.cls == "abbreviation"
+                    or prev.text.lower() == "extension"):
                 tok.fields["extension"] = True
             elif tok.cls == "cardinal" and k >= 2 and [tokens[idx[k - 2]].text.lower(), prev.text.lower()] in (
                     ["ending", "in"], ["ends", "in"], ["ending", "with"]) and len(tok.fields["int"]) <= 6:

@@ -137,6 +137,7 @@ NORM = Normalizer()
     ("Toll-free: 1-800-555-0199.", "en", "Toll-free: one eight hundred, five five five, zero one nine nine."),
     ("Call 1-888-234-5678.", "en", "Call one eight eight eight, two three four, five six seven eight."),
     ("Call 555-0100, ext. 12.", "en", "Call five five five, zero one zero zero, extension twelve."),
+    ("Extension 4521.", "en", "Extension four five two one."),
     ("It rose 100-2000 times.", "en", "It rose one hundred to two thousand times."),  # (no phone)
     # mixed text: St. before a name is saint in a Russian sentence too; a dotted number after a product name and a
     # preposition is a version, not a date; a Latin unit after a number does not make a sentence English
