@@ -16,8 +16,8 @@ for _abbrs, _sing, _plur in [
     ("° º", "degree", "degrees"), ("% percent", "percent", "percent"),
     ("GB", "gigabyte", "gigabytes"), ("MB", "megabyte", "megabytes"), ("KB kB", "kilobyte", "kilobytes"),
     ("TB", "terabyte", "terabytes"), ("Gb", "gigabit", "gigabits"), ("Mb", "megabit", "megabits"),
-    ("mbps Mbps", "megabit per second", "megabits per second"),
-    ("gbps Gbps", "gigabit per second", "gigabits per second"),
+    ("mbps Mbps Mbit/s", "megabit per second", "megabits per second"),
+    ("gbps Gbps Gbit/s", "gigabit per second", "gigabits per second"),
     ("GHz", "gigahertz", "gigahertz"), ("MHz", "megahertz", "megahertz"), ("kHz", "kilohertz", "kilohertz"),
     ("Hz", "hertz", "hertz"), ("W", "watt", "watts"), ("kW", "kilowatt", "kilowatts"),
     ("MW", "megawatt", "megawatts"), ("kWh", "kilowatt hour", "kilowatt hours"), ("V", "volt", "volts"),
@@ -56,10 +56,11 @@ for _abbrs, _adj, _noun, _tail in [
     ("см² см2", "квадратн", "сантиметр", ""), ("м³ м3 куб.м", "кубическ", "метр", ""),
     ("см³ см3", "кубическ", "сантиметр", ""), ("шт шт.", "", "штука", ""), ("px", "", "пиксель", ""),
     ("кВт·ч кВт*ч кВтч", "", "киловатт-час", ""), ("Вт·ч", "", "ватт-час", ""), ("мА·ч мАч mAh", "", "миллиампер-час", ""),
-    ("Мбит/с Mbps mbps", "", "мегабит", " в секунду"), ("Гбит/с Gbps gbps", "", "гигабит", " в секунду"), ("Кбит/с", "", "килобит", " в секунду"),
+    ("Мбит/с Mbps mbps Mbit/s", "", "мегабит", " в секунду"),
+    ("Гбит/с Gbps gbps Gbit/s", "", "гигабит", " в секунду"), ("Кбит/с", "", "килобит", " в секунду"),
     ("МБ/с", "", "мегабайт", " в секунду"), ("л.с. л._с.", "лошадин", "сила", ""), ("Мбит", "", "мегабит", ""),
     ("ст._л. ст.л.", "столов", "ложка", ""), ("ч._л. ч.л.", "чайн", "ложка", ""), ("Мп МП", "", "мегапиксель", ""),
-    ("чел.", "", "человек", ""), ("п.п. п._п.", "процентн", "пункт", ""), ("″", "", "дюйм", ""), ("коп. коп", "", "копейка", ""), ("мес. мес", "", "месяц", ""), ("нед. нед", "", "неделя", ""),
+    ("чел.", "", "человек", ""), ("п.п. п._п.", "процентн", "пункт", ""), ("″ inch inches", "", "дюйм", ""), ("коп. коп", "", "копейка", ""), ("мес. мес", "", "месяц", ""), ("нед. нед", "", "неделя", ""),
 ]:
     for _a in _abbrs.split():
         RU_UNITS[_a.replace("_", " ")] = (_adj, _noun, _tail)  # "ст._л.": a unit written with a space

@@ -148,6 +148,7 @@ NORM = Normalizer()
     ("Я сдал IELTS на 7.5.", "auto", "Я сдал IELTS на семь целых пять десятых."),  # (an acronym: a score, no version)
     ("Скорость Wi-Fi — 300 Mbps.", "auto", "Скорость Wi-Fi — триста мегабит в секунду."),
     ("Speed is 300 Mbps.", "auto", "Speed is three hundred megabits per second."),
+    ("Тариф 500 Mbit/s, экран 6.1 inch.", "auto", "Тариф пятьсот мегабит в секунду, экран шесть целых одна десятая дюйма."),
     # Russian abbreviations: a person title after a common noun is genitive, after a preposition in its name's case
     ("Статью акад. Лихачёва перепечатали.", "ru", "Статью академика Лихачёва перепечатали."),
     ("Прошу назначить меня на должность зав. отделом.", "ru",
