@@ -53,7 +53,8 @@ _NUMBERED = {"аудитория", "комната", "кабинет", "пала
              "поликлиника", "маршрут", "автобус", "трамвай", "троллейбус", "дом", "офис", "корпус", "подъезд",
              "этаж", "вагон", "место", "ряд", "зал", "отделение", "участок", "павильон", "секция", "причал"}
 # Person titles: after a common noun the abbreviation is its genitive (статья академика Лихачёва).
-_PERSON_TITLES = {"академик", "профессор", "доцент", "заведующий", "заместитель", "генеральный", "директор"}
+_PERSON_TITLES = {"академик", "профессор", "доцент", "заведующий", "заместитель", "генеральный", "директор",
+                  "главный", "доктор"}
 # A price after "стоит" keeps the everyday nominative (стоит тысяча рублей).
 _CURRENCY_STEMS = ("руб", "долл", "евро", "коп", "цент", "фунт", "юан")
 # Pluralia tantum after a number (observed form -> "nom"/"gen"): 1 and 2-4 count them with a collective numeral
@@ -197,6 +198,12 @@ class RussianAgreement:
             value = "село"  # "в с. Ивановка": в селе (a page is numbered)
         if value in _WEEKDAYS and _weekday_list_after_po(tokens, idx, k):
             tok.out = inflect_phrase(value, "dat", plural=True)  # "по вт. и чт.": по вторникам и четвергам
+            return
+        if value == "глава" and tok.text.lower() == "гл." and nxt is not None and nxt.cls == "word" \
+                and nxt.text[:1].islower():
+            value = "главный"  # "гл. бухгалтер": главный (before a number it is глава)
+        if value in _PERSON_TITLES and word in ("с", "со"):
+            tok.out = inflect_phrase(value, "ins")  # "с зам. директора": с заместителем
             return
         if value in _PERSON_TITLES and cases is None and word and word != "не" and is_noun(word):
             tok.out = inflect_phrase(value, "gen")  # "статью акад. Лихачёва", "на должность зав. отделом"
