@@ -151,6 +151,9 @@ class RussianAgreement:
                 _copy_range(tok, tokens[idx[k + 2]])  # "в XVIII и XIX веках": the same case as the second
                 continue
             self._one(tok, tokens[idx[pk]] if pk >= 0 else None, tokens, idx, k, pk)
+            if tok.cls == "date" and k + 2 < len(idx) and tokens[idx[k + 1]].text in _DASHES \
+                    and tokens[idx[k + 2]].cls == "date" and "d" in tok.fields and "d" in tokens[idx[k + 2]].fields:
+                tokens[idx[k + 2]].case = tok.case  # "пройдёт 12.10–13.10": both dates in the governed case
             spelled = k > 1 and tokens[idx[k - 1]].text.lower() in _RANGE_LINKS and tokens[idx[k - 2]].cls == tok.cls
             if (pk == k - 3 or spelled) and tok.cls in ("cardinal", "roman") and tok.fields.get("ordinal"):
                 tok.plural = False  # "в 1812–1814 годах", "в XVIII и XIX веках": each year is one

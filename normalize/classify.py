@@ -258,6 +258,7 @@ class DatePlugin:
     _ru_dm_num = re.compile(r"(?P<d>[0-9]{1,2})\.(?P<m>0[1-9]|1[0-2])(?![0-9]|[.,][0-9])")
     _dm_time_after = re.compile(r"\s?(?:в\s|с\s)?[0-9]{1,2}:[0-9]{2}")
     _dm_end_after = re.compile(r"\s?(?:[.,;:!?)]|[—–-]\s|$)|\s(?:по|до|и|или)\s[0-9]{1,2}\.[01][0-9]")
+    _dm_range_after = re.compile(r"\s?[—–-]\s?[0-3][0-9]\.[01][0-9](?![0-9]|[.,][0-9])")  # "28.12–08.01"
     _dm_before = re.compile(r"(?:^|[\s(])(?:с|со|до|к|ко|по|на|от|после|перед|между|и)\s$|^\s*$|\n\s*$|[—–:]\s?$", re.I)
     _weekday = r"(?:пн|вт|ср|чт|пт|сб|вс|понедельник|вторник|среда|среду|четверг|пятница|пятницу|суббота|субботу|воскресенье)"
     _dm_product_before = re.compile(r"(?<![\w.])[A-Za-z][A-Za-z0-9+#]*\s(?:до|с|со|на|от|и|или|по)\s$")
@@ -320,7 +321,8 @@ class DatePlugin:
             # a zero-padded month ("12.06") is a date wherever no noun follows; "3.05" needs a preposition before
             if self._dm_product_before.search(before):
                 return None  # "Python до 3.12": a version after a product name
-            if not (self._dm_time_after.match(after) or weekday or free and (
+            if not (self._dm_time_after.match(after) or weekday or (
+                    len(g["d"]) == 2 and self._dm_range_after.match(after)) or free and (
                     self._dm_before.search(before) or g["m"].startswith("0") and pos and text[pos - 1] == " ")):
                 return None
             f = {"d": int(g["d"]), "m": int(g["m"]), "y": ""}

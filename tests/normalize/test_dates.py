@@ -39,6 +39,10 @@ NORM = Normalizer()
     ("It happened in '99.", "en", "It happened in ninety nine."),  # a year cut to two digits
     ("Class of '05", "en", "Class of oh five"),
     ("Релиз выйдет в Q3 2025.", "auto", "Релиз выйдет в третьем квартале две тысячи двадцать пятого года."),
+    # two zero-padded day.month dates across a dash are a date range, both in the governed case
+    ("Вебинар пройдёт 12.10–13.10.", "ru", "Вебинар пройдёт двенадцатого октября - тринадцатого октября."),
+    ("Каникулы: 28.12–08.01.", "ru", "Каникулы: двадцать восьмое декабря - восьмое января."),
+    ("Курс 92.50–93.10.", "ru", "Курс девяносто две целых пятьдесят сотых - девяносто три целых десять сотых."),
     ("Open Mon-Fri.", "en", "Open monday to friday."),
     ("Open Sat & Sun.", "en", "Open saturday and sunday."),
     ("The trip was in Aug 2022.", "en", "The trip was in august twenty twenty two."),
