@@ -29,7 +29,8 @@ for _abbrs, _sing, _plur in [
     ("m3 m³", "cubic meter", "cubic meters"), ("km3 km³", "cubic kilometer", "cubic kilometers"),
     ("cm3 cm³", "cubic centimeter", "cubic centimeters"), ("ha", "hectare", "hectares"),
     ("cc", "CC", "CC"), ("″", "inch", "inches"), ("sq_ft", "square foot", "square feet"),
-    ("tsp", "teaspoon", "teaspoons"), ("tbsp", "tablespoon", "tablespoons"),
+    ("tsp", "teaspoon", "teaspoons"), ("tbsp", "tablespoon", "tablespoons"), ("fl_oz", "fluid ounce", "fluid ounces"),
+    ("pcs", "piece", "pieces"), ("pkg pkgs", "package", "packages"), ("yrs", "year", "years"),
 ]:
     for _a in _abbrs.split():
         EN_UNITS[_a.replace("_", " ")] = (_sing, _plur)  # "sq_ft": a unit written with a space

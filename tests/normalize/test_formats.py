@@ -191,6 +191,9 @@ NORM = Normalizer()
     ("This car gets 35 mpg on the highway.", "en", "This car gets thirty five miles per gallon on the highway."),
     ("We need 2 doz eggs and 3 yds of fabric.", "en", "We need two dozen eggs and three yards of fabric."),
     ("The flight is 2 hrs 15 mins.", "en", "The flight is two hours fifteen minutes."),
+    ("The TV is 55 in wide.", "en", "The TV is fifty five inches wide."),
+    ("He finished 5 in a row.", "en", "He finished five in a row."),  # (no measure: "in" as a preposition)
+    ("I need 2 pcs, 3 pkgs and 8 fl oz.", "en", "I need two pieces, three packages and eight fluid ounces."),
 ])
 def test_formats(text: str, lang: str, want: str) -> None:
     assert NORM.normalize(text, lang).text == want
