@@ -134,7 +134,7 @@ def money(tok: Token) -> str:
     sing, plur, minor_s, minor_p = CURRENCIES[f["cur"]][:4]
     if f.get("us"):
         sing, plur = "us dollar", "us dollars"
-    if f.get("attributive"):  # before its noun the currency stays singular: "a five dollar fee"
+    if f.get("attributive") and not f["frac"].strip("0"):  # before its noun: "a five dollar fee"
         plur, minor_p = sing, minor_s
     q = f.get("q")
     frac = f["frac"]

@@ -181,6 +181,7 @@ NORM = Normalizer()
     ("EUR 20 per person.", "en", "twenty euros per person."),
     ("I paid in USD yesterday.", "en", "I paid in USD yesterday."),
     ("Tickets cost $10–15 at the door.", "en", "Tickets cost ten to fifteen dollars at the door."),
+    ("A £2.50 coffee.", "en", "A two pounds fifty pence coffee."),  # (with pence no attributive singular)
     ("Rent is 80 000 руб. a month.", "en", "Rent is eighty thousand rubles a month."),
     # English units: a singular unit before its noun after a/an, feet and inches in words, more abbreviations
     ("She finished a 10 km race.", "en", "She finished a ten kilometer race."),
