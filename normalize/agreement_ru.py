@@ -18,6 +18,7 @@ from .morph_ru import (
     form_of,
     inflect_phrase,
     is_comparative,
+    is_feminine_past,
     is_genitive_noun,
     is_noun,
     is_plural_subject,
@@ -55,6 +56,10 @@ _NUMBERED = {"аудитория", "комната", "кабинет", "пала
 # Person titles: after a common noun the abbreviation is its genitive (статья академика Лихачёва).
 _PERSON_TITLES = {"академик", "профессор", "доцент", "заведующий", "заместитель", "генеральный", "директор",
                   "главный", "доктор"}
+# Verbs whose role noun is instrumental (работает заведующим, назначили директором).
+_ROLE_VERBS = {"работать", "стать", "становиться", "являться", "назначить", "назначать", "избрать", "избирать",
+               "служить", "трудиться", "быть", "оставаться", "остаться", "числиться"}
+_FEMININE_WORDS = {"она", "её", "ее", "ей", "неё", "нее"}
 # A price after "стоит" keeps the everyday nominative (стоит тысяча рублей).
 _CURRENCY_STEMS = ("руб", "долл", "евро", "коп", "цент", "фунт", "юан")
 # Pluralia tantum after a number (observed form -> "nom"/"gen"): 1 and 2-4 count them with a collective numeral
@@ -205,6 +210,9 @@ class RussianAgreement:
         if value == "глава" and tok.text.lower() == "гл." and nxt is not None and nxt.cls == "word" \
                 and nxt.text[:1].islower():
             value = "главный"  # "гл. бухгалтер": главный (before a number it is глава)
+        if value in _PERSON_TITLES and verb_lemma(word) in _ROLE_VERBS:
+            tok.out = inflect_phrase(value, "ins", feminine=_feminine_clause(tokens, idx, k))
+            return  # "работает зам. директора": заместителем; "её назначили зав. кафедрой": заведующей
         if value in _PERSON_TITLES and word in ("с", "со"):
             tok.out = inflect_phrase(value, "ins")  # "с зам. директора": с заместителем
             return
@@ -499,6 +507,17 @@ class RussianAgreement:
             pool = [o for o in opts if not allowed or o[0] in allowed] or opts
             chosen = pool[0]
         tok.case, tok.gender, tok.plural = chosen
+
+
+def _feminine_clause(tokens: list[Token], idx: list[int], k: int) -> bool:
+    """Whether the clause before ``idx[k]`` speaks of a woman: a feminine pronoun or a feminine past verb."""
+    for j in range(k - 1, -1, -1):
+        t = tokens[idx[j]]
+        if t.cls == "punct":
+            return False
+        if t.cls == "word" and (t.text.lower() in _FEMININE_WORDS or is_feminine_past(t.text)):
+            return True
+    return False
 
 
 def _weekday_list_after_po(tokens: list[Token], idx: list[int], k: int) -> bool:

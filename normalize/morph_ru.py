@@ -96,11 +96,11 @@ def agree_adjective(adjective: str, noun: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def inflect_phrase(phrase: str, case: str, plural: bool = False) -> str:
+def inflect_phrase(phrase: str, case: str, plural: bool = False, feminine: bool = False) -> str:
     """``phrase`` (a nominative noun phrase such as ``электронная почта`` or ``заместитель директора``) in
     ``case`` (and the plural when asked): leading adjectives and the first noun are inflected, the rest (a
-    genitive complement) is kept."""
-    if case == "nom" and not plural:
+    genitive complement) is kept.  ``feminine``: a leading masculine adjective names a woman (заведующей)."""
+    if case == "nom" and not plural and not feminine:
         return phrase
     words = phrase.split(" ")
     for i, word in enumerate(words):
@@ -108,6 +108,8 @@ def inflect_phrase(phrase: str, case: str, plural: bool = False) -> str:
         if not parses:
             break
         grammemes = {_TO_PYMORPHY[case], "plur"} if plural else {_TO_PYMORPHY[case]}
+        if feminine and not plural and parses[0].tag.POS != "NOUN":
+            grammemes.add("femn")
         if case == "acc" and parses[0].tag.POS == "ADJF" and i == len(words) - 1 and parses[0].tag.gender == "masc":
             grammemes.add("inan")  # a substantivized adjective names a thing: "наберите добавочный"
         form = parses[0].inflect(grammemes)
@@ -128,6 +130,12 @@ def is_transitive_verb(word: str) -> bool:
     """Whether ``word``'s most likely reading is a transitive verb form (``добавьте``, ``купил``)."""
     parses = _parses(word.lower())
     return bool(parses) and parses[0].tag.POS in ("VERB", "INFN") and "tran" in parses[0].tag
+
+
+def is_feminine_past(word: str) -> bool:
+    """Whether ``word``'s most likely reading is a feminine past verb or short participle (``стала``, ``избрана``)."""
+    parses = _parses(word.lower())
+    return bool(parses) and parses[0].tag.POS in ("VERB", "PRTS") and parses[0].tag.gender == "femn"
 
 
 def is_plural_verb(word: str) -> bool:
