@@ -350,7 +350,9 @@ class RussianAgreement:
                 tok.case = tokens[idx[k + 2]].case  # "12–13 октября": both days in the date's case
             return
         if cls == "ordinal":
-            day = noun_tok is not None and not across and noun_tok.text.lower() in MONTHS_GEN
+            day = noun_tok is not None and not across and noun_tok.text.lower() in MONTHS_GEN or (
+                not readings and tok.fields["suf"] in ("е", "ое") and k > 1 and tokens[idx[k - 2]].cls == "ordinal"
+                and tokens[idx[k - 2]].fields["suf"] in ("го", "ого"))  # "с 1-го по 5-е": по пятое (число)
             unit = RU_UNITS.get(noun_tok.text) if noun_tok is not None and noun_tok.cls == "word" and not across \
                 and noun_tok.text not in PREPOSITIONS and noun_tok.text not in _YEAR_ABBR else None
             if unit is not None and (unit[0] or unit[2]):

@@ -39,6 +39,7 @@ NORM = Normalizer()
     ("It happened in '99.", "en", "It happened in ninety nine."),  # a year cut to two digits
     ("Class of '05", "en", "Class of oh five"),
     ("Релиз выйдет в Q3 2025.", "auto", "Релиз выйдет в третьем квартале две тысячи двадцать пятого года."),
+    ("С 1-го по 5-е включительно.", "ru", "С первого по пятое включительно."),  # days of the month, no month said
     # two zero-padded day.month dates across a dash are a date range, both in the governed case
     ("Вебинар пройдёт 12.10–13.10.", "ru", "Вебинар пройдёт двенадцатого октября - тринадцатого октября."),
     ("Каникулы: 28.12–08.01.", "ru", "Каникулы: двадцать восьмое декабря - восьмое января."),
