@@ -5,8 +5,8 @@ An iteration, at most one per loop turn:
 1. retire: cancelled streams (explicit, consumer gone, deadline passed) and shed ones end and free
    their slot (rows stay compact and ordered by class, highest first: :class:`runtime.slots.SlotPool`);
 2. admit: waiting requests in policy order (class with aging, deadline, arrival) take free slots
-   and are prefilled (batch-1 calls into their slot, within a per-iteration prefill budget; the
-   queue is read again before each, so a realtime arrival overtakes lower-class newcomers); a
+   and are prefilled within a per-iteration prefill budget, together: one call per run of
+   consecutive slots, prompts right-padded (a burst of arrivals costs one call, not one each); a
    stream starting its next segment is prefilled again in its own slot first; each prefill
    returns the segment's frame 0;
 3. step: one batched talker call over the slots up to the last stepping row; rows that are paused
@@ -57,6 +57,10 @@ from qtts.runtime.stream import AudioStream, Chunker, SegmentJoiner, StreamStats
 log = logging.getLogger("qtts.scheduler")
 SAMPLE_RATE = 24000
 CONTINUITY_MS = 100.0  # a stream is continuous when no stall of a real-time player exceeds this
+
+
+def _prompt_len(s: _Live) -> int:
+    return s.job.segments[s.seg].prompt.shape[0]
 
 
 @dataclass
@@ -327,38 +331,33 @@ class Scheduler:
         newcomers into free slots in policy order, within the prefill budget in positions and in
         predicted seconds (``only``: newcomers of that class and above, no continuing streams);
         newcomers below the highest class live are admitted only while the predicted iteration stays
-        within the frame budget (at least one per iteration). The queue is read again before each
-        newcomer, so a realtime arrival waits for at most one prefill of a lower class. Returns the
-        ids of the streams prefilled."""
+        within the frame budget (at least one per iteration). The streams picked prefill together
+        (:meth:`_prefill_runs`: one call for a burst of newcomers, not one each). Returns the ids
+        of the streams prefilled."""
         budget, seconds = self.config.prefill_tokens, self.config.prefill_ms / 1000
-        done: set[int] = set()
+        picked: list[_Live] = []
         continuing = [s for s in self._rows if s.needs_prefill] if only is None else []
         # while a higher class is live, lower-class newcomers get only what the frame budget leaves
         spare = self.config.policy.budget_s - self.times.predict_step(len(self._rows))
         for s in itertools.chain(continuing, iter(lambda: self._head(only), None)):
             prompt_len = s.job.segments[s.seg].prompt.shape[0]
             cost = self.times.predict_prefill(prompt_len)
-            if done and (prompt_len > budget or cost > seconds):
+            if picked and (prompt_len > budget or cost > seconds):
                 break
             if s.slot is None:
                 if len(self._rows) >= self.max_streams:
                     break
                 if s.priority < max((o.priority for o in self._rows), default=Priority.BATCH):
                     spare -= cost
-                    if done and spare < 0:
+                    if picked and spare < 0:
                         break
                 with self._lock:
                     self._queue.remove(s.id)
                     self._insert(s)
                 self._start_stream(s)
             budget, seconds = budget - prompt_len, seconds - cost
-            try:
-                self._prefill(s)
-            except (TTSError, ValueError) as e:  # this request's prompt or callback
-                self._fail(s, e)
-                continue
-            done.add(id(s))
-        return done
+            picked.append(s)
+        return self._prefill_runs(picked)
 
     def _head(self, only: Priority | None) -> _Live | None:
         """The first waiting request in policy order (of class ``only`` and above), if any."""
@@ -419,28 +418,59 @@ class Scheduler:
         s.stats.info.update(seed=job.seed, request_id=job.request_id, segments=[seg.text for seg in job.segments], first_chunk_frames=s.first_frames)
         metrics.QUEUE_WAIT.labels(self.name).observe(self.clock() - s.submitted_at)
 
-    def _prefill(self, s: _Live, parity: int | None = None) -> None:
-        job, seg = s.job, s.job.segments[s.seg]
-        remaining = job.max_frames - s.frames_total
-        room = self.capacity - seg.prompt.shape[0]
-        guarded = seg.budget is not None and seg.budget < remaining
-        s.limit, s.limit_reason = (seg.budget, "frame_budget") if guarded else (remaining, "max_frames")  # type: ignore[assignment]
-        if room < s.limit:  # the slot is shorter than this segment may run
-            s.limit, s.limit_reason = room, "capacity"
-        s.k, s.decoded, s.seg_end, s.needs_prefill = 0, 0, None, False
-        s.pending, s.seg_codes = [], []
-        s.codec = job.codec.copy()  # type: ignore[union-attr]
-        s.joiner.begin()
+    def _prefill(self, group: list[_Live], parity: int | None = None) -> None:
+        """Prefill ``group`` (streams starting a segment, in consecutive slots, in slot order) in one
+        call (:meth:`SlotPool.prefill`); each stream gets its segment's frame 0."""
+        for s in group:
+            job, seg = s.job, s.job.segments[s.seg]
+            remaining = job.max_frames - s.frames_total
+            room = self.capacity - seg.prompt.shape[0]
+            guarded = seg.budget is not None and seg.budget < remaining
+            s.limit, s.limit_reason = (seg.budget, "frame_budget") if guarded else (remaining, "max_frames")  # type: ignore[assignment]
+            if room < s.limit:  # the slot is shorter than this segment may run
+                s.limit, s.limit_reason = room, "capacity"
+            s.k, s.decoded, s.seg_end, s.needs_prefill = 0, 0, None, False
+            s.pending, s.seg_codes = [], []
+            s.codec = job.codec.copy()  # type: ignore[union-attr]
+            s.joiner.begin()
+        prompts = [s.job.segments[s.seg].prompt for s in group]
         t = self.clock()
-        codes = self.pool.prefill(s.slot, seg.prompt, s.rng.random(16, dtype=np.float32), self._forced(s), s.sampling, parity)  # type: ignore[arg-type]
+        codes = self.pool.prefill(
+            group[0].slot, prompts, [s.rng.random(16, dtype=np.float32) for s in group], [self._forced(s) for s in group],  # type: ignore[arg-type]
+            [s.sampling for s in group], parity,  # type: ignore[misc]
+        )
         dt = self.clock() - t
         with self._lock:
-            self.times.observe_prefill(seg.prompt.shape[0], dt)
-        self._count("prefill", 1, dt)
+            self.times.observe_prefill(sum(p.shape[0] for p in prompts), dt)
+        self._count("prefill", len(group), dt)
         metrics.PREFILL_SECONDS.labels(self.name).observe(dt)
-        s.stats.generate_s += dt
-        s.position = seg.prompt.shape[0]
-        self._frame(s, codes)
+        for s, prompt, row in zip(group, prompts, codes, strict=True):
+            s.stats.generate_s += dt
+            s.position = prompt.shape[0]
+            self._frame(s, row)
+
+    def _prefill_runs(self, streams: list[_Live]) -> set[int]:
+        """Prefill ``streams`` in as few calls as their slots allow: one per run of consecutive slots
+        (of equal prompt lengths where the graph lacks ``query_seqlens``). Returns the ids prefilled;
+        a failing call ends its own streams only."""
+        done: set[int] = set()
+        runs: list[list[_Live]] = []
+        for s in sorted(streams, key=lambda o: o.slot):  # type: ignore[arg-type,return-value]
+            last = runs[-1][-1] if runs else None
+            same_length = self.pool.has_query_seqlens or (last is not None and _prompt_len(last) == _prompt_len(s))
+            if last is not None and s.slot == last.slot + 1 and same_length:  # type: ignore[operator]
+                runs[-1].append(s)
+            else:
+                runs.append([s])
+        for run in runs:
+            try:
+                self._prefill(run)
+            except (TTSError, ValueError) as e:  # a request's prompt or callback
+                for s in run:
+                    self._fail(s, e)
+                continue
+            done |= {id(s) for s in run}
+        return done
 
     def _forced(self, s: _Live) -> np.ndarray:
         f = s.job.forced_codes
@@ -507,7 +537,7 @@ class Scheduler:
             error: Exception | None = None
             try:
                 self._start_stream(s)
-                self._prefill(s, parity)
+                self._prefill([s], parity)
                 self._decode_due({id(s)})
             except (TTSError, ValueError) as e:
                 error = e

@@ -116,8 +116,6 @@ class SlotPool:
             "logits": np.zeros((slots, vocab), np.float32),
             "cp_logits": np.zeros((slots, groups - 1, self.cp_vocab), np.float32),
         }
-        self._zero_embed = np.zeros((1, hidden), carried_dtype[0])
-        self._zero_generated = np.zeros((1, vocab), np.bool_)
         self._bindings: dict[tuple[int, int], _Bound] = {}  # (bucket, parity) -> binding
 
     @property
@@ -154,24 +152,31 @@ class SlotPool:
 
     # ------------------------------------------------------------------ calls
     def prefill(
-        self, slot: int, prompt: np.ndarray, uniforms: np.ndarray, forced: np.ndarray, sampling: dict[str, float | int | bool], parity: int | None = None
+        self, first: int, prompts: list[np.ndarray], uniforms: list[np.ndarray], forced: list[np.ndarray],
+        sampling: list[dict[str, float | int | bool]], parity: int | None = None,
     ) -> np.ndarray:
-        """Frame 0 of a stream in ``slot``: the prompt f32 [L, H] fills positions [0, L) of the
-        slot's KV; the frame's embedding and repetition mask land in the carried copy ``parity``
-        (default: the one the next decode call reads). Returns codes i64 [16] (raw logits in
-        ``out`` row ``slot``). Rows outside a running step's binding may prefill during it, from
-        another thread, into the parity that step reads (then :meth:`carry` them over)."""
-        length = prompt.shape[0]
-        if length > self.capacity:
-            raise ValueError(f"prompt of {length} positions exceeds the slot capacity {self.capacity}")
-        self._set_row(slot, 0, 0, length, uniforms, forced, sampling)
-        rows, p = slice(slot, slot + 1), self.parity if parity is None else parity
-        bound = self._bind(
-            rows, np.ascontiguousarray(prompt[None], self.text.dtype), (self._zero_embed, self._zero_generated), (self.frame_embed[p][rows], self.generated[p][rows])
-        )
-        bound.total[()] = length
+        """Frame 0 of n streams in slots [first, first + n), in one call: prompt i f32 [L_i, H] fills
+        positions [0, L_i) of its slot's KV (prompts right-padded to the longest; rows of different
+        lengths need a graph with ``query_seqlens``); the frames' embeddings and repetition masks land
+        in the carried copy ``parity`` (default: the one the next decode call reads). Returns codes
+        i64 [n, 16] (raw logits in those rows of ``out``). Rows outside a running step's binding may
+        prefill during it, from another thread, into the parity that step reads (then :meth:`carry` them over)."""
+        lengths = [p.shape[0] for p in prompts]
+        longest, n = max(lengths), len(prompts)
+        if longest > self.capacity:
+            raise ValueError(f"prompt of {longest} positions exceeds the slot capacity {self.capacity}")
+        if min(lengths) != longest and not self.has_query_seqlens:
+            raise ValueError("prompts of different lengths prefill together only in a graph with query_seqlens")
+        text = np.zeros((n, longest, self.text.shape[-1]), self.text.dtype)
+        for i, (prompt, u, f, sp) in enumerate(zip(prompts, uniforms, forced, sampling, strict=True)):
+            self._set_row(first + i, 0, 0, prompt.shape[0], u, f, sp)
+            text[i, : prompt.shape[0]] = prompt
+        rows, p = slice(first, first + n), self.parity if parity is None else parity
+        fresh = (np.zeros((n, self.frame_embed.shape[-1]), self.frame_embed.dtype), np.zeros((n, self.vocab), np.bool_))
+        bound = self._bind(rows, text, fresh, (self.frame_embed[p][rows], self.generated[p][rows]))
+        bound.total[()] = longest
         self.session.run_with_iobinding(bound.io)
-        return self.out["codes"][slot].copy()
+        return self.out["codes"][rows].copy()
 
     def step(self, n: int, rows: list[RowStep], occupied: int | None = None) -> np.ndarray:
         """One batched decode call over slots [0, n): the given rows step (one new position each);

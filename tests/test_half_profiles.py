@@ -105,7 +105,7 @@ def test_an_idle_row_keeps_its_kv(profile: str, half_engines: dict[str, Path]) -
         pool = SlotPool(engine, 2, 32)
         assert pool.has_query_seqlens == (profile == "fp32")
         for slot, prompt in enumerate(prompts):
-            pool.prefill(slot, prompt, u, forced, sampling)
+            pool.prefill(slot, [prompt], [u], [forced], [sampling])
         pool.step(2, [row(0, 1), row(1, 1)])
         for k in range(idle_calls):
             pool.step(2, [row(0, 2 + k)])

@@ -305,26 +305,36 @@ def test_a_newcomer_gets_its_first_audio_before_the_codec_call_of_the_running_st
     assert events[at : at + 3] == ["prefill", "codec x1", "codec x1"], events  # the newcomer's frame 0, then the step's frame
 
 
-def test_a_realtime_arrival_waits_for_at_most_one_lower_class_prefill(tiny_engines: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Several batch newcomers are being prefilled one after another when a realtime request arrives:
-    it is prefilled next, not after the rest of them (the queue is read again before each newcomer)."""
+def test_newcomers_prefill_in_one_call_and_a_realtime_arrival_takes_the_next(tiny_engines: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Newcomers arriving together (prompts of different lengths) prefill in one call, each giving
+    what it gives alone; a realtime request arriving during that call is prefilled by the next call,
+    before any step of the others."""
     synth = Synthesizer.from_engines(tiny_engines["custom_voice"], threads=1, scheduler=SchedulerConfig(max_streams=8, window_ms=50, prefill_ms=5000))
-    order, prefilling = [], threading.Event()
-    prefill = Scheduler._prefill
+    batch = [{"text": t, "speaker": "ryan", "seed": i, "max_frames": 3, "split": False} for i, t in enumerate(["Batch.", "A longer batch request.", "Второй, ещё длиннее запрос."])]
+    urgent = {"text": "Urgent.", "speaker": "ryan", "seed": 9, "max_frames": 3, "split": False}
+    solo = [synth.synthesize(**o).codes for o in [*batch, urgent]]
+    calls, prefilling = [], threading.Event()
+    prefill, step = Scheduler._prefill, synth.scheduler.pool.step
 
-    def slow_prefill(self: Scheduler, s: object, parity: int | None = None) -> None:
-        order.append(s.priority.name.lower())  # type: ignore[attr-defined]
+    def slow_prefill(self: Scheduler, group: list, parity: int | None = None) -> None:
+        calls.append([s.priority.name.lower() for s in group])
         prefilling.set()
         time.sleep(0.05)
-        prefill(self, s, parity)
+        prefill(self, group, parity)
+
+    def recorded_step(*args: object) -> np.ndarray:
+        calls.append("step")
+        return step(*args)
 
     monkeypatch.setattr(Scheduler, "_prefill", slow_prefill)
+    monkeypatch.setattr(synth.scheduler.pool, "step", recorded_step)
     try:
-        batch = [synth.submit(f"Batch request {i}.", speaker="ryan", seed=i, max_frames=3, priority="batch") for i in range(3)]
+        streams = [synth.submit(o.pop("text"), priority="batch", **o) for o in batch]
         assert prefilling.wait(10)
-        realtime = synth.submit("Urgent.", speaker="ryan", seed=9, max_frames=3, priority="realtime")
-        for stream in [*batch, realtime]:
-            assert len(np.concatenate(list(stream))) > 0
-        assert order == ["batch", "realtime", "batch", "batch"]
+        streams.append(synth.submit(urgent.pop("text"), priority="realtime", **urgent))
+        for want, stream in zip(solo, streams, strict=True):
+            list(stream)
+            assert np.array_equal(np.concatenate(stream.stats.codes), want)
+        assert calls[:2] == [["batch", "batch", "batch"], ["realtime"]], calls
     finally:
         synth.close()

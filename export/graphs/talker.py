@@ -31,8 +31,9 @@ Outputs
   cp_logits      f32 [B, 15, 2048]      raw code-predictor logits of frame k
   present_key_i/present_value_i         the same buffers with positions P..P+Q-1 filled (rotated keys)
 
-Rows are independent: a batch of streams at different positions steps in one call (rows of
-different prompt lengths cannot prefill together: a prefill is a batch-1 call on the row's slot).
+Rows are independent: a batch of streams at different positions steps in one call, and newcomers
+prefill together, their prompts right-padded to the longest (query_seqlens: each row's length; the
+frame comes from each row's last prompt position).
 """
 
 from __future__ import annotations
@@ -90,8 +91,12 @@ def build_talker(w: Weights, cfg: TalkerConfig, out_path: Path, quantize: Callab
         with b.scope(f"layer{i}"):
             x, k, v = decoder_layer(b, x, w, f"talker.model.layers.{i}", lm, ctx, pk, pv)
             present.append((k, v))
-    seq = b.op("Gather", b.op("Shape", x), b.ints(1))
-    last = b.op("Squeeze", b.op("Gather", x, b.op("Sub", seq, b.ints(1)), axis=1), b.ints(1))  # [B,H]
+    # each row's last new position: Q - 1 = seqlens_k for a prefill (P = 0; rows of different prompt
+    # lengths right-padded to S), 0 for a decode step (S = 1)
+    shape = b.op("Shape", x)
+    at = b.op("Min", b.op("Cast", ctx.seqlens_k, to=INT64), b.op("Sub", b.op("Gather", shape, b.ints(1)), b.ints(1)))  # [B]
+    index = b.op("Expand", b.op("Reshape", at, b.ints(-1, 1, 1)), b.op("Concat", b.op("Gather", shape, b.ints(0)), b.ints(1), b.op("Gather", shape, b.ints(2)), axis=0))
+    last = b.op("Squeeze", b.op("GatherElements", x, index, axis=1), b.ints(1))  # [B,H]
     hidden = b.rms_norm(last, w("talker.model.norm.weight"), lm.rms_norm_eps, "talker.model.norm")
     logits = b.linear(hidden, w("talker.codec_head.weight"), name="talker.codec_head")
 
