@@ -13,9 +13,9 @@ An iteration, at most one per loop turn:
    (consumer back-pressure, streamed text not yet arrived) or skipped by the policy idle in that
    call. It runs in a stepper thread while realtime arrivals are prefilled beside it (the lane);
 4. codec: every stream with frames due is decoded (batched calls per frame count, also in the
-   stepper thread with realtime arrivals admitted meanwhile; before each call, newcomers of the
-   highest live class that arrived since are prefilled and their frame 0 decoded, so a newcomer
-   waits for the model call in flight, not for the rest of the iteration); a streaming segment's codec calls
+   stepper thread; newcomers of the highest live class are prefilled and their frame 0 decoded
+   before and during these calls, so a newcomer waits for at most a step, not for the rest of the
+   iteration); a streaming segment's codec calls
    grow with its frame index, 1 frame per call up to frame 8, then 2, 4, 8
    (runtime.policy.codec_group: never by timing or load, so its PCM does not depend on either);
 5. deliver: PCM -> segment joiner -> chunker -> the stream's queue (:class:`runtime.stream.AudioStream`).
@@ -627,9 +627,9 @@ class Scheduler:
     def _decode_due(self, only: set[int] | None = None, *, urgent: set[int] | None = None) -> tuple[int, float]:
         """Decode the due frames of every stream (of those in ``only``): batched calls of at most
         ``codec_rows`` streams with the same frame count (usually every stream's new frame). With
-        ``urgent`` (a set to fill), newcomers waiting before a call are admitted first, and each call
-        runs in the stepper thread while realtime arrivals are admitted and their first audio
-        decoded, so they never wait for a codec call. Returns
+        ``urgent`` (a set to fill), each call runs in the stepper thread while newcomers of the highest
+        live class are admitted and their first audio decoded (also those waiting before a call), so
+        they never wait for a codec call. Returns
         (streams decoded, seconds in the codec for the due streams)."""
         due = [s for s in self._rows if (only is None or id(s) in only) and self._due(s)]
         groups: dict[int, list[_Live]] = collections.defaultdict(list)
@@ -645,12 +645,12 @@ class Scheduler:
             args = ([s.codec for s in group], np.stack([np.stack(s.pending) for s in group]))
             if urgent is None:
                 pcm = CodecStream.push_batch(*args)  # type: ignore[arg-type]
-            else:  # the call runs in the stepper thread; realtime arrivals are admitted meanwhile (the codec never touches the pool)
+            else:  # the call runs in the stepper thread; arrivals are admitted meanwhile (the codec never touches the pool)
                 running = self._run_in_stepper(CodecStream.push_batch, *args)
                 seen = -1
                 while not running.done():
                     seen = self._await(running, seen)
-                    self._admit_now(urgent, Priority.REALTIME)
+                    self._admit_now(urgent)
                 pcm = running.result()
             dt = self.clock() - t
             spent += dt
@@ -661,15 +661,15 @@ class Scheduler:
                 self._decoded(s, row)
         return len(due), spent
 
-    def _admit_now(self, urgent: set[int], only: Priority = Priority.BATCH) -> None:
-        """Admit waiting newcomers of class ``only`` and above between (or, realtime, during) the
-        model calls of an iteration, decode their first frame and add their ids to ``urgent`` (they
-        sit out this iteration's step). Classes below the highest live one wait for the iteration's
-        admission point, where the frame budget decides."""
+    def _admit_now(self, urgent: set[int]) -> None:
+        """Admit waiting newcomers of the highest live class (or above) before and during the codec
+        calls of an iteration, decode their first frame and add their ids to ``urgent`` (they sit out
+        this iteration's step). Lower classes wait for the iteration's admission point, where the
+        frame budget decides."""
         with self._lock:
             if not len(self._queue):
                 return
-        new = self._admit(only=max(only, max((s.priority for s in self._rows), default=only)))
+        new = self._admit(only=max((s.priority for s in self._rows), default=Priority.BATCH))
         urgent |= new
         self._decode_due(new)
 
