@@ -11,6 +11,7 @@ hypercorn (HTTP/1.1 and HTTP/2) with a graceful drain.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import re
@@ -282,5 +283,9 @@ def _warm_up(state: ServerState) -> None:
     except Exception:
         log.exception("warm-up failed: the server stays not ready")
         return
+    # what start-up and warm-up built (sessions, tokenizers, the normalizer's tables: ~70k objects)
+    # lives as long as the server: out of the collector's sight, a full collection no longer stalls
+    # every thread, the scheduler's included, for ~20 ms (~40 ms on a busy 2-core machine)
+    gc.freeze()
     state.ready = True
     log.info("ready", extra={"models": state.models.names()})
