@@ -17,6 +17,7 @@ Everything is bounded in requests and seconds and stops by itself.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -167,6 +168,7 @@ def run_load(
     try:
         kw = _request_kwargs(synth) | {"max_frames": frames} | OFFICIAL
         one_request(synth, kw | {"seed": 0}, "standard", chunk_ms)  # warm-up (not counted)
+        gc.freeze()  # as `tts-run serve` does after its warm-up: full collections skip the start-up objects
         levels = [closed_loop(synth, kw, c, requests=requests or max(2 * c, 8), seconds=seconds, chunk_ms=chunk_ms) for c in concurrency]
         out: dict[str, Any] = {
             "engine": str(engine_dir), "model_type": synth.model_type, "frames": frames, "chunk_ms": chunk_ms,
