@@ -206,6 +206,7 @@ def run_bench(
     engine_dirs: list[Path], *, frames: int, warm_runs: int, provider: str, threads: int | None, reference: Path | None = None,
     codec_parity: bool = False,
 ) -> dict[str, Any]:
+    ref = json.loads(Path(reference).read_text(encoding="utf-8")) if reference is not None else None  # before the runs: a bad path fails at once
     results = []
     for d in engine_dirs:
         cmd = [sys.executable, "-m", "qtts.runtime.bench", str(d), str(frames), str(warm_runs), provider, str(threads or 0), str(int(codec_parity))]
@@ -225,8 +226,8 @@ def run_bench(
         "text": TEXT,
         "engines": results,
     }
-    if reference is not None:
-        report["reference"] = json.loads(Path(reference).read_text(encoding="utf-8"))
+    if ref is not None:
+        report["reference"] = ref
     report["summary"] = summarize(report)
     return report
 
