@@ -317,7 +317,7 @@ class Scheduler:
         views = [s.view(self._ready(s)) for s in self._rows]
         policy = self.config.policy
         self._overloaded_since = policy.overload_since(self._overloaded_since, views, now, self.times)
-        top = max(s.priority for s in self._rows)
+        top = self._top_class()
         by_id = {s.id: s for s in self._rows}
         for sid in policy.shed(views, now, self.times, self._overloaded_since):
             s = by_id[sid]
@@ -340,14 +340,14 @@ class Scheduler:
         # while a higher class is live, lower-class newcomers get only what the frame budget leaves
         spare = self.config.policy.budget_s - self.times.predict_step(len(self._rows))
         for s in itertools.chain(continuing, iter(lambda: self._head(only), None)):
-            prompt_len = s.job.segments[s.seg].prompt.shape[0]
+            prompt_len = _prompt_len(s)
             cost = self.times.predict_prefill(prompt_len)
             if picked and (prompt_len > budget or cost > seconds):
                 break
             if s.slot is None:
                 if len(self._rows) >= self.max_streams:
                     break
-                if s.priority < max((o.priority for o in self._rows), default=Priority.BATCH):
+                if s.priority < self._top_class():
                     spare -= cost
                     if picked and spare < 0:
                         break
@@ -362,7 +362,15 @@ class Scheduler:
     def _head(self, only: Priority | None) -> _Live | None:
         """The first waiting request in policy order (of class ``only`` and above), if any."""
         with self._lock:
-            return next((live for _, live in self._queue.ordered(self.clock()) if only is None or live.priority >= only), None)
+            return self._first_waiting(only)
+
+    def _first_waiting(self, only: Priority | None) -> _Live | None:
+        """:meth:`_head` for a caller that holds the lock."""
+        return next((live for _, live in self._queue.ordered(self.clock()) if only is None or live.priority >= only), None)
+
+    def _top_class(self) -> Priority:
+        """The highest class among the live streams (``batch`` when none is live)."""
+        return max((o.priority for o in self._rows), default=Priority.BATCH)
 
     def _insert(self, s: _Live) -> None:
         """Give newcomer ``s`` a slot, keeping rows ordered by class (highest first), so the rows a
@@ -524,7 +532,7 @@ class Scheduler:
         while not running.done() and not admitted:  # one per step: it is placed at the end, then moved
             seen = self._await(running, seen)
             with self._lock:
-                s = next((o for _, o in self._queue.ordered(self.clock()) if o.priority == Priority.REALTIME), None)
+                s = self._first_waiting(Priority.REALTIME)
                 if s is None or len(self._rows) >= self.max_streams:
                     s = None
                 else:
@@ -669,7 +677,7 @@ class Scheduler:
         with self._lock:
             if not len(self._queue):
                 return
-        new = self._admit(only=max((s.priority for s in self._rows), default=Priority.BATCH))
+        new = self._admit(only=self._top_class())
         urgent |= new
         self._decode_due(new)
 
