@@ -121,13 +121,16 @@ class Synthesis:
         chunks = [next(self.stream, None)]
         while chunks[-1] is not None and self.stream.backlog:
             chunks.append(next(self.stream, None))
+        ended = chunks[-1] is None  # only the last can be the end
+        pcm = chunks[:-1] if ended else chunks
         with self._lock:
             if self._closed:
                 return b"", True
-            pcm = [c for c in chunks if c is not None]
-            joined = np.concatenate(pcm) if len(pcm) > 1 else (pcm[0] if pcm else None)
-            data = b"" if joined is None else self.encoder.push(self.tempo.push(joined) if self.tempo else joined)
-            if chunks[-1] is not None:
+            data = b""
+            if pcm:
+                joined = np.concatenate(pcm)
+                data = self.encoder.push(self.tempo.push(joined) if self.tempo else joined)
+            if not ended:
                 return data, False
             if self.tempo:
                 data += self.encoder.push(self.tempo.finish())
