@@ -12,9 +12,10 @@ the noun also fixes gender and animacy).
 
 from __future__ import annotations
 
+from .abbrev_ru import agreeing_adjective, expansion
 from .morph_ru import (
     adjective_case,
-    agree_adjective,
+    adjective_cases,
     form_of,
     inflect_phrase,
     is_comparative,
@@ -55,7 +56,7 @@ _NUMBERED = {"аудитория", "комната", "кабинет", "пала
              "этаж", "вагон", "место", "ряд", "зал", "отделение", "участок", "павильон", "секция", "причал"}
 # Person titles: after a common noun the abbreviation is its genitive (статья академика Лихачёва).
 _PERSON_TITLES = {"академик", "профессор", "доцент", "заведующий", "заместитель", "генеральный", "директор",
-                  "главный", "доктор"}
+                  "главный", "доктор", "кандидат", "начальник", "председатель", "руководитель", "инженер", "редактор"}
 # Verbs whose role noun is instrumental (работает заведующим, назначили директором).
 _ROLE_VERBS = {"работать", "стать", "становиться", "являться", "назначить", "назначать", "избрать", "избирать",
                "служить", "трудиться", "быть", "оставаться", "остаться", "числиться"}
@@ -162,6 +163,10 @@ class RussianAgreement:
             spelled = k > 1 and tokens[idx[k - 1]].text.lower() in _RANGE_LINKS and tokens[idx[k - 2]].cls == tok.cls
             if (pk == k - 3 or spelled) and tok.cls in ("cardinal", "roman") and tok.fields.get("ordinal"):
                 tok.plural = False  # "в 1812–1814 годах", "в XVIII и XIX веках": each year is one
+        for i in idx:
+            left = tokens[i].fields.pop("case_of", None)
+            if left is not None and left.case:
+                tokens[i].case = left.case  # "с 64 ГБ RAM и 2 SSD": с двумя, like the first conjunct
         for k, i in enumerate(idx):
             form = tokens[i].fields.get("year_form")
             if form and k + 1 < len(idx):
@@ -186,30 +191,30 @@ class RussianAgreement:
             value = "город"
             tokens[idx[k + 1]].out = ""
         else:
-            value = str(tok.fields["value"])
+            value = expansion(tokens, idx, k, str(tok.fields["value"]))
         j = k - 1
         if j >= 0 and tokens[idx[j]].cls in NUMERIC and tok.text.lower() in AFTER_NUMBER:
             value = AFTER_NUMBER[tok.text.lower()]  # "IV кв.": квартал, governed by the word before the number
             tok.out = value
             j -= 1
         word = _word(tokens[idx[j]]) if j >= 0 else ""
+        adjective = ""
         if word and word not in PREPOSITIONS and j > 0 and word.endswith(_ADJ_ENDINGS):
             j -= 1  # "в Московской обл."
-            word = _word(tokens[idx[j]])
+            adjective, word = word, _word(tokens[idx[j]])
+        if word in _AND:
+            word = _conjunct_governor(tokens, idx, j, ("abbreviation",)) or word  # "на о. Бали и оз. Байкал"
         cases = PREPOSITIONS.get(word)
+        if cases is None and adjective:  # "в с. Ивановка Тульской обл.": the adjective's case (области)
+            own = adjective_cases(adjective)
+            cases = ("nom",) if "nom" in own else ("gen",) if "gen" in own else own[:1] or None
         nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
         if cases is None and word and nxt is not None and nxt.cls in NUMERIC and is_transitive_verb(word):
             cases = ("acc",)  # "Читайте гл. 5": главу (but "читает проф. Иванов": the subject)
         plural = nxt is not None and idx[k + 1] + 1 < len(tokens) and range_ends(tokens, idx[k + 1] + 1) is not None
-        if value == "страница" and tok.text.lower() == "с." and nxt is not None and nxt.cls == "word" \
-                and nxt.text[:1].isupper():
-            value = "село"  # "в с. Ивановка": в селе (a page is numbered)
         if value in _WEEKDAYS and _weekday_list_after_po(tokens, idx, k):
             tok.out = inflect_phrase(value, "dat", plural=True)  # "по вт. и чт.": по вторникам и четвергам
             return
-        if value == "глава" and tok.text.lower() == "гл." and nxt is not None and nxt.cls == "word" \
-                and nxt.text[:1].islower():
-            value = "главный"  # "гл. бухгалтер": главный (before a number it is глава)
         if value in _PERSON_TITLES and verb_lemma(word) in _ROLE_VERBS:
             tok.out = inflect_phrase(value, "ins", feminine=_feminine_clause(tokens, idx, k))
             return  # "работает зам. директора": заместителем; "её назначили зав. кафедрой": заведующей
@@ -219,8 +224,7 @@ class RussianAgreement:
         if value in _PERSON_TITLES and cases is None and word and word != "не" and is_noun(word):
             tok.out = inflect_phrase(value, "gen")  # "статью акад. Лихачёва", "на должность зав. отделом"
             return
-        agreed = agree_adjective(value, nxt.text) if nxt is not None and nxt.cls == "word" and " " not in value \
-            else None
+        agreed = agreeing_adjective(value, tokens, idx, k) if " " not in value else None
         if agreed:  # "с/х техника": сельскохозяйственная, "на ж/д вокзале": железнодорожном
             tok.out = agreed
             return
@@ -238,7 +242,7 @@ class RussianAgreement:
         else:
             case = cases[0]
         out = inflect_phrase(value, case, plural)  # "стр. 10–12": страницы
-        if out != value or tok.cls == "word":
+        if out != tok.fields.get("value") or tok.cls == "word":
             tok.out = out
 
     def _noun_after(self, tokens: list[Token], idx: list[int], k: int) -> tuple[int, bool]:
@@ -265,6 +269,9 @@ class RussianAgreement:
         prep = _word(prev)
         if prep in ("более", "менее") and pk > 0 and _word(tokens[idx[pk - 1]]) == "не":
             prep = "более"
+        conjunct = prep in _AND and tok.cls != "date" and _conjunct_governor(tokens, idx, pk, NUMERIC)
+        if conjunct:
+            prep = conjunct  # "с 12 потоками и 32 ГБ памяти": с
         allowed = PREPOSITIONS.get(prep)
         if prep in _COMPOUND_GEN and pk > 0 and _word(tokens[idx[pk - 1]]) in ("в", "во", "на"):
             allowed = ("gen",)  # a compound preposition: "в течение 10 дней", "в размере 500 рублей"
@@ -288,6 +295,8 @@ class RussianAgreement:
         j, across = self._noun_after(tokens, idx, k)
         noun_tok = tokens[idx[j]] if j >= 0 else None
         readings = analyze(noun_text(noun_tok)) if noun_tok is not None else []
+        if conjunct and not readings:
+            tok.fields["case_of"] = next(t for t in reversed(tokens[:idx[pk]]) if t.cls in NUMERIC)  # "и 2 SSD"
         if allowed == ("acc",) and readings and readings[0][0].animate and _subject_after(prep, tokens, idx, pk):
             allowed = counting = None  # "обращение подписали 1 200 жителей": the people are the subject
         if allowed:
@@ -353,8 +362,9 @@ class RussianAgreement:
             day = noun_tok is not None and not across and noun_tok.text.lower() in MONTHS_GEN or (
                 not readings and tok.fields["suf"] in ("е", "ое") and k > 1 and tokens[idx[k - 2]].cls == "ordinal"
                 and tokens[idx[k - 2]].fields["suf"] in ("го", "ого"))  # "с 1-го по 5-е": по пятое (число)
-            unit = RU_UNITS.get(noun_tok.text) if noun_tok is not None and noun_tok.cls == "word" and not across \
-                and noun_tok.text not in PREPOSITIONS and noun_tok.text not in _YEAR_ABBR else None
+            unit = RU_UNITS.get(noun_tok.text.rstrip(".")) if noun_tok is not None and not across and (
+                noun_tok.cls == "word" or noun_tok.cls == "abbreviation" and noun_tok.text.endswith(".")) \
+                and noun_tok.text not in PREPOSITIONS and noun_tok.text not in _YEAR_ABBR else None  # (or "мин.")
             if unit is not None and (unit[0] or unit[2]):
                 unit = None  # (a unit with an adjective or a tail is no single noun)
             if unit is not None:  # "на 25-м км", "на 5-й мин.": the unit in the ordinal's case
@@ -509,6 +519,18 @@ class RussianAgreement:
             pool = [o for o in opts if not allowed or o[0] in allowed] or opts
             chosen = pool[0]
         tok.case, tok.gender, tok.plural = chosen
+
+
+def _conjunct_governor(tokens: list[Token], idx: list[int], j: int, kinds: tuple[str, ...] | set[str]) -> str:
+    """The preposition governing the first conjunct when ``idx[j]`` is "и"/"или" after a conjunct led by a token of
+    one of ``kinds`` (``с 12 потоками и 32 ГБ``: с; ``на о. Бали и оз. Байкал``: на); empty when there is none."""
+    for g in range(j - 2, max(-1, j - 5), -1):
+        word = _word(tokens[idx[g]])
+        if word in PREPOSITIONS and tokens[idx[g + 1]].cls in kinds:
+            return "" if word in _RANGE_LINKS else word  # ("от 3 до 5 лет и 7 взрослых": no common governor)
+        if tokens[idx[g]].cls == "punct":
+            return ""
+    return ""
 
 
 def _feminine_clause(tokens: list[Token], idx: list[int], k: int) -> bool:

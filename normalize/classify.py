@@ -158,7 +158,7 @@ class TelephonePlugin:
     # any other international number written in groups: "+33 1 23 45 67 89", "+49 30 123456"
     _intl = re.compile(r"(?P<cc>\+[1-9][0-9]{0,2}) (?P<rest>[0-9]{1,5}(?:[ -][0-9]{1,8}){1,5})(?![0-9])")
     # six digits in pairs are a phone number only after a word that says so
-    _local = re.compile(r"[0-9]{2}-[0-9]{2}-[0-9]{2}(?![0-9-])")
+    _local = re.compile(r"[0-9]{1,2}-[0-9]{2}-[0-9]{2}(?![0-9-])")  # "2-15-40" too
     _ru_mobile = re.compile(r"8([0-9]{3})([0-9]{3})([0-9]{2})([0-9]{2})(?![0-9])")
     _dialled = re.compile(r"(?i:тел\.?|телефон\w*|номер\w*|звоните|позвоните|моб\.?|факс|phone|call|tel\.?)\s?:?\s$")
     _us_local = re.compile(r"(?P<b>[2-9][0-9]{2})-(?P<c>[0-9]{4})(?![0-9-])")  # a seven-digit local number
@@ -497,8 +497,8 @@ class MeasurePlugin:
             stop = m.end()
             if (unit and not unit_key) or (per and not per_key):
                 continue
-            if lang == "ru" and unit == "с" and re.match(r"\s+[^\W\d_]", text[stop:stop + 2]):
-                continue  # "Windows 11 с сайта": the preposition, not seconds
+            if lang == "ru" and unit == "с" and re.match(r"\s+\w", text[stop:stop + 2]):
+                continue  # "Windows 11 с сайта", "iPhone 15 с 256 ГБ": the preposition, not seconds
             if lang == "ru" and unit in ("г", "гг") and text.startswith(".", stop):
                 if unit == "гг" or g.get("per") or not _grams(text, pos, stop + 1, g["num"]):
                     continue  # "в 1995 г.": the year, read by the agreement stage
@@ -678,8 +678,11 @@ class WhitelistPlugin:
 
     name, starts = "abbreviation", "asd"
 
+    _name_after = re.compile(r"\s?[A-ZА-ЯЁ][a-zа-яё]")
+
     def __init__(self, entries: dict[str, dict[str, str]]) -> None:
         self._by_first: dict[str, list[tuple[str, str, str]]] = {}
+        self._initials: set[str] = set()  # one capital letter and a dot: an initial before a name ("С. Есенин")
         for lang, table in entries.items():
             for key, value in table.items():
                 if key:
@@ -688,6 +691,8 @@ class WhitelistPlugin:
                 if lang in ("ru", "en") and key.endswith(".") and key[:1].islower() and \
                         key[0].upper() + key[1:] not in table:
                     self._by_first.setdefault(key[0].upper(), []).append((key[0].upper() + key[1:], value, lang))
+                    if len(key) == 2:
+                        self._initials.add(key[0].upper() + ".")
         for items in self._by_first.values():
             items.sort(key=lambda kv: -len(kv[0]))
 
@@ -700,6 +705,8 @@ class WhitelistPlugin:
             if (klang not in (lang, "any") and not cross) or not text.startswith(key, pos):
                 continue
             stop = pos + len(key)
+            if key in self._initials and self._name_after.match(text, stop):
+                continue
             if key[-1].isalnum() and not _boundary(text, stop):
                 continue
             if key[-1] == "." and stop < len(text) and text[stop].isalpha():

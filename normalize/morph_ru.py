@@ -80,6 +80,17 @@ def adjective_case(adjective: str, noun: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
+def adjective_cases(word: str) -> tuple[str, ...]:
+    """The cases of ``word``'s full-adjective readings, most likely first (``Тульской`` -> prep, gen, dat, ins)."""
+    out: list[str] = []
+    for p in _parses(word.lower()):
+        case = _TO_OURS.get(p.tag.case or "")
+        if p.tag.POS == "ADJF" and case and case not in out:
+            out.append(case)
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
 def agree_adjective(adjective: str, noun: str) -> str | None:
     """``adjective`` (a nominative masculine form such as ``сельскохозяйственный``) in the gender, number and case
     of ``noun``'s most likely reading (``техника`` -> ``сельскохозяйственная``); None when either is not one."""

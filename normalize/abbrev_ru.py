@@ -1,0 +1,83 @@
+"""Russian abbreviations whose expansion depends on the words around them.
+
+``ст. 159`` is a статья, ``ст. Лесная`` a станция, ``ст. преподаватель`` a старший преподаватель; ``д. 5`` is a дом,
+``д. Ивановка`` a деревня; ``стр. 2`` after ``д. 5`` is a строение, elsewhere a страница.  :func:`expansion` picks the
+reading; :mod:`normalize.agreement_ru` then inflects it for its preposition or its noun.
+"""
+
+from __future__ import annotations
+
+from .morph_ru import agree_adjective
+from .spans import Token
+
+# written form (lower-case) -> (context, expansion) pairs, tried in order; the dictionary's expansion stays when none
+# holds.  Contexts: "number" (a number follows), "name" (a capitalized word follows, possibly after another such
+# abbreviation: "ст. м. Сокол"), "noun" (the expansion, an adjective, agrees with the noun that follows, skipping one
+# adjective: "ст. научный сотрудник"), "address" (a house abbreviation came earlier in the sentence), "weekday"
+# (a weekday abbreviation stands next to it: "пн., ср., пт.").
+CONTEXTUAL: dict[str, tuple[tuple[str, str], ...]] = {
+    "ст.": (("number", "статья"), ("name", "станция"), ("noun", "старший")),
+    "с.": (("name", "село"),),
+    "гл.": (("noun", "главный"),),
+    "д.": (("number", "дом"), ("name", "деревня")),
+    "п.": (("name", "посёлок"),),
+    "м.": (("name", "метро"),),
+    "р.": (("name", "река"),),
+    "о.": (("name", "остров"),),
+    "оз.": (("name", "озеро"),),
+    "пр.": (("name", "проспект"),),
+    "стр.": (("address", "строение"),),
+    "к.": (("address", "корпус"),),
+    "ср.": (("weekday", "среда"), ("noun", "средний")),
+    "мин.": (("noun", "минимальный"),),
+    "макс.": (("noun", "максимальный"),),
+}
+_HOUSE = {"д.", "дом", "корп.", "ул.", "влад.", "вл."}
+_WEEKDAY_ABBR = {"пн", "вт", "чт", "пт", "сб", "вс", "пн.", "вт.", "чт.", "пт.", "сб.", "вс."}
+_SENTENCE_END = {".", "!", "?", "…"}
+_NUMERIC = {"cardinal", "decimal", "ordinal", "fraction", "measure", "money", "roman", "date", "time", "telephone"}
+
+
+def _name_follows(tokens: list[Token], idx: list[int], k: int) -> bool:
+    nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
+    if nxt is not None and nxt.cls == "abbreviation" and k + 2 < len(idx):
+        nxt = tokens[idx[k + 2]]  # "ст. м. Сокол"
+    return nxt is not None and nxt.cls in ("word", "letters") and nxt.text[:1].isupper() and not nxt.text.isascii()
+
+
+def agreeing_adjective(value: str, tokens: list[Token], idx: list[int], k: int) -> str | None:
+    """``value`` (an adjective) agreeing with the lower-case noun after ``tokens[idx[k]]``, skipping one adjective
+    (``ст. научный сотрудник``: старший); None when no such noun follows."""
+    for j in (k + 1, k + 2):
+        if j >= len(idx) or tokens[idx[j]].cls != "word" or not tokens[idx[j]].text[:1].islower():
+            return None
+        agreed = agree_adjective(value, tokens[idx[j]].text)
+        if agreed:
+            return agreed
+    return None
+
+
+def _holds(context: str, value: str, tokens: list[Token], idx: list[int], k: int) -> bool:
+    if context == "number":
+        return k + 1 < len(idx) and tokens[idx[k + 1]].cls in _NUMERIC
+    if context == "name":
+        return _name_follows(tokens, idx, k)
+    if context == "noun":  # (after a number it is a unit: "на 5-й мин. матча")
+        return not (k and tokens[idx[k - 1]].cls in _NUMERIC) and agreeing_adjective(value, tokens, idx, k) is not None
+    if context == "weekday":
+        return any(0 <= j < len(idx) and tokens[idx[j]].text.lower() in _WEEKDAY_ABBR for j in (k - 2, k - 1, k + 1, k + 2))
+    for j in range(k - 1, max(-1, k - 9), -1):  # "address": within the sentence, a few tokens back
+        text = tokens[idx[j]].text.lower()
+        if text in _SENTENCE_END:
+            return False
+        if text in _HOUSE:
+            return True
+    return False
+
+
+def expansion(tokens: list[Token], idx: list[int], k: int, value: str) -> str:
+    """The reading of the abbreviation at ``tokens[idx[k]]`` (dictionary reading ``value``) in its context."""
+    for context, reading in CONTEXTUAL.get(tokens[idx[k]].text.lower(), ()):
+        if _holds(context, reading, tokens, idx, k):
+            return reading
+    return value
