@@ -20,6 +20,7 @@ from .morph_ru import (
     inflect_phrase,
     is_comparative,
     is_feminine_past,
+    is_finite_verb,
     is_genitive_noun,
     is_noun,
     is_plural_subject,
@@ -28,7 +29,7 @@ from .morph_ru import (
     verb_lemma,
 )
 from .ranges import range_ends
-from .ru_lexicon import AFTER_NUMBER, MONTHS_GEN, NOUNS, PREPOSITIONS, Noun, analyze, known, noun_text
+from .ru_lexicon import AFTER_NUMBER, MONTHS_GEN, PREPOSITIONS, Noun, analyze, known, noun_text, ru_noun
 from .ru_numbers import noun_number
 from .spans import Token
 from .units import RU_UNITS
@@ -72,6 +73,8 @@ for _nom, _gen in (("сутки", "суток"), ("ножницы", "ножни�
     _PLURALIA[_nom], _PLURALIA[_gen] = "nom", "gen"
 # Words before a section number ("п. 3.1", "раздел 2.4"): a dotted number after them is read like a version.
 _SECTION_WORDS = ("пункт", "раздел", "глав", "стать", "част", "рисун", "таблиц", "приложени", "параграф", "§")
+# Words before a shift pattern written as a fraction ("график 2/2": два через два).
+_SCHEDULE_WORDS = ("график", "смен")
 # Nouns that after в/на make a compound preposition governing the genitive.
 _COMPOUND_GEN = {"течение", "течении", "протяжении", "размере", "количестве", "пределах", "районе", "возрасте",
                  "объёме", "объеме", "диапазоне", "ходе", "отсутствие", "сумме"}
@@ -147,6 +150,10 @@ class RussianAgreement:
             as_low = range_ends(tokens, i + 1) if i + 1 < len(tokens) else None
             if as_low is not None and as_low[0] is tok:
                 _copy_range(tok, as_low[1])  # the high end, to its right, is already done
+                n = _count(tok)
+                if k and _word(tokens[idx[k - 1]]) == "по" and tok.case == "acc" and n is not None and n % 10 == 1 \
+                        and n % 100 != 11:
+                    tok.case = "dat"  # distributive "по 1–2 капли": по одной-две
                 continue
             as_high = range_ends(tokens, i - 1) if i > 0 else None
             day_range = tok.cls == "date" and k > 1 and tokens[idx[k - 1]].text in _DASHES \
@@ -172,7 +179,7 @@ class RussianAgreement:
             if form and k + 1 < len(idx):
                 lemma, case, plural = form
                 tokens[i].out = "годов" if (lemma, case, plural) == ("год", "gen", True) else \
-                    NOUNS[lemma].form(case, plural)  # "1914–1918 гг.": годов, not the counting form "лет"
+                    ru_noun(lemma).form(case, plural)  # "1914–1918 гг.": годов, not the counting form "лет"
                 dot = tokens[idx[k + 1]]
                 after = tokens[idx[k + 2]] if k + 2 < len(idx) else None
                 if after is not None and not after.text[:1].isupper():
@@ -308,6 +315,10 @@ class RussianAgreement:
             tok.fields["v_word"] = not prep.startswith("верси")
             tok.case = allowed[0] if allowed else "nom"
             return
+        if cls == "fraction" and not tok.fields["whole"] and any(
+                _word(tokens[idx[g]]).startswith(_SCHEDULE_WORDS) for g in range(max(0, k - 3), k)):
+            tok.fields["schedule"] = True  # "график работы 2/2": два через два
+            return
         if cls == "fraction":
             tok.fields["quantity"] = noun_tok is not None  # "3/4 стакана": три четверти
             agree = [(c, noun.gender) for noun, c, _ in readings if not allowed or c in allowed]
@@ -321,6 +332,10 @@ class RussianAgreement:
             tok.fields["version"] = True  # "версия iOS 17.2", "Python 3.11", "п. 3.1": пункт три точка один
             return
         if cls == "date":
+            if prep in _AND and pk >= 2 and tokens[idx[pk - 1]].cls == "cardinal":
+                prev = tokens[idx[pk - 2]]  # "пройдут 5 и 6 мая": governed like the first day
+                prep, pk = _word(prev), pk - 2
+                allowed = PREPOSITIONS.get(prep)
             tok.case = "acc" if prep in ("по", "на") else (allowed[0] if allowed and prep not in ("в", "во") else "nom")
             if "quarter" in tok.fields and prep in ("в", "во"):
                 tok.case = "prep"  # "в Q3 2025": в третьем квартале
@@ -330,6 +345,8 @@ class RussianAgreement:
                 tok.case = "gen"  # adverbial date: "мы встретились 1 мая" -> "первого мая"
             elif (prev is None or prev.text in ".!?") and nxt is not None and nxt.cls == "word":
                 tok.case = "gen"  # "9 мая 1945 года закончилась война"
+            elif (prev is None or prev.text in ".!?,") and _verb_follows(tokens, idx, k):
+                tok.case = "gen"  # "Ровно 10 лет назад, 6 декабря 2016 г., открылся наш магазин"
             elif prev is not None and prev.text == "," and before in _WEEKDAYS_ACC | _WEEKDAYS:
                 tok.case = "gen"  # "в субботу, 12 октября"
             elif prep in ("с", "со") and tok.fields.get("words") and tok.text.split()[1][:1].isupper():
@@ -355,8 +372,11 @@ class RussianAgreement:
                 and tokens[idx[k + 2]].cls == "date":  # ("в ночь с 5 на 6 мая")
             tok.fields["ordinal"] = True  # "с 1 по 5 мая": the day before the date
             tok.case, tok.gender = (allowed[0] if allowed else "nom"), "n"
-            if tokens[idx[k + 1]].text in _DASHES:
-                tok.case = tokens[idx[k + 2]].case  # "12–13 октября": both days in the date's case
+            link, date = tokens[idx[k + 1]].text.lower(), tokens[idx[k + 2]]
+            if link in _AND and prep in PREPOSITIONS:
+                date.case = tok.case  # "между 12 и 14 ноября": двенадцатым и четырнадцатым
+            elif link in _DASHES or link in _AND:
+                tok.case = date.case  # "12–13 октября", "пройдут 5 и 6 мая": both days in the date's case
             return
         if cls == "ordinal":
             day = noun_tok is not None and not across and noun_tok.text.lower() in MONTHS_GEN or (
@@ -368,10 +388,10 @@ class RussianAgreement:
             if unit is not None and (unit[0] or unit[2]):
                 unit = None  # (a unit with an adjective or a tail is no single noun)
             if unit is not None:  # "на 25-м км", "на 5-й мин.": the unit in the ordinal's case
-                readings = [(NOUNS[unit[1]], c, False) for c in _ALL_CASES]
+                readings = [(ru_noun(unit[1]), c, False) for c in _ALL_CASES]
             self._ordinal(tok, readings, allowed, day)
             if unit is not None and noun_tok is not None:
-                noun_tok.out = NOUNS[unit[1]].form(tok.case, tok.plural)
+                noun_tok.out = ru_noun(unit[1]).form(tok.case, tok.plural)
                 if j + 2 < len(idx) and tokens[idx[j + 1]].text == "." and tokens[idx[j + 2]].text[:1].islower():
                     tokens[idx[j + 1]].out = ""  # the unit's own dot
             if year_abbr and noun_tok is not None and tok.plural:  # "в 1990-х гг.": девяностых годах
@@ -411,6 +431,8 @@ class RussianAgreement:
         if count_case is not None:
             noun = count_case[1]
             tok.case, tok.gender, tok.animate = count_case[0], noun.gender, count_case[2]
+            if prev is not None and prev.cls in ("word", "abbreviation"):
+                tok.fields["counted"] = True  # "в 1,5 раза": полтора (a bare "1,5 литра" keeps the corpus reading)
             if n is not None and noun_tok is not None:
                 word = noun_text(noun_tok).lower().replace("ё", "е")
                 tok.fields["fixed"] = [(c, False) for c in _ALL_CASES
@@ -521,6 +543,17 @@ class RussianAgreement:
         tok.case, tok.gender, tok.plural = chosen
 
 
+def _verb_follows(tokens: list[Token], idx: list[int], k: int) -> bool:
+    """Whether a finite verb follows ``idx[k]`` in its sentence (within a dozen tokens)."""
+    for j in range(k + 1, min(len(idx), k + 13)):
+        t = tokens[idx[j]]
+        if t.text in (".", "!", "?", "…", "—", ":"):
+            return False
+        if t.cls == "word" and is_finite_verb(t.text):
+            return True
+    return False
+
+
 def _conjunct_governor(tokens: list[Token], idx: list[int], j: int, kinds: tuple[str, ...] | set[str]) -> str:
     """The preposition governing the first conjunct when ``idx[j]`` is "и"/"или" after a conjunct led by a token of
     one of ``kinds`` (``с 12 потоками и 32 ГБ``: с; ``на о. Бали и оз. Байкал``: на); empty when there is none."""
@@ -585,7 +618,7 @@ def _copy_range(low: Token, high: Token) -> None:
     low.case, low.gender, low.animate, low.plural = high.case, high.gender, high.animate, high.plural
     if high.fields.get("ordinal") or (high.cls == "ordinal" and not high.fields.get("as_cardinal")):
         low.fields["ordinal"] = True
-    for key in ("allowed", "fixed"):
+    for key in ("allowed", "fixed", "counted"):
         if key in high.fields:
             low.fields[key] = high.fields[key]
 

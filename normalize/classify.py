@@ -388,7 +388,7 @@ class MoneyPlugin:
                           r"|(?P<num2>[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|" + EN_NUM + r")\s?(?P<sym>[$₽€£¥₩₹])"
                           r"|(?P<cents>[0-9]{1,2})\s?¢")
     _post_ru = re.compile(r"(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"\s?" + _RU_CUR +
-                          r"(?:\s(?P<minor>[0-9]{1,2})\s?коп(?:\.|(?!\w)))?" + _RU_PER)
+                          r"(?:\s(?P<minor>[0-9]{1,2})\s?(?:коп(?:\.|(?!\w))|к\.))?" + _RU_PER)  # "42 р. 50 к."
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         end = _end(text, pos)

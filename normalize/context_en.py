@@ -164,7 +164,8 @@ class EnglishContext:
                 tok.out = "номер" if tok.lang == "ru" else "number"  # "#1", "PR #42"
             elif tok.cls == "cardinal" and tok.fields["int"] in _SERVICE_NUMBERS and not tok.fields.get("sign") and (
                     prev is not None and prev.text.lower() in _DIAL_WORDS):
-                tok.fields["digits" if tok.lang == "en" else "spell"] = True  # "call 911": nine one one
+                if tok.lang == "en" or tok.fields["int"] == "911":  # Russian services are numbers: сто двенадцать
+                    tok.fields["digits" if tok.lang == "en" else "spell"] = True  # "call 911": nine one one
             elif tok.cls == "serial" and tok.fields.get("by") and tok.lang == "en" and (nxt is None or nxt.cls != "word") \
                     and max(len(p) for p in tok.fields["parts"]) <= 2:
                 tok.fields["by"] = False  # NeMo: a bare "2x8" is "two x eight"; "2x2 volleyball" is "two by two"
@@ -238,7 +239,8 @@ class EnglishContext:
                     {"word", "letters"} & {prev.cls, nxt.cls}:
                 tok.out = " "
             elif ends is not None:
-                tok.out = "-" if len(prev.text) <= 2 or prev.cls == "roman" else " — "  # четыре-пять; тысяча ... — тысяча ...
+                tok.out = "-" if len(prev.text) <= 2 or prev.cls == "roman" or prev.cls == "decimal" and len(prev.text) <= 3 \
+                    else " — "  # четыре-пять, полтора-два; тысяча ... — тысяча ...
             elif prev.cls in _NUMERIC and nxt.cls in _NUMERIC:
                 tok.out = " - "
             return

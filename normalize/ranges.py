@@ -15,7 +15,11 @@ DASHES = frozenset({"-", "–", "—"})
 _ENDS = frozenset({"cardinal", "ordinal", "roman", "measure", "money", "decimal", "time"})
 
 
-def _value(tok: Token) -> int | None:
+def _value(tok: Token) -> float | None:
+    if tok.cls == "decimal":  # "1,5–2 часа"
+        whole, frac = str(tok.fields.get("int", "")), str(tok.fields.get("frac", ""))
+        ok = whole.isdigit() and frac.isdigit() and len(whole) <= 12 and not tok.fields.get("q") and not tok.fields.get("sign")
+        return float(f"{whole}.{frac}") if ok else None
     if tok.cls == "roman":
         return int(tok.fields["value"])
     if tok.cls == "time":
@@ -32,11 +36,11 @@ def range_ends(tokens: list[Token], i: int) -> tuple[Token, Token] | None:
     if dash.cls != "punct" or dash.text not in DASHES or i == 0 or i + 1 >= len(tokens):
         return None
     lo, hi = tokens[i - 1], tokens[i + 1]
-    if lo.cls not in ("cardinal", "roman") or hi.cls not in _ENDS or (lo.cls == "roman") != (hi.cls == "roman"):
+    if lo.cls not in ("cardinal", "roman", "decimal") or hi.cls not in _ENDS or (lo.cls == "roman") != (hi.cls == "roman"):
         return None
     a, b = _value(lo), _value(hi)
     if a is None or b is None or lo.lang != hi.lang:
         return None
-    if b <= a and not (len(str(a)) == 4 and len(str(b)) == 2 and b > a % 100):
+    if b <= a and not (lo.cls != "decimal" and len(str(a)) == 4 and len(str(b)) == 2 and b > a % 100):
         return None
     return lo, hi

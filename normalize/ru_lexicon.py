@@ -135,6 +135,9 @@ _NOUNS = """
 киловатт-час киловатт-час m m 0
 ватт-час ватт-час m m 0
 миллиампер-час миллиампер-час m m 0
+паскаль паскал ms m 0 4=паскалем
+килопаскаль килопаскал ms m 0 4=килопаскалем
+мегапаскаль мегапаскал ms m 0 4=мегапаскалем
 мегабит мегабит m m 0 7=мегабит
 гигабит гигабит m m 0 7=гигабит
 килобит килобит m m 0 7=килобит
@@ -168,6 +171,20 @@ for _line in _NOUNS.strip().splitlines():
         FORMS.setdefault(_form, []).append(_entry)
         if _form.replace("ё", "е") != _form:
             FORMS.setdefault(_form.replace("ё", "е"), []).append(_entry)
+
+
+
+@lru_cache(maxsize=1024)
+def ru_noun(lemma: str) -> Noun:
+    """The paradigm of the noun ``lemma``: from the table above, else from pymorphy3 (``миллимоль``, ``сотка``)."""
+    if lemma in NOUNS:
+        return NOUNS[lemma]
+    found = noun_paradigm(lemma)
+    if found is None:
+        raise KeyError(lemma)
+    _, gender, animate, forms, _ = found
+    return Noun(lemma, gender, animate, forms)
+
 
 # Preposition -> cases it governs, most likely first.
 PREPOSITIONS: dict[str, tuple[str, ...]] = {}

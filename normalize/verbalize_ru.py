@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from . import ru_numbers as ru
 from .morph_ru import inflect_phrase
-from .ru_lexicon import MONTHS_GEN, NOUNS
+from .ru_lexicon import MONTHS_GEN, ru_noun
 from .spans import Token
 from .units import CURRENCIES, QUANTITY_RU, RU_MONEY_PER, RU_UNITS, SCALE_RU
 
@@ -55,7 +55,7 @@ def decimal_words(int_digits: str, frac: str, case: str) -> str:
 
 def _noun_phrase(lemma: str, n: int | None, case: str, adj: str = "") -> str:
     """Form of a counted noun (with an optional adjective) after the number n (None: genitive singular)."""
-    noun = NOUNS[lemma]
+    noun = ru_noun(lemma)
     if n is None:
         ncase, plural = "gen", False
     else:
@@ -84,11 +84,11 @@ def _amount(f: dict[str, object], case: str, gender: str, counted: bool = False)
         scale = SCALE_RU[QUANTITY_RU[q]]
         if int_digits == "1" and frac == "5":  # "1,5 млн": полтора миллиона, около полутора миллионов
             if case in ("nom", "acc"):
-                return ("полторы" if NOUNS[scale].gender == "f" else "полтора") + " " + _noun_phrase(scale, 2, case), \
+                return ("полторы" if ru_noun(scale).gender == "f" else "полтора") + " " + _noun_phrase(scale, 2, case), \
                     None, True
             return "полутора " + _noun_phrase(scale, 5, case), None, True
         gov = None if frac else int(int_digits or "0")
-        words = decimal_words(int_digits or "0", frac, case) if frac else integer(int_digits, case, NOUNS[scale].gender)
+        words = decimal_words(int_digits or "0", frac, case) if frac else integer(int_digits, case, ru_noun(scale).gender)
         return words + " " + _noun_phrase(scale, gov, case), None, True
     if frac:
         return decimal_words(int_digits or "0", frac, case), None, False
@@ -140,7 +140,7 @@ def decimal(tok: Token) -> str:
         parts = tok.text.lstrip("-vV").split(".")
         words = " точка ".join(ru.digits(p) if p.startswith("0") and len(p) > 1 else integer(p) for p in parts)
         return sign + (inflect_phrase("версия", tok.case or "nom") + " " if f.get("v_word") else "") + words
-    words, _, _ = _amount(f, tok.case or "nom", "f")
+    words, _, _ = _amount(f, tok.case or "nom", tok.gender or "f", counted=bool(f.get("counted")))
     return sign + words
 
 
@@ -162,6 +162,8 @@ def fraction(tok: Token) -> str:
     """A fraction before a noun is a quantity (``3/4 стакана`` -> три четверти, ``1/2 ложки`` -> половина)."""
     f = tok.fields
     case = tok.case or "nom"
+    if f.get("schedule"):  # "график 2/2": два через два
+        return integer(f["num"]) + " через " + integer(f["den"], "acc")
     if f.get("ratio"):  # "120/80": сто двадцать на восемьдесят
         return integer(f["num"], case) + " на " + integer(f["den"], "acc")
     if f.get("years"):  # "2024/25 учебный год": две тысячи двадцать четвёртый — двадцать пятый
@@ -185,7 +187,7 @@ def measure(tok: Token) -> str:
     case = tok.case or "nom"
     parts = []
     adj, lemma, tail = RU_UNITS[f["unit"]] if f.get("unit") else ("", "", "")
-    gender = NOUNS[lemma].gender if lemma else "m"
+    gender = ru_noun(lemma).gender if lemma else "m"
     if "dims" in f:  # "3×4 м": три на четыре метра (the last side counts the unit)
         sides = [_amount(d, case if k == 0 else "acc", gender, counted=True) for k, d in enumerate(f["dims"])]
         n = sides[-1][1]
@@ -203,7 +205,7 @@ def measure(tok: Token) -> str:
         per_adj, per_lemma, _ = RU_UNITS[f["per"]]
         if f.get("per_n"):  # "л/100 км": на сто километров
             k = int(str(f["per_n"]))
-            parts.append("на " + integer(str(k), "acc", NOUNS[per_lemma].gender) + " "
+            parts.append("на " + integer(str(k), "acc", ru_noun(per_lemma).gender) + " "
                          + _noun_phrase(per_lemma, k, "acc", per_adj))
         else:  # "кг/м³": на кубический метр; a period takes "в": "л/мин" в минуту
             parts.append(("в " if per_lemma in _PERIODS else "на ") + _noun_phrase(per_lemma, 1, "acc", per_adj))
@@ -215,7 +217,7 @@ def money(tok: Token) -> str:
     case = tok.case or "nom"
     major, minor = CURRENCIES[f["cur"]][4:6]
     major = major or "доллар"
-    gender = NOUNS[major].gender
+    gender = ru_noun(major).gender
     frac = f["frac"]
     if f.get("sep") in (".", ",") and minor and len(frac) == 2 and not f.get("q"):
         f = dict(f, frac="", minor=frac.lstrip("0") or "")
@@ -223,7 +225,7 @@ def money(tok: Token) -> str:
     parts = [words, _noun_phrase(major, (5 if case in ("nom", "acc") else 2) if scaled else n, case)]
     if f.get("minor") and minor:
         m = int(f["minor"])
-        parts += [ru.cardinal(m, case, NOUNS[minor].gender), _noun_phrase(minor, m, case)]
+        parts += [ru.cardinal(m, case, ru_noun(minor).gender), _noun_phrase(minor, m, case)]
     if "США" in tok.text:
         parts.append("сэ шэ а")
     if f.get("per"):

@@ -43,13 +43,24 @@ NORM = Normalizer()
     # two zero-padded day.month dates across a dash are a date range, both in the governed case
     ("Вебинар пройдёт 12.10–13.10.", "ru", "Вебинар пройдёт двенадцатого октября - тринадцатого октября."),
     ("Каникулы: 28.12–08.01.", "ru", "Каникулы: двадцать восьмое декабря - восьмое января."),
-    ("Курс 92.50–93.10.", "ru", "Курс девяносто две целых пятьдесят сотых - девяносто три целых десять сотых."),
+    ("Курс 92.50–93.10.", "ru",  # no dates: a range of decimals
+     "Курс девяносто две целых пятьдесят сотых — девяносто три целых десять сотых."),
     ("Open Mon-Fri.", "en", "Open monday to friday."),
     ("Open Sat & Sun.", "en", "Open saturday and sunday."),
     ("The trip was in Aug 2022.", "en", "The trip was in august twenty twenty two."),
     ("See you on 12/25.", "en", "See you on december twenty fifth."),  # month/day after a word that opens a date
     ("Due by 1/15, thanks.", "en", "Due by january fifteenth, thanks."),
     ("He scored 3/4 of the points.", "en", "He scored three quarters of the points."),  # no such word: a fraction
+    # two days joined by и/или share the first day's governor
+    ("Посылка придёт между 12 и 14 ноября.", "ru", "Посылка придёт между двенадцатым и четырнадцатым ноября"),
+    ("Концерты пройдут 5 и 6 мая.", "ru", "Концерты пройдут пятого и шестого мая"),
+    ("Выходные: 1 и 2 января.", "ru", "Выходные: первое и второе января"),
+    ("К 10 или 11 марта всё будет готово.", "ru", "К десятому или одиннадцатому марта всё будет готово."),
+    # a date set off by commas (or opening the sentence) before a finite verb says when: genitive
+    ("Ровно 10 лет назад, 6 декабря 2016 г., открылся наш магазин.", "ru",
+     "Ровно десять лет назад, шестого декабря две тысячи шестнадцатого года, открылся наш магазин."),
+    ("Вчера, 5 мая, мы ходили в кино.", "ru", "Вчера, пятого мая, мы ходили в кино."),
+    ("Сегодня, 5 мая, праздник.", "ru", "Сегодня, пятое мая, праздник."),  # (no verb: nominative)
 ])
 def test_dates(text: str, lang: str, want: str) -> None:
     assert NORM.normalize(text, lang).text == want

@@ -26,6 +26,13 @@ NORM = Normalizer()
     # a range of clock times: from one to the other, without "часов"
     ("Перерыв на обед 13:00–14:00.", "ru", "Перерыв на обед с тринадцати до четырнадцати."),
     ("Работаем 9:30 - 18:45.", "ru", "Работаем с девяти тридцати до восемнадцати сорока пяти."),
+    # a decimal low end (1,5: полтора before a counted noun); distributive по puts a low end 1 in the dative
+    ("Экскурсия длится 1,5–2 часа.", "ru", "Экскурсия длится полтора-два часа."),
+    ("Это заняло 1,5-2 месяца.", "ru", "Это заняло полтора-два месяца."),
+    ("It takes 1.5-2 hours.", "en", "It takes one point five to two hours."),
+    ("Закапывать по 1–2 капли в каждый глаз.", "ru", "Закапывать по одной-две капли в каждый глаз."),
+    ("Принимать по 1-2 таблетки.", "ru", "Принимать по одной-две таблетки."),
+    ("По 1–3 раза в день.", "ru", "По одному-три раза в день."),
     # NeMo's readings where nothing is counted, or the numbers do not increase
     ("from 2-10", "en", "from two - ten"),
     ("2-5", "en", "two - five"),
