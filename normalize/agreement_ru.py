@@ -19,6 +19,7 @@ from .morph_ru import (
     form_of,
     inflect_phrase,
     is_comparative,
+    is_dative,
     is_feminine_past,
     is_finite_verb,
     is_genitive_noun,
@@ -280,6 +281,9 @@ class RussianAgreement:
         if conjunct:
             prep = conjunct  # "с 12 потоками и 32 ГБ памяти": с
         allowed = PREPOSITIONS.get(prep)
+        if allowed is None and pk > 0 and tok.cls in ("cardinal", "money", "measure", "decimal") and is_dative(prep) \
+                and is_transitive_verb(_word(tokens[idx[pk - 1]])):
+            prep = _word(tokens[idx[pk - 1]])  # "перевёл другу $1 500": the verb's object (тысячу пятьсот долларов)
         if prep in _COMPOUND_GEN and pk > 0 and _word(tokens[idx[pk - 1]]) in ("в", "во", "на"):
             allowed = ("gen",)  # a compound preposition: "в течение 10 дней", "в размере 500 рублей"
         lemma = verb_lemma(prep) if allowed is None and prep else ""

@@ -111,6 +111,8 @@ def resolve_roman(tokens: list[Token]) -> None:
         tok.cls, tok.out = "letters", tok.text
 
 
+# Weekday abbreviations that are also words: a weekday only before a date or a clock time.
+_WEEKEND = {"Sat": "saturday", "Sun": "sunday"}
 # Russian words before "N:M" that make it a ratio read with "к".
 _RATIO_WORDS = ("пропорци", "соотношени", "масштаб", "отношени")
 # Emergency and service numbers, read digit by digit after a dialling word or standing alone.
@@ -194,6 +196,10 @@ class EnglishContext:
                 tok.fields["digits"] = True  # "card ending in 8876": eight eight seven six
             elif tok.cls == "abbreviation" and tok.out is None:
                 self._abbreviation(tok, prev, nxt)
+            elif tok.cls == "word" and tok.text in _WEEKEND and nxt is not None:
+                after = tokens[idx[k + 2]] if nxt.text == "," and k + 2 < len(idx) else nxt
+                if after.cls in ("date", "time"):
+                    tok.out = _WEEKEND[tok.text]  # "Party on Sat, Nov 8": saturday (not the verb "sat")
             elif tok.cls in ("money", "measure") and prev is not None and prev.text.lower() in ("a", "an") \
                     and nxt is not None and nxt.cls == "word" and nxt.text.islower() and nxt.text != "of":
                 tok.fields["attributive"] = True  # "a $5 billion deal", "a 10 km race": ten kilometer race

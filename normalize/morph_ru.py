@@ -149,6 +149,12 @@ def is_feminine_past(word: str) -> bool:
     return bool(parses) and parses[0].tag.POS in ("VERB", "PRTS") and parses[0].tag.gender == "femn"
 
 
+def is_dative(word: str) -> bool:
+    """Whether ``word``'s most likely reading is a noun or pronoun in the dative (``другу``, ``мне``)."""
+    parses = _parses(word.lower())
+    return bool(parses) and parses[0].tag.POS in ("NOUN", "NPRO") and parses[0].tag.case == "datv"
+
+
 def is_finite_verb(word: str) -> bool:
     """Whether ``word``'s most likely reading is a finite verb form (``открылся``, ``придёт``)."""
     parses = _parses(word.lower())

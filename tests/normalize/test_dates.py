@@ -61,6 +61,10 @@ NORM = Normalizer()
      "Ровно десять лет назад, шестого декабря две тысячи шестнадцатого года, открылся наш магазин."),
     ("Вчера, 5 мая, мы ходили в кино.", "ru", "Вчера, пятого мая, мы ходили в кино."),
     ("Сегодня, 5 мая, праздник.", "ru", "Сегодня, пятое мая, праздник."),  # (no verb: nominative)
+    # Sat/Sun are weekdays before a date or a clock time, words elsewhere
+    ("Party on Sat, Nov 8!", "en", "Party on saturday, november eighth!"),
+    ("Open Sun, 10 am to 4 pm.", "en", "Open sunday, ten AM to four PM."),
+    ("Sun, sea and sand.", "en", "Sun, sea and sand."),
 ])
 def test_dates(text: str, lang: str, want: str) -> None:
     assert NORM.normalize(text, lang).text == want
