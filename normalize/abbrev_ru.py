@@ -49,9 +49,12 @@ def agreeing_adjective(value: str, tokens: list[Token], idx: list[int], k: int) 
     """``value`` (an adjective) agreeing with the lower-case noun after ``tokens[idx[k]]``, skipping one adjective
     (``ст. научный сотрудник``: старший); None when no such noun follows."""
     for j in (k + 1, k + 2):
-        if j >= len(idx) or tokens[idx[j]].cls != "word" or not tokens[idx[j]].text[:1].islower():
+        nxt = tokens[idx[j]] if j < len(idx) else None
+        word = nxt.text if nxt is not None and nxt.cls == "word" else str(nxt.out or nxt.fields["value"]) \
+            if nxt is not None and nxt.cls == "abbreviation" else ""  # "2-комн. кв.": квартира
+        if not word[:1].islower() or " " in word:
             return None
-        agreed = agree_adjective(value, tokens[idx[j]].text)
+        agreed = agree_adjective(value, word)
         if agreed:
             return agreed
     return None

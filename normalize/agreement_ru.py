@@ -59,6 +59,8 @@ _NUMBERED = {"аудитория", "комната", "кабинет", "пала
 # Person titles: after a common noun the abbreviation is its genitive (статья академика Лихачёва).
 _PERSON_TITLES = {"академик", "профессор", "доцент", "заведующий", "заместитель", "генеральный", "директор",
                   "главный", "доктор", "кандидат", "начальник", "председатель", "руководитель", "инженер", "редактор"}
+# Numbered parts and classes: after a common noun the abbreviation is its genitive (требования п. 3: пункта).
+_SECTIONS = {"категория", "глава", "статья", "пункт", "часть", "рисунок", "таблица", "раздел", "приложение", "том"}
 # Verbs whose role noun is instrumental (работает заведующим, назначили директором).
 _ROLE_VERBS = {"работать", "стать", "становиться", "являться", "назначить", "назначать", "избрать", "избирать",
                "служить", "трудиться", "быть", "оставаться", "остаться", "числиться"}
@@ -143,6 +145,9 @@ class RussianAgreement:
         for k, i in enumerate(idx):
             if tokens[i].lang == "ru" and tokens[i].cls in ("abbreviation", "word"):
                 self._abbreviation(tokens, idx, k)
+            elif tokens[i].cls == "compound" and tokens[i].fields["abbreviated"]:  # "2-комн. кв-ру": комнатную
+                tokens[i].fields["word"] = agreeing_adjective(tokens[i].fields["word"], tokens, idx, k) \
+                    or tokens[i].fields["word"]
         for k in range(len(idx) - 1, -1, -1):
             tok = tokens[idx[k]]
             if tok.lang != "ru" or tok.cls not in NUMERIC:
@@ -160,6 +165,8 @@ class RussianAgreement:
             day_range = tok.cls == "date" and k > 1 and tokens[idx[k - 1]].text in _DASHES \
                 and tokens[idx[k - 2]].cls == "cardinal"  # "пройдёт 12–13 октября"
             pk = k - 3 if day_range or (as_high is not None and as_high[1] is tok) else k - 1  # the range's governor
+            if pk >= 0 and tokens[idx[pk]].text == "+" and idx[pk] + 1 == idx[pk + 1]:
+                pk -= 1  # a sign: "до +3 °C" is governed by до (до плюс трёх градусов)
             if tok.cls in ("cardinal", "roman") and k + 2 < len(idx) and tokens[idx[k + 1]].text.lower() in _AND \
                     and tokens[idx[k + 2]].cls == tok.cls:
                 _copy_range(tok, tokens[idx[k + 2]])  # "в XVIII и XIX веках": the same case as the second
@@ -192,6 +199,8 @@ class RussianAgreement:
         (``на рис. 3`` -> ``на рисунке``, ``по тел.`` -> ``по телефону``); ``г.`` before a capitalized name is
         ``город`` (after a number it is ``год``, see :meth:`_ordinal_with_noun`)."""
         tok = tokens[idx[k]]
+        if tok.text == "+":
+            return  # "плюс" as a sign or an operator keeps its form
         if tok.cls == "word":
             if tok.text != "г" or k + 2 >= len(idx) or tokens[idx[k + 1]].text != "." \
                     or not tokens[idx[k + 2]].text[:1].isupper() or (k and tokens[idx[k - 1]].cls in NUMERIC):
@@ -229,8 +238,8 @@ class RussianAgreement:
         if value in _PERSON_TITLES and word in ("с", "со"):
             tok.out = inflect_phrase(value, "ins")  # "с зам. директора": с заместителем
             return
-        if value in _PERSON_TITLES and cases is None and word and word != "не" and is_noun(word):
-            tok.out = inflect_phrase(value, "gen")  # "статью акад. Лихачёва", "на должность зав. отделом"
+        if (value in _PERSON_TITLES or value in _SECTIONS) and cases is None and word and word != "не" and is_noun(word):
+            tok.out = inflect_phrase(value, "gen")  # "статью акад. Лихачёва", "водитель кат. B": категории
             return
         agreed = agreeing_adjective(value, tokens, idx, k) if " " not in value else None
         if agreed:  # "с/х техника": сельскохозяйственная, "на ж/д вокзале": железнодорожном

@@ -607,7 +607,8 @@ class CompoundPlugin:
     written apart, stays two words: the ordinal plugin reads ``4-х``)."""
 
     name, starts = "compound", "d"
-    _re = re.compile(r"(?P<num>[0-9]{1,4}|1[,.]5)-(?P<x>х)?(?P<word>[а-яё]{4,})(?![\w-])")  # "1,5-литровая" too
+    _re = re.compile(r"(?P<num>[0-9]{1,4}|1[,.]5)-(?P<x>х)?(?P<word>[а-яё]{4,})(?P<dot>\.)?(?![\w-])")  # "1,5-литровая"
+    _abbreviated = {"комн": "комнатный", "этаж": "этажный", "местн": "местный"}  # "2-комн. кв.": the adjective agrees
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         if lang != "ru" or (pos and text[pos - 1].isalnum()):
@@ -617,8 +618,13 @@ class CompoundPlugin:
             return None
         if m["x"] and (int(m["num"]) % 10 not in (2, 3, 4) or not is_adjective(m["word"])):
             return None  # "4-хкомнатная" is a compound, not "1990-хгодах"
-        return Token("compound", pos, m.end(), m.group(), {"int": m["num"].replace(",", ".") if not m["num"].isdigit()
-                                                           else m["num"], "word": m["word"]})
+        word, stop = m["word"], m.end()
+        if m["dot"] and word in self._abbreviated:
+            word = self._abbreviated[word]
+        elif m["dot"]:
+            stop -= 1
+        return Token("compound", pos, stop, text[pos:stop], {"int": m["num"].replace(",", ".") if not m["num"].isdigit()
+                                                             else m["num"], "word": word, "abbreviated": word != m["word"]})
 
 
 class OrdinalPlugin:
