@@ -428,7 +428,11 @@ class RussianAgreement:
             form = form_of(source) if source else form_of(tok.fields["adjective"], "ADJF") \
                 if tok.fields.get("adjective") else None
             if form is not None:
-                tok.case, tok.gender = (allowed[0] if allowed and form[0] not in allowed else form[0]), form[1]
+                case = form[0]
+                if allowed and case not in allowed:  # "на XXII Олимпийских играх": the adjective's prepositional
+                    own = [c for c in adjective_cases(tok.fields.get("adjective") or "") if c in allowed]
+                    case = "prep" if "prep" in own and prep in _LOCATIVE else own[0] if own else allowed[0]
+                tok.case, tok.gender = case, form[1]
                 tok.plural = form[2] and not source  # "XXII зимние игры": двадцать вторые
                 return
             if readings or year_abbr:

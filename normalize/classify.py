@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from .morph_ru import is_adjective, is_genitive_noun, is_noun
+from .morph_ru import is_adjective, is_genitive_noun, is_known, is_noun
 from .ru_lexicon import MONTH_BY_NAME
+from .ru_numbers import combining_form
 from .spans import Token
 from .units import (
     CURRENCY_SYMBOLS,
@@ -209,13 +210,25 @@ class TimePlugin:
     _colon = re.compile(r"(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2}))?(?![0-9])(?:\s?" + _AMPM + ")?"
                         + _ZONE)
     _ampm = re.compile(r"(?P<h>[0-9]{1,2})(?:[.:](?P<m>[0-9]{2}))?\s?" + _AMPM + _ZONE)
+    # Russian "10.00", "в 19.30", "9.00–18.00": a dotted time where the minutes are no month and a preposition, a colon
+    # or a dash before it (or a dotted time after it) says so
+    _ru_dot = re.compile(r"(?P<h>[01]?[0-9]|2[0-3])\.(?P<m>00|1[3-9]|[2-5][0-9])(?![0-9]|[.,][0-9])")
+    _ru_dot_before = re.compile(r"(?:^|[\s(])(?:в|во|с|со|до|к|ко|после|около|от|по|начало|начала)\s$|[—–:-]\s?$", re.I)
+    _ru_dot_after = re.compile(r"\s?[—–-]\s?[0-9]{1,2}\.[0-5][0-9](?![0-9])")
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         end = _end(text, pos)
         m = self._colon.match(text, pos, end) or self._ampm.match(text, pos, end)
+        if not m and lang == "ru":
+            m = self._ru_dot.match(text, pos, end)
+            word = _NEXT_WORD.match(text, m.end(), end) if m else None
+            if m and (not (self._ru_dot_before.search(text, max(0, pos - 12), pos)
+                           or self._ru_dot_after.match(text, m.end(), end))
+                      or word and word[1] not in ("утра", "дня", "вечера", "ночи") and is_genitive_noun(word[1])):
+                m = None  # (not "в 1.50 раза")
         if not m:
             return None
-        g = m.groupdict()
+        g = {"ap": None, "tz": None, **m.groupdict()}
         h, mi, s = int(g["h"]), int(g["m"] or 0), int(g.get("s") or 0)
         if h > 24 or mi > 59 or s > 59 or (g["ap"] and not 0 < h <= 12):
             return None
@@ -603,16 +616,28 @@ def en_ordinal_suffix(n: int) -> str:
 
 
 class CompoundPlugin:
-    """Russian compound words led by a numeral: ``3-комнатная``, ``50-летие``, ``4-ядерный`` (``4-х комнатная``,
-    written apart, stays two words: the ordinal plugin reads ``4-х``)."""
+    """Russian compound words led by a numeral: ``3-комнатная``, ``50-летие``, ``4-ядерный``; ``4-х комнатная``,
+    written apart, is one too where the joined word is a known one (четырёхкомнатная), else the ordinal plugin reads
+    ``4-х``."""
 
     name, starts = "compound", "d"
     _re = re.compile(r"(?P<num>[0-9]{1,4}|1[,.]5)-(?P<x>х)?(?P<word>[а-яё]{4,})(?P<dot>\.)?(?![\w-])")  # "1,5-литровая"
     _abbreviated = {"комн": "комнатный", "этаж": "этажный", "местн": "местный"}  # "2-комн. кв.": the adjective agrees
 
+    # second parts of everyday compounds ("двухэтажный", "трёхкомнатная", "четырёхъядерный")
+    _second_parts = ("этажн", "комнатн", "летн", "местн", "дневн", "месячн", "недельн", "часов", "минутн", "разов",
+                     "ядерн", "кратн", "литров", "тонн", "метров", "процентн", "дверн", "колёсн", "колесн", "спальн",
+                     "уровнев", "серийн", "томн", "канальн", "камерн", "зонн", "ступенчат", "слойн", "полосн", "рядн",
+                     "сменн", "звёздн", "звездн")
+    _apart = re.compile(r"(?P<num>[0-9]{1,3})-х\s(?P<word>[а-яё]{4,})(?![\w-])")  # "2-х этажный"
+
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         if lang != "ru" or (pos and text[pos - 1].isalnum()):
             return None
+        a = self._apart.match(text, pos, _end(text, pos))
+        if a and int(a["num"]) % 10 in (2, 3, 4) and is_adjective(a["word"]) and (
+                a["word"].startswith(self._second_parts) or is_known(combining_form(int(a["num"])) + a["word"])):
+            return Token("compound", pos, a.end(), a.group(), {"int": a["num"], "word": a["word"], "abbreviated": False})
         m = self._re.match(text, pos, _end(text, pos))
         if not m or m["num"].startswith("0") or m["word"] in _RU_ORD_SUFFIXES:
             return None

@@ -7,12 +7,13 @@ Passes, in order (each one only where its trigger characters occur):
 1. NFC: a letter followed by combining marks is recomposed (decomposed ``ё``, ``é``, ``ï``); a mark with no
    precomposed form (a stress acute on a Russian vowel) stays for the ``stress`` setting to handle.
 2. Look-alike letters: inside one letter run that mixes Latin and Cyrillic, the minority script's look-alikes
-   are rewritten into the majority script (``Москвa`` -> ``Москва``, ``Hellо`` -> ``Hello``).
+   are rewritten into the majority script (``Москвa`` -> ``Москва``, ``Hellо`` -> ``Hello``); a digit 0 inside a
+   Cyrillic word becomes the letter О where that makes a known word (``Эт0`` -> ``Это``).
 3. Markup removed: ``#`` headings and list bullets at a line start, inline bullets, paired ``**``/``__``/
    ``*``/``_``/``~~`` emphasis, single backticks around a phrase (around one word only in a line with Cyrillic:
    an English `` `word` `` is a quotation), emoji (with their joiners).
 4. Punctuation spacing: a ``, ; : ! ?`` written against the next word moves to the previous one (``Zoom ,в``
-   -> ``Zoom, в``), a spaced ``!``/``?`` after a word joins it (``хорошо !`` -> ``хорошо!``); a missing space after ``, ; : ! ? .`` is added where the neighbours show a new word starts
+   -> ``Zoom, в``), a spaced ``!``/``?``/``.`` closing a sentence joins its word (``хорошо !`` -> ``хорошо!``); a missing space after ``, ; : ! ? .`` is added where the neighbours show a new word starts
    (``Total:5``, ``10:00,не``, ``Done!Next``, ``end.The``); ``Hi,no`` and a spaced `` , `` stay as written.
 
 :class:`Cleaned` carries the text and, per character, the ``[start, end)`` of the user's characters it came
@@ -46,7 +47,8 @@ _LINE_MARK = re.compile(r"^[ \t]*(?:#{1,6}|[-*•▪●◦‣·])[ \t]+", re.M)
 _BULLET = re.compile(r"[•▪●◦‣][ \t]*")
 _EMPHASIS = re.compile(r"(?<![\w*~`])(\*{1,3}|_{1,3}|~~|`)(?=[^\s*_~`])([^\n]{0,200}?[^\s*_~`])\1(?![\w*~`])")
 _SPACE_BEFORE = re.compile(r"[ \t]+(?=[,;:!?][^\W_])")
-_SPACE_BEFORE_END = re.compile(r"(?<=[^\W\d_])[ \t]+(?=[!?]+(?:[ \t\n\"'»)]|$))")  # "Всё хорошо !"
+_SPACE_BEFORE_END = re.compile(r"(?<=[^\W_])[ \t]+(?=(?:[!?]+|\.)(?:[ \t\n\"'»)]|$))")  # "Всё хорошо !", "стало 10 ."
+_ZERO_IN_WORD = re.compile(r"[а-яёА-ЯЁ]*(?:[а-яёА-ЯЁ]0|0[а-яёА-ЯЁ])[а-яёА-ЯЁ0]*")  # "Эт0", "0шибка"
 _SPACE_AFTER = re.compile(r"[,;:!?.](?=[^\W_])")
 _LOWER_END = re.compile(r"[a-zа-яё]{2}$")
 _MIXED = re.compile(r"[a-zA-Z][а-яёА-ЯЁіјѕІЈЅ]|[а-яёА-ЯЁіјѕІЈЅ][a-zA-Z]")
@@ -127,6 +129,18 @@ def _lookalikes(text: str) -> Iterator[Edit]:
             yield m.start(), m.end(), "".join(_CYR_TO_LAT.get(ch, ch) for ch in word)
 
 
+def _zeros(text: str) -> Iterator[Edit]:
+    """A digit 0 typed for the letter О inside a Cyrillic word, where the letter makes a known word."""
+    for m in _ZERO_IN_WORD.finditer(text):
+        if m.start() and text[m.start() - 1].isalnum() or m.end() < len(text) and text[m.end()].isalnum():
+            continue  # part of a code ("тест20", "А0123")
+        word = m.group()
+        caps = word.replace("0", "").isupper()
+        fixed = "".join(("О" if caps or i == 0 else "о") if ch == "0" else ch for i, ch in enumerate(word))
+        if is_known(fixed):
+            yield m.start(), m.end(), fixed
+
+
 def _as_cyrillic(word: str) -> str:
     """``word`` with its Latin letters in Cyrillic: look-alikes, or sound-alikes where only they make a word."""
     lookalike = "".join(_LATIN_TO_CYR.get(ch, ch) for ch in word)
@@ -199,12 +213,13 @@ _PASSES: tuple[tuple[Callable[[str], bool], Callable[[str], Iterator[Edit]]], ..
     (lambda t: ZERO_WIDTH in t, _delete(re.compile(ZERO_WIDTH + "+"))),
     (lambda t: not t.isascii(), _nfc),
     (lambda t: bool(_HAS_LATIN.search(t) and _HAS_CYR.search(t)), _lookalikes),
+    (lambda t: "0" in t and bool(_HAS_CYR.search(t)), _zeros),
     (lambda t: True, _delete(_LINE_MARK)),
     (lambda t: not t.isascii(), _delete(_BULLET)),
     (lambda t: True, _emphasis),
     (lambda t: not t.isascii(), _emoji),
     (lambda t: True, _space_before),
-    (lambda t: " !" in t or " ?" in t, _space_before_end),
+    (lambda t: " !" in t or " ?" in t or " ." in t, _space_before_end),
     (lambda t: True, _space_after),
 )
 

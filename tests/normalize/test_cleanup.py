@@ -27,6 +27,8 @@ LOOKALIKES = [{"a", "а"}, {"o", "о"}, {"p", "р"}, {"P", "Р"}, {"P", "П"}]
     ("Ски\u200bдки", "Скидки"),  # zero-width characters inside a word are dropped, not read as a space
     ("Всё хорошо ! Правда ?! Да", "Всё хорошо! Правда?! Да"),  # a spaced closing mark joins its word
     ("Ура!!!Победа", "Ура!!! Победа"),
+    ("Было 5 ,стало 10 .", "Было 5, стало 10."),  # a spaced full stop closing the sentence joins too
+    ("Эт0 0шибка, ОК0ННЫЕ рамы", "Это Ошибка, ОКОННЫЕ рамы"),  # a zero typed for О inside a Cyrillic word
 ])
 def test_repairs(text: str, want: str) -> None:
     assert clean(text).text == want
@@ -34,7 +36,7 @@ def test_repairs(text: str, want: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "snake_case_var", "5 * 3 * 2", "a `quote` example", "$5 , each", "Hi,no,yes", "3,14 и 10:30",
-    "http://example.com/a?b=C", "``quoted''", "iPhone",
+    "http://example.com/a?b=C", "``quoted''", "iPhone", "Код А0123 и тест20", "0,5 л",
 ])
 def test_leaves_alone(text: str) -> None:
     assert clean(text).text == text

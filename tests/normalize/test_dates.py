@@ -61,6 +61,11 @@ NORM = Normalizer()
      "Ровно десять лет назад, шестого декабря две тысячи шестнадцатого года, открылся наш магазин."),
     ("Вчера, 5 мая, мы ходили в кино.", "ru", "Вчера, пятого мая, мы ходили в кино."),
     ("Сегодня, 5 мая, праздник.", "ru", "Сегодня, пятое мая, праздник."),  # (no verb: nominative)
+    # Russian clock times written with a dot, where the minutes are no month and a preposition or a range says so
+    ("Встреча в 10.00.", "ru", "Встреча в десять часов."),
+    ("Время работы: 9.00–18.00.", "ru", "Время работы: с девяти до восемнадцати."),
+    ("Начало в 19.30.", "ru", "Начало в девятнадцать часов тридцать минут."),
+    ("Цена выросла в 1.50 раза.", "ru", "Цена выросла в одну целую пятьдесят сотых раза."),  # (a counted noun)
     # Sat/Sun are weekdays before a date or a clock time, words elsewhere
     ("Party on Sat, Nov 8!", "en", "Party on saturday, november eighth!"),
     ("Open Sun, 10 am to 4 pm.", "en", "Open sunday, ten AM to four PM."),

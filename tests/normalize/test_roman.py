@@ -37,6 +37,9 @@ NORM = Normalizer()
     ("Олимпиада XXII прошла в Сочи.", "ru", "Олимпиада двадцать вторая прошла в Сочи."),
     # before a plural adjective the ordinal is plural too
     ("XXII зимние Олимпийские игры прошли в Сочи.", "ru", "двадцать вторые зимние Олимпийские игры прошли в Сочи."),
+    # an ordinal before an adjective in the case the preposition governs among the adjective's own
+    ("На XXII Олимпийских играх.", "ru", "На двадцать вторых Олимпийских играх."),
+    ("В XXI Московском кинофестивале.", "ru", "В двадцать первом Московском кинофестивале."),
     # after a Latin acronym title a numeral is the title's English number, in a Russian sentence too
     ("Вышел трейлер GTA VI.", "ru", "Вышел трейлер GTA six."),
     ("Вышел трейлер GTA VI на PS5.", "auto", "Вышел трейлер GTA six на PS пять."),
