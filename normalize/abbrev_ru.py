@@ -13,7 +13,7 @@ from .spans import Token
 # written form (lower-case) -> (context, expansion) pairs, tried in order; the dictionary's expansion stays when none
 # holds.  Contexts: "number" (a number follows), "name" (a capitalized word follows, possibly after another such
 # abbreviation: "ст. м. Сокол"), "noun" (the expansion, an adjective, agrees with the noun that follows, skipping one
-# adjective: "ст. научный сотрудник"), "address" (a house abbreviation came earlier in the sentence), "weekday"
+# adjective: "ст. научный сотрудник"), "address" (a street or house came earlier in the sentence), "weekday"
 # (a weekday abbreviation stands next to it: "пн., ср., пт.").
 CONTEXTUAL: dict[str, tuple[tuple[str, str], ...]] = {
     "ст.": (("number", "статья"), ("name", "станция"), ("noun", "старший")),
@@ -22,6 +22,7 @@ CONTEXTUAL: dict[str, tuple[tuple[str, str], ...]] = {
     "д.": (("number", "дом"), ("name", "деревня")),
     "п.": (("name", "посёлок"),),
     "м.": (("name", "метро"),),
+    "гр.": (("name", "гражданин"),),
     "р.": (("name", "река"),),
     "о.": (("name", "остров"),),
     "оз.": (("name", "озеро"),),
@@ -32,7 +33,8 @@ CONTEXTUAL: dict[str, tuple[tuple[str, str], ...]] = {
     "мин.": (("noun", "минимальный"),),
     "макс.": (("noun", "максимальный"),),
 }
-_HOUSE = {"д.", "дом", "корп.", "ул.", "влад.", "вл."}
+_HOUSE = {"д.", "дом", "корп.", "ул.", "улица", "влад.", "вл.", "пр-т", "просп.", "проспект", "пер.", "переулок", "ш.",
+          "шоссе", "б-р", "бульвар", "наб.", "набережная", "пл.", "площадь", "мкр.", "микрорайон"}
 _WEEKDAY_ABBR = {"пн", "вт", "чт", "пт", "сб", "вс", "пн.", "вт.", "чт.", "пт.", "сб.", "вс."}
 _SENTENCE_END = {".", "!", "?", "…"}
 _NUMERIC = {"cardinal", "decimal", "ordinal", "fraction", "measure", "money", "roman", "date", "time", "telephone"}

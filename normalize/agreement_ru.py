@@ -58,7 +58,8 @@ _NUMBERED = {"аудитория", "комната", "кабинет", "пала
              "этаж", "вагон", "место", "ряд", "зал", "отделение", "участок", "павильон", "секция", "причал"}
 # Person titles: after a common noun the abbreviation is its genitive (статья академика Лихачёва).
 _PERSON_TITLES = {"академик", "профессор", "доцент", "заведующий", "заместитель", "генеральный", "директор",
-                  "главный", "доктор", "кандидат", "начальник", "председатель", "руководитель", "инженер", "редактор"}
+                  "главный", "доктор", "кандидат", "начальник", "председатель", "руководитель", "инженер", "редактор",
+                  "гражданин", "святой"}
 # Numbered parts and classes: after a common noun the abbreviation is its genitive (требования п. 3: пункта).
 _SECTIONS = {"категория", "глава", "статья", "пункт", "часть", "рисунок", "таблица", "раздел", "приложение", "том"}
 # Verbs whose role noun is instrumental (работает заведующим, назначили директором).
@@ -142,7 +143,8 @@ class RussianAgreement:
 
     def apply(self, tokens: list[Token]) -> None:
         idx = _neighbours(tokens)
-        for k, i in enumerate(idx):
+        for k in range(len(idx) - 1, -1, -1):  # right to left: an abbreviated adjective agrees with the noun after it
+            i = idx[k]
             if tokens[i].lang == "ru" and tokens[i].cls in ("abbreviation", "word"):
                 self._abbreviation(tokens, idx, k)
             elif tokens[i].cls == "compound" and tokens[i].fields["abbreviated"]:  # "2-комн. кв-ру": комнатную
@@ -214,6 +216,8 @@ class RussianAgreement:
             value = AFTER_NUMBER[tok.text.lower()]  # "IV кв.": квартал, governed by the word before the number
             tok.out = value
             j -= 1
+        elif j >= 0 and tokens[idx[j]].cls == "ordinal":
+            j -= 1  # "на 3-м эт.": the ordinal agrees with it, both governed by на
         word = _word(tokens[idx[j]]) if j >= 0 else ""
         adjective = ""
         if word and word not in PREPOSITIONS and j > 0 and word.endswith(_ADJ_ENDINGS):
