@@ -33,7 +33,7 @@ from .ranges import range_ends
 from .ru_lexicon import AFTER_NUMBER, MONTHS_GEN, PREPOSITIONS, Noun, analyze, known, noun_text, ru_noun
 from .ru_numbers import noun_number
 from .spans import Token
-from .units import RU_UNITS
+from .units import QUANTITY_RU, RU_UNITS, SCALE_RU
 
 NUMERIC = {"cardinal", "decimal", "ordinal", "fraction", "measure", "money", "roman", "date", "time"}
 _ALL_CASES = ("nom", "acc", "gen", "dat", "ins", "prep")
@@ -637,6 +637,8 @@ def _ages_after_person(word: str, tokens: list[Token], idx: list[int], k: int) -
 def _copy_range(low: Token, high: Token) -> None:
     """The low end of a range reads like its high end: ``4–5 раз`` -> четыре-пять, ``50–60-х`` -> пятидесятых."""
     low.case, low.gender, low.animate, low.plural = high.case, high.gender, high.animate, high.plural
+    if high.fields.get("q") in QUANTITY_RU:  # "2–3 тыс. рублей": две-три (тысячи)
+        low.gender = ru_noun(SCALE_RU[QUANTITY_RU[str(high.fields["q"])]]).gender
     if high.fields.get("ordinal") or (high.cls == "ordinal" and not high.fields.get("as_cardinal")):
         low.fields["ordinal"] = True
     for key in ("allowed", "fixed", "counted"):

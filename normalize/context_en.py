@@ -252,6 +252,10 @@ class EnglishContext:
             return
         if prev.cls not in _NUMERIC or nxt.cls not in _NUMERIC:
             return
+        if prev.cls == "date" and nxt.cls == "cardinal" and prev.fields.get("d") and not prev.fields.get("y") \
+                and not prev.fields.get("dm") and prev.fields["d"] < int(nxt.fields["int"]) <= 31:
+            tok.out, nxt.out = " to ", en.ordinal(int(nxt.fields["int"]))  # "Jan 10-12": january tenth to twelfth
+            return
         if tight and prev.cls == "money" and nxt.cls in ("cardinal", "decimal") and not prev.fields.get("q"):
             nxt.cls, prev.fields["bare"] = "money", True  # "$10–15": ten to fifteen dollars
             nxt.fields.update({k: prev.fields.get(k, "") for k in ("cur", "per", "us", "attributive")}, q="", minor="")

@@ -16,7 +16,7 @@ _ENDS = frozenset({"cardinal", "ordinal", "roman", "measure", "money", "decimal"
 
 
 def _value(tok: Token) -> float | None:
-    if tok.cls == "decimal":  # "1,5–2 часа"
+    if tok.cls == "decimal" and tok.fields.get("frac"):  # "1,5–2 часа"
         whole, frac = str(tok.fields.get("int", "")), str(tok.fields.get("frac", ""))
         ok = whole.isdigit() and frac.isdigit() and len(whole) <= 12 and not tok.fields.get("q") and not tok.fields.get("sign")
         return float(f"{whole}.{frac}") if ok else None
