@@ -426,9 +426,10 @@ class Scheduler:
         s.stats.info.update(seed=job.seed, request_id=job.request_id, segments=[seg.text for seg in job.segments], first_chunk_frames=s.first_frames)
         metrics.QUEUE_WAIT.labels(self.name).observe(self.clock() - s.submitted_at)
 
-    def _prefill(self, group: list[_Live], parity: int | None = None) -> None:
+    def _prefill(self, group: list[_Live], parity: int | None = None, *, beside: bool = False) -> None:
         """Prefill ``group`` (streams starting a segment, in consecutive slots, in slot order) in one
-        call (:meth:`SlotPool.prefill`); each stream gets its segment's frame 0."""
+        call (:meth:`SlotPool.prefill`); each stream gets its segment's frame 0. ``beside``: the call
+        runs in the stepper thread with the realtime lane open (:meth:`_lane`)."""
         for s in group:
             job, seg = s.job, s.job.segments[s.seg]
             remaining = job.max_frames - s.frames_total
@@ -442,11 +443,23 @@ class Scheduler:
             s.codec = job.codec.copy()  # type: ignore[union-attr]
             s.joiner.begin()
         prompts = [s.job.segments[s.seg].prompt for s in group]
-        t = self.clock()
-        codes = self.pool.prefill(
-            group[0].slot, prompts, [s.rng.random(16, dtype=np.float32) for s in group], [self._forced(s) for s in group],  # type: ignore[arg-type]
-            [s.sampling for s in group], parity,  # type: ignore[misc]
+        args = (
+            group[0].slot, prompts, [s.rng.random(16, dtype=np.float32) for s in group], [self._forced(s) for s in group],
+            [s.sampling for s in group], parity,
         )
+        t = self.clock()
+        if not beside:
+            self._prefilled(group, prompts, self.pool.prefill(*args), t)  # type: ignore[arg-type]
+            return
+        running = self._run_in_stepper(self.pool.prefill, *args)  # realtime arrivals prefill beside it, past every row
+        lane = self._lane(running, self.pool.parity)
+        try:
+            self._prefilled(group, prompts, running.result(), t)
+        finally:  # the lane's streams move only once the group holds its positions
+            self._settle(lane, self.pool.parity)
+
+    def _prefilled(self, group: list[_Live], prompts: list[np.ndarray], codes: np.ndarray, t: float) -> None:
+        """``group``'s prefill (started at ``t``) returned frame 0 of each stream (codes i64 [n, 16])."""
         dt = self.clock() - t
         with self._lock:
             self.times.observe_prefill(sum(p.shape[0] for p in prompts), dt)
@@ -459,20 +472,26 @@ class Scheduler:
 
     def _prefill_runs(self, streams: list[_Live]) -> set[int]:
         """Prefill ``streams`` in as few calls as their slots allow: one per run of consecutive slots
-        (of equal prompt lengths where the graph lacks ``query_seqlens``). Returns the ids prefilled;
-        a failing call ends its own streams only."""
+        (of equal prompt lengths where the graph lacks ``query_seqlens``), in slot order, so by
+        class; a higher class hears its first audio before a lower one prefills (beside the realtime
+        lane, whose streams may move rows: runs are taken one at a time). Returns the ids
+        prefilled; a failing call ends its own streams only."""
         done: set[int] = set()
-        runs: list[list[_Live]] = []
-        for s in sorted(streams, key=lambda o: o.slot):  # type: ignore[arg-type,return-value]
-            last = runs[-1][-1] if runs else None
-            same_length = self.pool.has_query_seqlens or (last is not None and _prompt_len(last) == _prompt_len(s))
-            if last is not None and s.slot == last.slot + 1 and same_length:  # type: ignore[operator]
-                runs[-1].append(s)
-            else:
-                runs.append([s])
-        for run in runs:
+        left, top = list(streams), Priority.REALTIME
+        while left:
+            left.sort(key=lambda o: o.slot)  # type: ignore[arg-type,return-value]
+            run = left[:1]
+            for s in left[1:]:
+                same_length = self.pool.has_query_seqlens or _prompt_len(run[-1]) == _prompt_len(s)
+                if s.slot != run[-1].slot + 1 or not same_length:  # type: ignore[operator]
+                    break
+                run.append(s)
+            del left[: len(run)]
+            if done and run[0].priority < top:
+                self._decode_due(done)  # no-op for streams already heard
+            top = run[0].priority
             try:
-                self._prefill(run)
+                self._prefill(run, beside=self.config.realtime_lane and run[0].priority < Priority.REALTIME)
             except (TTSError, ValueError) as e:  # a request's prompt or callback
                 for s in run:
                     self._fail(s, e)
@@ -514,43 +533,57 @@ class Scheduler:
             s.stats.generate_s += dt
             s.position += 1
             self._frame(s, codes[r.slot].copy())
-        for s, error in lane:
-            self.pool.carry(s.slot, parity)  # type: ignore[arg-type]
-            self._place(s)
-            if error is not None:
-                self._fail(s, error)
+        self._settle(lane, parity)
         return len(rows), b, dt
 
     def _lane(self, running: Future[np.ndarray], parity: int) -> list[tuple[_Live, Exception | None]]:
-        """While the batched step runs in the stepper thread, admit realtime arrivals into slots
-        past every bound row (prefill into the parity that step reads) and hand them their first
-        audio at once, so a realtime request need not wait for a step of other streams (one per
-        step; more wait for the next admission point). Returns the streams admitted (with a
-        deferred failure: nothing may move rows until the step is done)."""
+        """While a model call of other streams runs in the stepper thread (a step, or a prefill of a
+        lower class), admit realtime arrivals into the slots past every row (prefill into the parity
+        that call reads; those arriving together in one call) and hand them their first audio at
+        once, so a realtime request need not wait for other streams' work. Returns the streams
+        admitted (with a deferred failure: nothing may move rows until the call is done; then
+        :meth:`_settle`)."""
         admitted: list[tuple[_Live, Exception | None]] = []
         seen = -1
-        while not running.done() and not admitted:  # one per step: it is placed at the end, then moved
+        while not running.done():
             seen = self._await(running, seen)
+            group: list[_Live] = []
             with self._lock:
-                s = self._first_waiting(Priority.REALTIME)
-                if s is None or len(self._rows) >= self.max_streams:
-                    s = None
-                else:
+                while len(self._rows) < self.max_streams and (s := self._first_waiting(Priority.REALTIME)) is not None:
                     self._queue.remove(s.id)
                     s.slot = len(self._rows)
                     self._rows.append(s)
-            if s is None:
+                    group.append(s)
+            if not group:
                 continue
-            self.lane_admitted += 1
+            self.lane_admitted += len(group)
             error: Exception | None = None
             try:
-                self._start_stream(s)
-                self._prefill([s], parity)
-                self._decode_due({id(s)})
+                for s in group:
+                    self._start_stream(s)
+                self._prefill(group, parity)
+                self._decode_due({id(s) for s in group})
             except (TTSError, ValueError) as e:
                 error = e
-            admitted.append((s, error))
+            admitted += [(s, error) for s in group]
         return admitted
+
+    def _settle(self, lane: list[tuple[_Live, Exception | None]], parity: int) -> None:
+        """After the call: the lane's streams keep their carried state across a parity flip and move
+        to their class position, the last row first (the others stay at the end meanwhile); a
+        deferred failure ends its stream."""
+        mine = {id(s) for s, _ in lane}
+        for s, _ in lane:
+            self.pool.carry(s.slot, parity)  # type: ignore[arg-type]
+        while mine and id(self._rows[-1]) in mine:
+            s = self._rows[-1]
+            mine.discard(id(s))
+            self._place(s)
+            if s.slot == len(self._rows) - 1:  # no room to move: the rest stay at the end too
+                break
+        for s, error in lane:
+            if error is not None:
+                self._fail(s, error)
 
     def _run_in_stepper(self, fn: Callable[..., np.ndarray], *args: object) -> Future[np.ndarray]:
         """``fn(*args)`` in the stepper thread; its end wakes the scheduler thread (:meth:`_await`)."""
@@ -670,14 +703,16 @@ class Scheduler:
         return len(due), spent
 
     def _admit_now(self, urgent: set[int]) -> None:
-        """Admit waiting newcomers of the highest live class (or above) before and during the codec
-        calls of an iteration, decode their first frame and add their ids to ``urgent`` (they sit out
-        this iteration's step). Lower classes wait for the iteration's admission point, where the
-        frame budget decides."""
+        """Admit waiting newcomers of the highest live class (or above; of the highest waiting class
+        alone when it is above every live one) before and during the codec calls of an iteration,
+        decode their first frame and add their ids to ``urgent`` (they sit out this iteration's
+        step). Lower classes wait for the iteration's admission point, where the frame budget
+        decides."""
         with self._lock:
-            if not len(self._queue):
-                return
-        new = self._admit(only=self._top_class())
+            head = self._first_waiting(None)
+        if head is None:
+            return
+        new = self._admit(only=max(self._top_class(), head.priority))  # a higher class waiting: it alone
         urgent |= new
         self._decode_due(new)
 

@@ -15,6 +15,7 @@ import pytest
 
 from qtts.runtime.codec import CodecStream
 from qtts.runtime.errors import InputError, OverloadError, TTSError
+from qtts.runtime.policy import Priority
 from qtts.runtime.scheduler import Scheduler, SchedulerConfig
 from qtts.runtime.synthesizer import Synthesizer
 from tests.golden_sets import MODE_TO_VARIANT, PROJECT_SETS
@@ -267,6 +268,54 @@ def test_realtime_arrivals_join_during_a_step_without_changing_anyone(batch_synt
     assert batch_synth.scheduler.active == 0
 
 
+def test_realtime_arrivals_prefill_together_beside_a_lower_class_prefill(batch_synth: Synthesizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Realtime requests arriving while batch newcomers prefill are prefilled beside that call, in
+    one call of their own, and hear their first audio before it ends (they do not wait for other
+    streams' prefill); afterwards they move ahead of the batch rows, and every output equals its solo run."""
+    background = [{"text": t, "speaker": "ryan", "seed": i, "max_frames": 5, "split": False} for i, t in enumerate(["Batch one.", "A second batch request."])]
+    urgent = [{"text": f"Срочно {i}.", "speaker": "aiden", "seed": 10 + i, "max_frames": 4, "split": False} for i in range(2)]
+    solo = [batch_synth.synthesize(**o).codes for o in background + urgent]
+    sched, events, prefilling = batch_synth.scheduler, [], threading.Event()
+    prefill, lane, push_batch = sched.pool.prefill, Scheduler._lane, CodecStream.push_batch
+
+    def recorded_prefill(first: int, prompts: list, *args: object) -> np.ndarray:
+        beside = threading.current_thread().name.startswith("tts-step")
+        events.append(("batch prefill" if beside else "lane prefill", len(prompts)))
+        if beside:
+            prefilling.set()
+            time.sleep(0.1)
+        out = prefill(first, prompts, *args)
+        if beside:
+            events.append(("batch prefill end", len(prompts)))
+        return out
+
+    def late_lane(self: Scheduler, *args: object) -> list:
+        time.sleep(0.05)  # both realtime requests are waiting by now
+        return lane(self, *args)
+
+    def recorded_codec(streams: list[CodecStream], codes: np.ndarray) -> np.ndarray:
+        events.append(("codec", len(streams)))
+        return push_batch(streams, codes)
+
+    monkeypatch.setattr(sched.pool, "prefill", recorded_prefill)
+    monkeypatch.setattr(Scheduler, "_lane", late_lane)
+    monkeypatch.setattr(CodecStream, "push_batch", staticmethod(recorded_codec))
+    before = sched.lane_admitted
+    streams = [batch_synth.submit(o.pop("text"), priority="batch", **o) for o in background]
+    assert prefilling.wait(10)
+    streams += [batch_synth.submit(o.pop("text"), priority="realtime", **o) for o in urgent]
+    order = []
+    for want, stream in zip(solo, streams, strict=True):
+        for _ in stream:
+            order.append([s.priority for s in sched._rows])
+        assert np.array_equal(np.concatenate(stream.stats.codes), want)
+    assert sched.lane_admitted - before == 2
+    assert [Priority.REALTIME] * 2 + [Priority.BATCH] * 2 in order  # moved ahead of the batch rows
+    start = events.index(("batch prefill", 2))
+    assert events[start + 1 : start + 4] == [("lane prefill", 2), ("codec", 2), ("batch prefill end", 2)], events
+    assert sched.active == 0
+
+
 def test_a_newcomer_gets_its_first_audio_before_the_codec_call_of_the_running_streams(batch_synth: Synthesizer, monkeypatch: pytest.MonkeyPatch) -> None:
     """A request arriving while a step runs is prefilled and its first frame decoded as soon as that
     step ends, ahead of the codec call for the frame that step made (not after the rest of the
@@ -307,8 +356,8 @@ def test_a_newcomer_gets_its_first_audio_before_the_codec_call_of_the_running_st
 
 def test_newcomers_prefill_in_one_call_and_a_realtime_arrival_takes_the_next(tiny_engines: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """Newcomers arriving together (prompts of different lengths) prefill in one call, each giving
-    what it gives alone; a realtime request arriving during that call is prefilled by the next call,
-    before any step of the others."""
+    what it gives alone; a realtime request arriving during that call is prefilled by the next call
+    (beside it: the lane), before any step of the others."""
     synth = Synthesizer.from_engines(tiny_engines["custom_voice"], threads=1, scheduler=SchedulerConfig(max_streams=8, window_ms=50, prefill_ms=5000))
     batch = [{"text": t, "speaker": "ryan", "seed": i, "max_frames": 3, "split": False} for i, t in enumerate(["Batch.", "A longer batch request.", "Второй, ещё длиннее запрос."])]
     urgent = {"text": "Urgent.", "speaker": "ryan", "seed": 9, "max_frames": 3, "split": False}
@@ -316,11 +365,11 @@ def test_newcomers_prefill_in_one_call_and_a_realtime_arrival_takes_the_next(tin
     calls, prefilling = [], threading.Event()
     prefill, step = Scheduler._prefill, synth.scheduler.pool.step
 
-    def slow_prefill(self: Scheduler, group: list, parity: int | None = None) -> None:
+    def slow_prefill(self: Scheduler, group: list, parity: int | None = None, **kw: bool) -> None:
         calls.append([s.priority.name.lower() for s in group])
         prefilling.set()
         time.sleep(0.05)
-        prefill(self, group, parity)
+        prefill(self, group, parity, **kw)
 
     def recorded_step(*args: object) -> np.ndarray:
         calls.append("step")
