@@ -9,10 +9,11 @@ Four sets, each written per category from issue 12's category list, never by pas
   on RU); a development set since.
 
 - ``eval_blind2``: written blind on 2026-12-06 (its author read none of the normalizer, its tests or the other
-  sets, and ran no normalizer) and never tuned on: RU 92.9 / EN 98.5 / mixed 94.4 (ru-normalizr 76.8 on RU).
-  Keep it that way: reading its failures to fix them turns it into a development set like the others.
+  sets, and ran no normalizer) and scored once at RU 92.9 / EN 98.5 / mixed 94.4 (ru-normalizr 76.8 on RU); a
+  development set since (its failures were read to pick the classes to fix).
 
-So the first three overstate what unseen text gets; ``eval_blind2`` is the honest number.  Each set must parse (three tab-separated columns, a known
+So all four overstate what unseen text gets: only a set scored once before anyone reads its failures is an honest
+number.  Each set must parse (three tab-separated columns, a known
 category, non-empty readings, no unexpanded ``{a|b}`` alternation, no duplicate input), hold a minimum number of
 cases per language, and keep our scores above a floor just under the measured rates, so that a regression fails.
 ``python -m qtts.normalize.evaluate --dir tests/normalize/<folder> [--failures]`` prints the per-category table,
@@ -47,8 +48,8 @@ EVAL_SETS = [
     EvalSet("eval_fresh", {"ru": 150, "en": 100, "mixed": 50}, {"ru": 0.99, "en": 0.965, "mixed": 0.98}),
     # measured 0.992 (238/240), 0.974 (150/154), 0.986 (72/73)
     EvalSet("eval_blind", {"ru": 200, "en": 150, "mixed": 70}, {"ru": 0.99, "en": 0.97, "mixed": 0.98}),
-    # measured 0.929 (208/224), 0.985 (129/131), 0.944 (67/71)
-    EvalSet("eval_blind2", {"ru": 200, "en": 120, "mixed": 70}, {"ru": 0.92, "en": 0.975, "mixed": 0.93}),
+    # measured 0.996 (223/224), 0.992 (130/131), 0.986 (70/71); scored blind once at 0.929 / 0.985 / 0.944
+    EvalSet("eval_blind2", {"ru": 200, "en": 120, "mixed": 70}, {"ru": 0.99, "en": 0.985, "mixed": 0.98}),
 ]
 IDS = [s.folder for s in EVAL_SETS]
 
