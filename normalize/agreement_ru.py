@@ -504,7 +504,7 @@ class RussianAgreement:
             return True
         if lemma in _NUMBERED and n > 20 and n % 10 == 1 and singular[0][1] not in ("nom", "acc"):
             return True  # "в 301 аудитории": триста первой (a room is numbered, not counted one by one)
-        return count_case is None and (known(singular[0][0]) or any(r[1] in (allowed or ()) for r in singular))
+        return count_case is None and (known(singular[0][0]) or any(r[1] in (allowed or ("nom",)) for r in singular))
 
     def _ordinal_with_noun(self, tok: Token, readings: list[tuple[Noun, str, bool]], allowed: tuple[str, ...] | None,
                            across: bool, year_abbr: bool, noun_tok: Token | None, prep: str) -> None:

@@ -464,6 +464,7 @@ class MeasurePlugin:
     _en_per = re.compile(r"(?P<num>" + EN_NUM + r")/(?P<per>" + _unit_alternation(EN_UNITS) + ")")
     _en_inch = re.compile(r"(?P<num>" + EN_NUM + r')(?:"(?![\w"])|\s?in\.?(?=\s(?:wide|tall|long|high|deep|thick|'
                           r'across|diagonal|screen|display|TV|monitor)\b))')  # 12", 55 in wide
+    _ru_inch = re.compile(r"(?P<num>" + RU_NUM + r')"(?![\w"])')  # 15,6"
     _en_feet_inches = re.compile(r"(?P<ft>[0-9]{1,2})(?:['′](?P<inch>[0-9]{1,2}(?:\.[0-9])?)(?:\u0022|″|'')(?![\w\u0022])"
                                  r"|\s?ft\.?\s(?P<inch2>[0-9]{1,2}(?:\.[0-9])?)\s?in\b\.?)")  # 6'2", 6 ft 2 in
     _en_dims = re.compile(r"(?P<dims>(?:" + EN_NUM + r")(?:\s?[x×]\s?(?:" + EN_NUM + r")){1,2})\s?(?P<unit>"
@@ -487,7 +488,8 @@ class MeasurePlugin:
                 f = split_number(fi["ft"], lang)
                 f.update({"unit": "ft", "per": "", "q": "", "lo": "", "sign": "", "inches": fi["inch"] or fi["inch2"]})
                 return Token("measure", pos, fi.end(), fi.group(), f)
-        q = self._en_inch.match(text, pos, end) if lang == "en" or text.find('"', pos, end) > 0 else None
+        q = self._en_inch.match(text, pos, end) if lang == "en" else \
+            self._ru_inch.match(text, pos, end) if text.find('"', pos, end) > 0 else None
         line = text[text.rfind("\n", max(0, pos - WINDOW), pos) + 1:pos]
         if q and len(re.findall(r'(?<![0-9])"', line)) % 2 == 0:
             f = split_number(q["num"], lang)  # 12" is inches unless the quote closes an open one
