@@ -14,7 +14,8 @@ from .spans import Token
 # holds.  Contexts: "number" (a number follows), "name" (a capitalized word follows, possibly after another such
 # abbreviation: "ст. м. Сокол"), "noun" (the expansion, an adjective, agrees with the noun that follows, skipping one
 # adjective: "ст. научный сотрудник"), "address" (a street or house came earlier in the sentence), "weekday"
-# (a weekday abbreviation stands next to it: "пн., ср., пт.").
+# (a weekday abbreviation stands next to it: "пн., ср., пт."), "period" (a year, a century, a decade or a word of time
+# follows: "в нач. XX в.", "к сер. 2025 г.", "с нач. года").
 CONTEXTUAL: dict[str, tuple[tuple[str, str], ...]] = {
     "ст.": (("number", "статья"), ("name", "станция"), ("noun", "старший")),
     "с.": (("name", "село"),),
@@ -30,6 +31,10 @@ CONTEXTUAL: dict[str, tuple[tuple[str, str], ...]] = {
     "стр.": (("address", "строение"),),
     "к.": (("address", "корпус"),),
     "ср.": (("weekday", "среда"), ("noun", "средний")),
+    "нач.": (("period", "начало"),),
+    "кон.": (("period", "конец"),),
+    "сер.": (("period", "середина"),),
+    "пол.": (("period", "половина"),),
     "мин.": (("noun", "минимальный"),),
     "макс.": (("noun", "максимальный"),),
 }
@@ -37,6 +42,8 @@ _HOUSE = {"д.", "дом", "корп.", "ул.", "улица", "влад.", "в�
           "шоссе", "б-р", "бульвар", "наб.", "набережная", "пл.", "площадь", "мкр.", "микрорайон"}
 _WEEKDAY_ABBR = {"пн", "вт", "чт", "пт", "сб", "вс", "пн.", "вт.", "чт.", "пт.", "сб.", "вс."}
 _SENTENCE_END = {".", "!", "?", "…"}
+_PERIOD_WORDS = {"года", "века", "месяца", "недели", "дня", "лета", "зимы", "весны", "осени", "сезона", "квартала",
+                 "семестра", "года,", "столетия", "эпохи", "войны", "пути", "фильма", "книги", "игры", "матча"}
 _NUMERIC = {"cardinal", "decimal", "ordinal", "fraction", "measure", "money", "roman", "date", "time", "telephone"}
 
 
@@ -69,6 +76,10 @@ def _holds(context: str, value: str, tokens: list[Token], idx: list[int], k: int
         return _name_follows(tokens, idx, k)
     if context == "noun":  # (after a number it is a unit: "на 5-й мин. матча")
         return not (k and tokens[idx[k - 1]].cls in _NUMERIC) and agreeing_adjective(value, tokens, idx, k) is not None
+    if context == "period":
+        nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
+        return nxt is not None and (nxt.cls in ("roman", "date", "ordinal") or nxt.cls == "cardinal" and len(
+            nxt.fields["int"]) == 4 or nxt.cls == "word" and nxt.text.lower() in _PERIOD_WORDS)
     if context == "weekday":
         return any(0 <= j < len(idx) and tokens[idx[j]].text.lower() in _WEEKDAY_ABBR for j in (k - 2, k - 1, k + 1, k + 2))
     for j in range(k - 1, max(-1, k - 9), -1):  # "address": within the sentence, a few tokens back

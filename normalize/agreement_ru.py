@@ -61,7 +61,8 @@ _PERSON_TITLES = {"академик", "профессор", "доцент", "з�
                   "главный", "доктор", "кандидат", "начальник", "председатель", "руководитель", "инженер", "редактор",
                   "гражданин", "святой"}
 # Numbered parts and classes: after a common noun the abbreviation is its genitive (требования п. 3: пункта).
-_SECTIONS = {"категория", "глава", "статья", "пункт", "часть", "рисунок", "таблица", "раздел", "приложение", "том"}
+_SECTIONS = {"категория", "глава", "статья", "пункт", "часть", "рисунок", "таблица", "раздел", "приложение", "том",
+             "серия"}
 # Verbs whose role noun is instrumental (работает заведующим, назначили директором).
 _ROLE_VERBS = {"работать", "стать", "становиться", "являться", "назначить", "назначать", "избрать", "избирать",
                "служить", "трудиться", "быть", "оставаться", "остаться", "числиться"}
@@ -121,7 +122,7 @@ def _neighbours(tokens: list[Token]) -> list[int]:
 def _word(tok: Token | None) -> str:
     """The word a token reads as, lower-cased (an abbreviation's expansion: ``ок.`` -> ``около``)."""
     if tok is not None and tok.cls == "abbreviation":
-        return str(tok.fields["value"]).lower()
+        return str(tok.out or tok.fields["value"]).lower()  # (its reading in context: "в кон. 2024 г." -> конце)
     return tok.text.lower() if tok is not None and tok.cls == "word" else ""
 
 

@@ -69,7 +69,9 @@ def resolve_roman(tokens: list[Token]) -> None:
                 tok.fields.update(ordinal=True, title_noun=prev_word)  # "Глава IV": четвёртая
             continue  # the low end of "XVIII–XIX вв." (the high end decides)
         named_ru = tok.lang == "ru" and prev is not None and prev.cls == "word" and prev.text[:1].isupper() \
-            and not prev.text.isascii() and value <= 40 and prev_word not in PREPOSITIONS  # not "В XIX веке"
+            and not prev.text.isascii() and value <= 40 and prev_word not in PREPOSITIONS \
+            and not (nxt is not None and (nxt.text in ("в", "вв") or nxt.text.lower().startswith("век")))
+        # (not "В XIX веке", nor "Памятник XII в.": a century)
         if named_ru:
             tok.fields.update(ordinal=True, after_name=prev.text)  # "при Екатерине II": case from the name
             continue
