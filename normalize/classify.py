@@ -124,7 +124,8 @@ class ElectronicPlugin:
             if m is None:
                 run = self._run.match(text, pos, end)
                 self._no_domain = (text, run.end() if run else pos)
-        if m is None and "a" <= text[pos] <= "z" and (pos == 0 or text[pos - 1] not in self._label):
+        if m is None and "a" <= text[pos] <= "z" and (pos == 0 or text[pos - 1] not in self._label or (
+                text[pos - 1] == "-" and pos > 1 and text[pos - 2].isdigit())):  # "0-in.in": the dash is read as a space
             m = self._lower_domain.match(text, pos, end)
         if m is None:
             return None
@@ -271,6 +272,7 @@ class DatePlugin:
     _ru_dm_num = re.compile(r"(?P<d>[0-9]{1,2})\.(?P<m>0[1-9]|1[0-2])(?![0-9]|[.,][0-9])")
     _dm_time_after = re.compile(r"\s?(?:в\s|с\s)?[0-9]{1,2}:[0-9]{2}")
     _dm_end_after = re.compile(r"\s?(?:[.,;:!?)]|[—–-]\s|$)|\s(?:по|до|и|или)\s[0-9]{1,2}\.[01][0-9]")
+    _dm_range_before = re.compile(r"(?:^|[\s(])(?:с|со|от)\s[0-3]?[0-9]\.[01][0-9]\s?(?:по|до|[—–-])\s?$", re.I)
     _dm_range_after = re.compile(r"\s?[—–-]\s?[0-3][0-9]\.[01][0-9](?![0-9]|[.,][0-9])")  # "28.12–08.01"
     _dm_before = re.compile(r"(?:^|[\s(])(?:с|со|до|к|ко|по|на|от|после|перед|между|и)\s$|^\s*$|\n\s*$|[—–:]\s?$", re.I)
     _weekday = r"(?:пн|вт|ср|чт|пт|сб|вс|понедельник|вторник|среда|среду|четверг|пятница|пятницу|суббота|субботу|воскресенье)"
@@ -334,7 +336,7 @@ class DatePlugin:
             # a zero-padded month ("12.06") is a date wherever no noun follows; "3.05" needs a preposition before
             if self._dm_product_before.search(before):
                 return None  # "Python до 3.12": a version after a product name
-            if not (self._dm_time_after.match(after) or weekday or (
+            if not (self._dm_time_after.match(after) or weekday or self._dm_range_before.search(text, max(0, pos - 24), pos) or (
                     len(g["d"]) == 2 and self._dm_range_after.match(after)) or free and (
                     self._dm_before.search(before) or g["m"].startswith("0") and pos and text[pos - 1] == " ")):
                 return None

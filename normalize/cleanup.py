@@ -9,11 +9,11 @@ Passes, in order (each one only where its trigger characters occur):
 2. Look-alike letters: inside one letter run that mixes Latin and Cyrillic, the minority script's look-alikes
    are rewritten into the majority script (``Москвa`` -> ``Москва``, ``Hellо`` -> ``Hello``); a digit 0 inside a
    Cyrillic word becomes the letter О where that makes a known word (``Эт0`` -> ``Это``).
-3. Markup removed: ``#`` headings and list bullets at a line start, inline bullets, paired ``**``/``__``/
+3. Markup removed: ``#`` headings, ``>`` quotes and list bullets at a line start, inline bullets, paired ``**``/``__``/
    ``*``/``_``/``~~`` emphasis, single backticks around a phrase (around one word only in a line with Cyrillic:
    an English `` `word` `` is a quotation), emoji (with their joiners).
 4. Punctuation spacing: a ``, ; : ! ?`` written against the next word moves to the previous one (``Zoom ,в``
-   -> ``Zoom, в``), a spaced ``!``/``?``/``.`` closing a sentence joins its word (``хорошо !`` -> ``хорошо!``); a missing space after ``, ; : ! ? .`` is added where the neighbours show a new word starts
+   -> ``Zoom, в``), a spaced ``!``/``?`` closing a sentence (or ``.`` closing a line) joins its word (``хорошо !`` -> ``хорошо!``); a missing space after ``, ; : ! ? .`` is added where the neighbours show a new word starts
    (``Total:5``, ``10:00,не``, ``Done!Next``, ``end.The``); ``Hi,no`` and a spaced `` , `` stay as written.
 
 :class:`Cleaned` carries the text and, per character, the ``[start, end)`` of the user's characters it came
@@ -43,16 +43,16 @@ _HAS_LATIN = re.compile(r"[A-Za-z]")
 _HAS_CYR = re.compile(r"[а-яёА-ЯЁіјѕІЈЅ]")
 _EMOJI_CHARS = "\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u231a\u231b\u23e9-\u23fa"
 _EMOJI = re.compile(r"[ \t]*[" + _EMOJI_CHARS + r"](?:[" + _EMOJI_CHARS + r"\ufe0f\u200b\u20e3])*")
-_LINE_MARK = re.compile(r"^[ \t]*(?:#{1,6}|[-*•▪●◦‣·])[ \t]+", re.M)
+_LINE_MARK = re.compile(r"^[ \t]*(?:#{1,6}|>{1,3}|[-*•▪●◦‣·])[ \t]+", re.M)  # headings, quotes, bullets
 _BULLET = re.compile(r"[•▪●◦‣][ \t]*")
 _EMPHASIS = re.compile(r"(?<![\w*~`])(\*{1,3}|_{1,3}|~~|`)(?=[^\s*_~`])([^\n]{0,200}?[^\s*_~`])\1(?![\w*~`])")
 _SPACE_BEFORE = re.compile(r"[ \t]+(?=[,;:!?][^\W_])")
-_SPACE_BEFORE_END = re.compile(r"(?<=[^\W_])[ \t]+(?=(?:[!?]+|\.)(?:[ \t\n\"'»)]|$))")  # "Всё хорошо !", "стало 10 ."
+_SPACE_BEFORE_END = re.compile(r"(?<=[^\W_])[ \t]+(?=[!?]+(?:[ \t\n\"'»)]|$)|\.[ \t]*(?:\n|$))")  # "Всё хорошо !", "стало 10 ."
 _ZERO_IN_WORD = re.compile(r"[а-яёА-ЯЁ]*(?:[а-яёА-ЯЁ]0|0[а-яёА-ЯЁ])[а-яёА-ЯЁ0]*")  # "Эт0", "0шибка"
 _SPACE_AFTER = re.compile(r"[,;:!?.](?=[^\W_])")
 _LOWER_END = re.compile(r"[a-zа-яё]{2}$")
 _MIXED = re.compile(r"[a-zA-Z][а-яёА-ЯЁіјѕІЈЅ]|[а-яёА-ЯЁіјѕІЈЅ][a-zA-Z]")
-_TRIGGER = re.compile(r"[#*_~`•▪●◦‣·\-0-9)]|[ \t][,;:!?.]|[,;:!?.][^\s]|[^\x00-\x7f]")
+_TRIGGER = re.compile(r"[#>*_~`•▪●◦‣·\-0-9)]|[ \t][,;:!?.]|[,;:!?.][^\s]|[^\x00-\x7f]")
 
 
 @dataclass(frozen=True, slots=True)

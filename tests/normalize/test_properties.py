@@ -41,6 +41,8 @@ def test_no_digits_left(text: str, lang: str) -> None:
 @example("in.in.0", "en")
 @example("в/in/in", "auto")  # a slash between a Russian and an English word does not follow the sentence  # a dotted name before ".0" is a name in the first pass too
 @example("в 0.in.and", "auto")  # a dotted name after a number inside one run is found there too
+@example("в в в в в в в 0-in.in", "auto")  # a dotted name after "0-" is found in the first pass too
+@example("в 0 .in.in", "auto")  # a spaced dot before a word is no sentence end to join
 def test_idempotent_on_normalized_text(text: str, lang: str) -> None:
     once = NORM.normalize(text, lang).text
     assert NORM.normalize(once, lang).text == once
