@@ -120,9 +120,12 @@ def _neighbours(tokens: list[Token]) -> list[int]:
 
 
 def _word(tok: Token | None) -> str:
-    """The word a token reads as, lower-cased (an abbreviation's expansion: ``ок.`` -> ``около``)."""
+    """The word a token reads as, lower-cased (an abbreviation's expansion: ``ок.`` -> ``около``; a Cyrillic acronym
+    as written: ``ВОВ``, a noun)."""
     if tok is not None and tok.cls == "abbreviation":
         return str(tok.out or tok.fields["value"]).lower()  # (its reading in context: "в кон. 2024 г." -> конце)
+    if tok is not None and tok.cls == "letters" and "." not in tok.text and not tok.text.isascii():
+        return tok.text.lower()
     return tok.text.lower() if tok is not None and tok.cls == "word" else ""
 
 
@@ -407,7 +410,7 @@ class RussianAgreement:
                 unit = None  # (a unit with an adjective or a tail is no single noun)
             if unit is not None:  # "на 25-м км", "на 5-й мин.": the unit in the ordinal's case
                 readings = [(ru_noun(unit[1]), c, False) for c in _ALL_CASES]
-            self._ordinal(tok, readings, allowed, day)
+            self._ordinal(tok, readings, allowed, day, after_verb=not allowed and is_finite_verb(prep))
             if unit is not None and noun_tok is not None:
                 noun_tok.out = ru_noun(unit[1]).form(tok.case, tok.plural)
                 if j + 2 < len(idx) and tokens[idx[j + 1]].text == "." and tokens[idx[j + 2]].text[:1].islower():
@@ -533,8 +536,9 @@ class RussianAgreement:
         tok.case = allowed[0] if allowed else readings[0][1] if readings else "nom"
 
     def _ordinal(self, tok: Token, readings: list[tuple[Noun, str, bool]], allowed: tuple[str, ...] | None,
-                 day: bool = False) -> None:
-        """``day``: the ordinal is a day of the month (``3-е сентября``), a neuter singular."""
+                 day: bool = False, after_verb: bool = False) -> None:
+        """``day``: the ordinal is a day of the month (``3-е сентября``), a neuter singular; ``after_verb``: it follows a
+        verb with no preposition, so it is in no prepositional case (``он пришёл 3-м``: третьим)."""
         suf = tok.fields["suf"]
         n = int(tok.fields["int"]) if len(tok.fields["int"]) <= 36 else 0
         small = n % 100 not in (12, 13, 14)
@@ -544,6 +548,8 @@ class RussianAgreement:
             tok.case = allowed[0] if allowed and allowed[0] != "acc" else "gen"
             return
         opts = _SUFFIX.get(suf, [("nom", "m", False)])
+        if after_verb and not readings:
+            opts = [o for o in opts if o[0] != "prep"] or opts
         if day:
             opts = [(c, "n", False) for c, _, plural in opts if not plural] or opts
         chosen = None
