@@ -162,6 +162,7 @@ class TelephonePlugin:
     # six digits in pairs are a phone number only after a word that says so
     _local = re.compile(r"[0-9]{1,2}-[0-9]{2}-[0-9]{2}(?![0-9-])")  # "2-15-40" too
     _ru_mobile = re.compile(r"8([0-9]{3})([0-9]{3})([0-9]{2})([0-9]{2})(?![0-9])")
+    _ru_spaced = re.compile(r"8 (?P<a>[0-9]{3}) (?P<rest>[0-9]{2,4}(?:[ -][0-9]{2,4}){1,3})(?![0-9])")  # 8 800 2000 122
     _dialled = re.compile(r"(?i:тел\.?|телефон\w*|номер\w*|звоните|позвоните|моб\.?|факс|phone|call|tel\.?)\s?:?\s$")
     _us_local = re.compile(r"(?P<b>[2-9][0-9]{2})-(?P<c>[0-9]{4})(?![0-9-])")  # a seven-digit local number
     _vanity = re.compile(r"(?:1-)?8[0-9]{2}-[A-Z0-9]*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*(?![\w-])")  # 1-800-GO-U-HAUL
@@ -180,6 +181,9 @@ class TelephonePlugin:
         m = self._ru_mobile.match(text, pos, end)
         if m and self._dialled.search(text, max(0, pos - 24), pos):  # "Номер: 89161234567"
             return Token("telephone", pos, m.end(), m.group(), {"plus": "8", "groups": list(m.groups())})
+        m = self._ru_spaced.match(text, pos, end) if lang == "ru" else None
+        if m and len(re.sub(r"[^0-9]", "", m.group())) == 11:
+            return Token("telephone", pos, m.end(), m.group(), {"plus": "8", "groups": [m["a"], *re.split(r"[ -]", m["rest"])]})
         m = self._uk.match(text, pos, end)
         if m and len(m["a"] + m["rest"].replace(" ", "")) == (10 if m["plus"] else 11) and (m["plus"] or lang == "en"):
             return Token("telephone", pos, m.end(), m.group(), {"plus": "+44" if m["plus"] else "",

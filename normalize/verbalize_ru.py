@@ -300,7 +300,8 @@ def telephone(tok: Token) -> str:
         plus = f["plus"]
         parts.append(("плюс " if plus.startswith("+") else "") + integer(plus.lstrip("+")))
     for g in f["groups"]:
-        pieces = [g] if len(g) <= 3 else [g[:2 + len(g) % 2]] + [g[i:i + 2] for i in range(2 + len(g) % 2, len(g), 2)]
+        pieces = [g] if len(g) <= 3 or re.fullmatch(r"[1-9]000", g) else \
+            [g[:2 + len(g) % 2]] + [g[i:i + 2] for i in range(2 + len(g) % 2, len(g), 2)]  # "2000": две тысячи
         parts += [ru.digits(p) if p.startswith("0") else integer(p) for p in pieces]  # "7946": семьдесят девять сорок шесть
     return " ".join(parts)
 
