@@ -121,7 +121,9 @@ _RATIO_WORDS = ("пропорци", "соотношени", "масштаб", "�
 _SERVICE_NUMBERS = {"911", "999", "112", "311", "411", "988", "211", "511", "711", "811"}
 _DIAL_WORDS = {"call", "dial", "text", "is", "or", "звоните", "позвоните", "наберите", "набери", "звони", "—"}
 # Identifiers whose number is read digit by digit.
-_ID_WORDS = {"ИНН", "ОГРН", "ОГРНИП", "КПП", "БИК", "СНИЛС", "ОКПО", "ОКВЭД", "ИНН:", "ID", "SSN", "EIN", "IBAN"}
+_ID_WORDS = {"ИНН", "ОГРН", "ОГРНИП", "КПП", "БИК", "СНИЛС", "ОКПО", "ОКВЭД", "ИНН:", "ID", "SSN", "EIN", "IBAN", "ИНДЕКС",
+             "СЧЁТ", "СЧЕТ", "Р/С", "К/С"}
+# (and any ungrouped number of 16 digits or more: an account or card number)
 # Words around a number range that do not make it a count ("from 2-10", "1961–1965 and ...").
 _FUNCTION_WORDS = {"a", "an", "the", "and", "or", "but", "nor", "from", "to", "in", "on", "at", "of", "by", "with",
                    "as", "than", "if", "so", "is", "are", "was", "were", "be", "vs", "x", "plus", "minus"}
@@ -173,8 +175,8 @@ class EnglishContext:
             elif tok.cls == "serial" and tok.fields.get("by") and tok.lang == "en" and (nxt is None or nxt.cls != "word") \
                     and max(len(p) for p in tok.fields["parts"]) <= 2:
                 tok.fields["by"] = False  # NeMo: a bare "2x8" is "two x eight"; "2x2 volleyball" is "two by two"
-            elif tok.cls == "cardinal" and prev is not None and prev.text.upper() in _ID_WORDS \
-                    and len(tok.fields["int"]) >= 6:
+            elif tok.cls == "cardinal" and (prev is not None and prev.text.upper() in _ID_WORDS and len(
+                    tok.fields["int"]) >= 6 or len(tok.fields["int"]) >= 16 and not tok.fields.get("grouped")):
                 tok.fields["digits" if tok.lang == "en" else "spell"] = True  # "ИНН 7707083893": digit by digit
             elif tok.lang == "ru" and tok.text == ":" and prev is not None and nxt is not None and \
                     prev.cls == nxt.cls == "cardinal" and tokens[i - 1] is prev and tokens[i + 1] is nxt:

@@ -151,6 +151,12 @@ NORM = Normalizer()
     ("Итого 89161234567 шт.", "ru",  # no dialling word: a plain number
      "Итого восемьдесят девять миллиардов сто шестьдесят один миллион двести тридцать четыре тысячи пятьсот шестьдесят"
      " семь штук"),
+    # identifiers digit by digit: after an identifier word, or any ungrouped number of 16 digits or more
+    ("Индекс 123456.", "ru", "Индекс один два три четыре пять шесть."),
+    ("Счёт № 40817810099910004312.", "ru", "Счёт номер четыре ноль восемь один семь восемь один ноль ноль девять девять"
+     " девять один ноль ноль ноль четыре три один два."),
+    ("Card 4111111111111111 was declined.", "en",
+     "Card four one one one one one one one one one one one one one one one was declined."),
     # a Russian number written in spaced groups after 8 (eleven digits); a round four-digit group as a number
     ("Телефон доверия 8 800 2000 122.", "ru", "Телефон доверия восемь восемьсот две тысячи сто двадцать два."),
     ("Мой новый номер 8 916 555 12 34.", "ru",
