@@ -425,6 +425,12 @@ class RussianAgreement:
             tok.case, tok.gender, tok.plural = "prep", noun.gender, False
             noun_tok.out = noun.form("prep", False)
             return
+        after = tokens[idx[k + 1]] if k + 1 < len(idx) else None
+        if cls == "cardinal" and after is not None and after.cls == "abbreviation" \
+                and str(after.fields["value"]).startswith("года "):
+            tok.fields["ordinal"] = True  # "1990 г.р.": тысяча девятьсот девяностого года рождения
+            tok.case, tok.gender = "gen", "m"
+            return
         n = _count(tok)
         count_case = self._count_case(n, readings, counting, noun_tok) if readings and not across else None
         if cls == "cardinal" and not tok.fields.get("sign") and len(tok.fields["int"]) <= 4 and n is not None and (
