@@ -14,7 +14,8 @@ from .spans import Token
 # holds.  Contexts: "number" (a number follows), "name" (a capitalized word follows, possibly after another such
 # abbreviation: "ст. м. Сокол"), "noun" (the expansion, an adjective, agrees with the noun that follows, skipping one
 # adjective: "ст. научный сотрудник"), "address" (a street or house came earlier in the sentence), "weekday"
-# (a weekday abbreviation stands next to it: "пн., ср., пт."), "period" (a year, a century, a decade or a word of time
+# (a weekday abbreviation stands next to it: "пн., ср., пт."), "place" (after a capitalized adjective:
+# "Краснодарский кр."), "period" (a year, a century, a decade or a word of time
 # follows: "в нач. XX в.", "к сер. 2025 г.", "с нач. года").
 CONTEXTUAL: dict[str, tuple[tuple[str, str], ...]] = {
     "ст.": (("number", "статья"), ("name", "станция"), ("noun", "старший")),
@@ -35,6 +36,7 @@ CONTEXTUAL: dict[str, tuple[tuple[str, str], ...]] = {
     "кон.": (("period", "конец"),),
     "сер.": (("period", "середина"),),
     "пол.": (("period", "половина"),),
+    "кр.": (("place", "край"),),
     "мин.": (("noun", "минимальный"),),
     "макс.": (("noun", "максимальный"),),
 }
@@ -80,6 +82,10 @@ def _holds(context: str, value: str, tokens: list[Token], idx: list[int], k: int
         nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
         return nxt is not None and (nxt.cls in ("roman", "date", "ordinal") or nxt.cls == "cardinal" and len(
             nxt.fields["int"]) == 4 or nxt.cls == "word" and nxt.text.lower() in _PERIOD_WORDS)
+    if context == "place":
+        prev = tokens[idx[k - 1]] if k else None
+        return prev is not None and prev.cls == "word" and prev.text[:1].isupper() \
+            and prev.text.endswith(("ий", "ый", "ого", "ому", "ом", "им", "ым"))
     if context == "weekday":
         return any(0 <= j < len(idx) and tokens[idx[j]].text.lower() in _WEEKDAY_ABBR for j in (k - 2, k - 1, k + 1, k + 2))
     for j in range(k - 1, max(-1, k - 9), -1):  # "address": within the sentence, a few tokens back
