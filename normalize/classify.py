@@ -391,7 +391,7 @@ _RU_PER = (r"(?:\s?/\s?(?P<per>" + "|".join(re.escape(k) for k in sorted(RU_MONE
            + r")(?:(?<=\.)|(?!\w)))?")  # "199 ₽/мес.": в месяц
 
 
-_LETTER_QUANT_RU = {"K": "тыс.", "M": "млн", "B": "млрд", "bn": "млрд"}  # "$1.5M" in Russian text
+_LETTER_QUANT_RU = {"K": "тыс.", "k": "тыс.", "M": "млн", "B": "млрд", "bn": "млрд"}  # "$1.5M" in Russian text
 
 
 class MoneyPlugin:
@@ -401,7 +401,7 @@ class MoneyPlugin:
     _pre_en = re.compile(r"(?:" + _CUR_SYM + r"|(?P<code>USD|EUR|GBP|RUB)(?=\s?[0-9]))\s?(?P<num>" + EN_NUM + ")"
                          + _EN_QUANT + _PER)  # "$5", "USD 50": fifty US dollars
     _pre_ru = re.compile(_CUR_SYM + r"\s?(?P<num>" + RU_NUM + r")(?:\s?(?P<q>тыс\.?|млн\.?|млрд\.?|трлн\.?)(?!\w)"
-                         r"|(?P<qs>K|M|B|bn)(?!\w))?(?!\w)" + _RU_PER)
+                         r"|(?P<qs>[Kk]|M|B|bn)(?!\w))?(?!\w)" + _RU_PER)
     _post_en = re.compile(r"(?P<num>[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])(?=\s?руб)|" + EN_NUM + ")" + _EN_QUANT_WORD
                           + r"\s?" + _EN_CUR + r"(?:(?<=\.)|(?![\w]))"
                           r"|(?P<num2>[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|" + EN_NUM + r")\s?(?P<sym>[$₽€£¥₩₹])"
