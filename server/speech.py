@@ -15,7 +15,6 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -173,18 +172,21 @@ async def create_speech(body: SpeechRequest, request: Request) -> SynthesisRespo
     lease = state.limiter.acquire(key)
     loop = asyncio.get_running_loop()
     encoder = None
-    try:
-        voice = partial(  # worker thread: a clone encodes its reference, a saved voice is read from disk
-            state.models.voice_options, model, key, body.voice_name, ref_audio=body.ref_audio, ref_text=body.ref_text,
-            x_vector_only=body.x_vector_only_mode,
+    def start() -> AudioStream:
+        """In a worker thread, one hop: the voice (a clone encodes its reference, a saved voice is
+        read from disk), then the plan (normalize, tokenize, prompt) and the submission."""
+        options = state.models.voice_options(
+            model, key, body.voice_name, ref_audio=body.ref_audio, ref_text=body.ref_text, x_vector_only=body.x_vector_only_mode
         )
-        options = await loop.run_in_executor(state.executor, voice)
-        tempo = TimeStretch(body.speed, model.synth.sample_rate) if body.speed != 1.0 else None
-        encoder = StreamEncoder(body.response_format, model.synth.sample_rate)
-        stream = model.synth.submit(
+        return model.synth.submit(
             body.input, priority=key.priority, chunk_ms=limits.chunk_ms, language=body.language,
             instruct=body.instructions, seed=body.seed, max_frames=body.max_new_tokens, first_chunk_frames=body.initial_codec_chunk_frames, **options,
         )
+
+    try:
+        tempo = TimeStretch(body.speed, model.synth.sample_rate) if body.speed != 1.0 else None
+        encoder = StreamEncoder(body.response_format, model.synth.sample_rate)
+        stream = await loop.run_in_executor(state.executor, start)
     except BaseException as e:
         lease.release()
         if encoder is not None:
