@@ -212,7 +212,7 @@ class RussianAgreement:
                     or not tokens[idx[k + 2]].text[:1].isupper() or (k and tokens[idx[k - 1]].cls in NUMERIC):
                 return
             value = "город"
-            tokens[idx[k + 1]].out = ""
+            tokens[idx[k + 1]].out = " "  # (a space where none was written: "г.Москва")
         else:
             value = expansion(tokens, idx, k, str(tok.fields["value"]))
         j = k - 1

@@ -748,8 +748,9 @@ class WhitelistPlugin:
                 continue
             if key[-1].isalnum() and not _boundary(text, stop):
                 continue
-            if key[-1] == "." and stop < len(text) and text[stop].isalpha():
-                continue
+            if key[-1] == "." and stop < len(text) and text[stop].isalpha() and (
+                    len(key) < 3 or key.isascii() or not text[stop].islower()):
+                continue  # (a Cyrillic one of two letters or more may touch the next word: "См.рис.3", "т.к.нет")
             if key[0].isalnum() and pos and (text[pos - 1].isalnum() or text[pos - 1] == "_"):
                 continue
             return Token("abbreviation", pos, stop, key, {"value": value})
