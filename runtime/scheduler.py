@@ -8,10 +8,12 @@ An iteration, at most one per loop turn:
    and are prefilled within a per-iteration prefill budget, together: one call per run of
    consecutive slots, prompts right-padded (a burst of arrivals costs one call, not one each); a
    stream starting its next segment is prefilled again in its own slot first; each prefill
-   returns the segment's frame 0;
+   returns the segment's frame 0; classes in order, a higher class's first audio before a lower
+   class prefills, and a lower class's prefill runs in the stepper thread beside the lane (3.);
 3. step: one batched talker call over the slots up to the last stepping row; rows that are paused
    (consumer back-pressure, streamed text not yet arrived) or skipped by the policy idle in that
-   call. It runs in a stepper thread while realtime arrivals are prefilled beside it (the lane);
+   call. It runs in a stepper thread while realtime arrivals (all those waiting, in one call) are
+   prefilled beside it into slots past every row and get their first audio (the lane);
 4. codec: every stream with frames due is decoded (batched calls per frame count, also in the
    stepper thread; newcomers of the highest live class are prefilled and their frame 0 decoded
    before and during these calls, so a newcomer waits for at most a step, not for the rest of the
