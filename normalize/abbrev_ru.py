@@ -7,7 +7,7 @@ reading; :mod:`normalize.agreement_ru` then inflects it for its preposition or i
 
 from __future__ import annotations
 
-from .morph_ru import agree_adjective
+from .morph_ru import agree_adjective, is_adjective
 from .spans import Token
 
 # written form (lower-case) -> (context, expansion) pairs, tried in order; the dictionary's expansion stays when none
@@ -66,7 +66,7 @@ def agreeing_adjective(value: str, tokens: list[Token], idx: list[int], k: int) 
         if not word[:1].islower() or " " in word:
             return None
         agreed = agree_adjective(value, word)
-        if agreed:
+        if agreed or not is_adjective(word):
             return agreed
     return None
 
@@ -86,7 +86,9 @@ def _holds(context: str, value: str, tokens: list[Token], idx: list[int], k: int
         prev = tokens[idx[k - 1]] if k else None
         return prev is not None and prev.cls == "word" and prev.text[:1].isupper() \
             and prev.text.endswith(("ий", "ый", "ого", "ому", "ом", "им", "ым"))
-    if context == "weekday":
+    if context == "weekday":  # (or a clock time after it: "Ср. 10:00–18:00")
+        if k + 1 < len(idx) and tokens[idx[k + 1]].cls == "time":
+            return True
         return any(0 <= j < len(idx) and tokens[idx[j]].text.lower() in _WEEKDAY_ABBR for j in (k - 2, k - 1, k + 1, k + 2))
     for j in range(k - 1, max(-1, k - 9), -1):  # "address": within the sentence, a few tokens back
         text = tokens[idx[j]].text.lower()
