@@ -14,7 +14,7 @@ import re
 from typing import Protocol
 
 from .morph_ru import is_adjective, is_genitive_noun, is_known, is_noun
-from .ru_lexicon import MONTH_BY_NAME
+from .ru_lexicon import MONTH_BY_NAME, ru_noun
 from .ru_numbers import combining_form
 from .spans import Token
 from .units import (
@@ -722,18 +722,41 @@ class WhitelistPlugin:
     def __init__(self, entries: dict[str, dict[str, str]]) -> None:
         self._by_first: dict[str, list[tuple[str, str, str]]] = {}
         self._initials: set[str] = set()  # one capital letter and a dot: an initial before a name ("С. Есенин")
+        self._hyphenated: dict[str, str] = {}  # "ин" -> "институт"
         for lang, table in entries.items():
             for key, value in table.items():
                 if key:
                     self._by_first.setdefault(key[0], []).append((key, value, lang))
                 # a dotted abbreviation also opens a sentence capitalized ("Тел.", "Проф.", "Approx.")
-                if lang in ("ru", "en") and key.endswith(".") and key[:1].islower() and \
-                        key[0].upper() + key[1:] not in table:
+                if lang in ("ru", "en") and (key.endswith(".") or lang == "ru" and "-" in key) and key[:1].islower() \
+                        and key[0].upper() + key[1:] not in table:  # (and "Кол-во")
                     self._by_first.setdefault(key[0].upper(), []).append((key[0].upper() + key[1:], value, lang))
                     if len(key) == 2:
                         self._initials.add(key[0].upper() + ".")
+                head, dash, tail = key.partition("-")
+                if lang == "ru" and dash and head.isalpha() and tail.isalpha() and value.isalpha():
+                    self._hyphenated[head] = value  # "ин-т": институт, so "ин-та" is института
         for items in self._by_first.values():
             items.sort(key=lambda kv: -len(kv[0]))
+
+    _tail = re.compile(r"-([а-яё]{1,4})(?![\w-])")
+
+    def _inflected(self, text: str, pos: int) -> Token | None:
+        """A hyphenated abbreviation written with another case ending (``в ин-те``: институте, ``кол-ва``): the
+        form of its noun that ends so, singular first."""
+        head = _WORD.match(text, pos)
+        head_text = head.group().split("-", 1)[0] if head else ""
+        if head_text.lower() not in self._hyphenated:
+            return None
+        m = self._tail.match(text, pos + len(head_text))
+        if not m:
+            return None
+        try:
+            forms = ru_noun(self._hyphenated[head_text.lower()]).forms
+        except KeyError:
+            return None
+        form = next((f for f in forms if f.endswith(m[1])), None)
+        return Token("abbreviation", pos, m.end(), text[pos:m.end()], {"value": form}) if form else None
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         for key, value, klang in self._by_first.get(text[pos], ()):
@@ -754,7 +777,7 @@ class WhitelistPlugin:
             if key[0].isalnum() and pos and (text[pos - 1].isalnum() or text[pos - 1] == "_"):
                 continue
             return Token("abbreviation", pos, stop, key, {"value": value})
-        return None
+        return self._inflected(text, pos) if lang == "ru" and not (pos and text[pos - 1].isalnum()) else None
 
 
 class LettersPlugin:
