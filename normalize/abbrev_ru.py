@@ -37,6 +37,7 @@ CONTEXTUAL: dict[str, tuple[tuple[str, str], ...]] = {
     "сер.": (("period", "середина"),),
     "пол.": (("period", "половина"),),
     "кр.": (("place", "край"),),
+    "пом.": (("number", "помещение"), ("address", "помещение")),
     "мин.": (("noun", "минимальный"),),
     "макс.": (("noun", "максимальный"),),
 }
@@ -44,6 +45,7 @@ _HOUSE = {"д.", "дом", "корп.", "ул.", "улица", "влад.", "в�
           "шоссе", "б-р", "бульвар", "наб.", "набережная", "пл.", "площадь", "мкр.", "микрорайон"}
 _WEEKDAY_ABBR = {"пн", "вт", "чт", "пт", "сб", "вс", "пн.", "вт.", "чт.", "пт.", "сб.", "вс."}
 _SENTENCE_END = {".", "!", "?", "…"}
+_QUOTES = {"«", "»", "\"", "„", "“", "”"}
 _PERIOD_WORDS = {"года", "века", "месяца", "недели", "дня", "лета", "зимы", "весны", "осени", "сезона", "квартала",
                  "семестра", "года,", "столетия", "эпохи", "войны", "пути", "фильма", "книги", "игры", "матча"}
 _NUMERIC = {"cardinal", "decimal", "ordinal", "fraction", "measure", "money", "roman", "date", "time", "telephone"}
@@ -57,17 +59,23 @@ def _name_follows(tokens: list[Token], idx: list[int], k: int) -> bool:
 
 
 def agreeing_adjective(value: str, tokens: list[Token], idx: list[int], k: int) -> str | None:
-    """``value`` (an adjective) agreeing with the lower-case noun after ``tokens[idx[k]]``, skipping one adjective
-    (``ст. научный сотрудник``: старший); None when no such noun follows."""
-    for j in (k + 1, k + 2):
-        nxt = tokens[idx[j]] if j < len(idx) else None
-        word = nxt.text if nxt is not None and nxt.cls == "word" else str(nxt.out or nxt.fields["value"]) \
-            if nxt is not None and nxt.cls == "abbreviation" else ""  # "2-комн. кв.": квартира
+    """``value`` (an adjective) agreeing with the lower-case noun after ``tokens[idx[k]]``, skipping quotes and one
+    adjective (``ст. научный сотрудник``: старший, ``т. н. «серых» схем``: называемых); None when no such noun
+    follows."""
+    j, skipped = k + 1, False
+    while j < len(idx):
+        nxt = tokens[idx[j]]
+        j += 1
+        if nxt.cls == "punct" and nxt.text in _QUOTES:
+            continue
+        word = nxt.text if nxt.cls == "word" else str(nxt.out or nxt.fields["value"]) \
+            if nxt.cls == "abbreviation" else ""  # "2-комн. кв.": квартира
         if not word[:1].islower() or " " in word:
             return None
         agreed = agree_adjective(value, word)
-        if agreed or not is_adjective(word):
+        if agreed or skipped or not is_adjective(word):
             return agreed
+        skipped = True
     return None
 
 

@@ -59,7 +59,7 @@ _NUMBERED = {"аудитория", "комната", "кабинет", "пала
 # Person titles: after a common noun the abbreviation is its genitive (статья академика Лихачёва).
 _PERSON_TITLES = {"академик", "профессор", "доцент", "заведующий", "заместитель", "генеральный", "директор",
                   "главный", "доктор", "кандидат", "начальник", "председатель", "руководитель", "инженер", "редактор",
-                  "гражданин", "святой"}
+                  "гражданин", "святой", "помощник"}
 # Numbered parts and classes: after a common noun the abbreviation is its genitive (требования п. 3: пункта).
 _SECTIONS = {"категория", "глава", "статья", "пункт", "часть", "рисунок", "таблица", "раздел", "приложение", "том",
              "серия"}
@@ -249,7 +249,9 @@ class RussianAgreement:
         if (value in _PERSON_TITLES or value in _SECTIONS) and cases is None and word and word != "не" and is_noun(word):
             tok.out = inflect_phrase(value, "gen")  # "статью акад. Лихачёва", "водитель кат. B": категории
             return
-        agreed = agreeing_adjective(value, tokens, idx, k) if " " not in value else None
+        head, _, last = value.rpartition(" ")  # "так называемый": the last word agrees
+        agreed = agreeing_adjective(last, tokens, idx, k)
+        agreed = f"{head} {agreed}" if agreed and head else agreed
         if agreed:  # "с/х техника": сельскохозяйственная, "на ж/д вокзале": железнодорожном
             tok.out = agreed
             return

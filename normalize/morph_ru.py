@@ -92,9 +92,10 @@ def adjective_cases(word: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4096)
 def agree_adjective(adjective: str, noun: str) -> str | None:
-    """``adjective`` (a nominative masculine form such as ``сельскохозяйственный``) in the gender, number and case
-    of ``noun``'s most likely reading (``техника`` -> ``сельскохозяйственная``); None when either is not one."""
-    adj = [p for p in _parses(adjective.lower()) if p.tag.POS == "ADJF"]
+    """``adjective`` (a nominative masculine form such as ``сельскохозяйственный``, or a participle) in the gender,
+    number and case of ``noun``'s most likely reading (``техника`` -> ``сельскохозяйственная``); None when either is
+    not one."""
+    adj = [p for p in _parses(adjective.lower()) if p.tag.POS in ("ADJF", "PRTF")]
     nouns = [p for p in _parses(noun.lower()) if p.tag.POS == "NOUN"]
     if not adj or not nouns or nouns[0].tag.case not in _TO_OURS or _parses(noun.lower())[0].tag.POS != "NOUN":
         return None
