@@ -384,7 +384,7 @@ _EN_QUANT = r"(?:\s?(?P<q>thousand|million|billion|trillion|(?:K|M|B|T|b|k|bn|ml
 _EN_QUANT_WORD = r"(?:\s(?P<q>thousand|million|billion|trillion)(?![\w]))?"
 _RU_QUANT = r"(?:\s?(?P<q>тыс\.?|млн\.?|млрд\.?|трлн\.?)(?!\w))?"
 _CUR_SYM = r"(?P<sym>US\$|[$€£₽¥₩₹])"
-_RU_CUR = r"(?P<cur>руб\.|руб(?!\w)|р\.|долл\.(?:\s?США)?|USD|EUR|RUB|евро|[$€£₽¥])"
+_RU_CUR = r"(?P<cur>руб\.|руб(?!\w)|р\.|р(?![\w./-])|долл\.(?:\s?США)?|USD|EUR|RUB|евро|[$€£₽¥])"
 _EN_CUR = r"(?P<cur>USD|EUR|GBP|dollars?|yuan|euros?|rubles?|руб\.|руб(?!\w))"
 _PER = r"(?:\s?/\s?(?P<per>mo|yr|wk|d|hr|h|day|month|year|week|hour))?(?![\w])"
 _RU_PER = (r"(?:\s?/\s?(?P<per>" + "|".join(re.escape(k) for k in sorted(RU_MONEY_PER, key=len, reverse=True))
