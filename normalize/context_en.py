@@ -7,6 +7,7 @@ from .address_en import apply_addresses
 from .morph_ru import is_adjective, is_noun
 from .ranges import range_ends
 from .ru_lexicon import PREPOSITIONS, analyze, noun_text
+from .ru_numbers import combining_form
 from .spans import Token
 
 _CHAPTER_WORDS = {"chapter", "part", "volume", "vol.", "book", "act", "phase", "section", "article", "level",
@@ -243,7 +244,10 @@ class EnglishContext:
             tok.out = " до "
             return
         if tok.lang == "ru":
-            if prev.cls == nxt.cls == "abbreviation":
+            if tight and prev.cls == "cardinal" and nxt.cls == "compound" and prev.fields["int"].isdigit() \
+                    and 0 < int(prev.fields["int"]) < 1000 and not prev.fields.get("sign"):
+                prev.out, tok.out = combining_form(int(prev.fields["int"])), "-"  # "2-3-комнатные": двух-трёх...
+            elif prev.cls == nxt.cls == "abbreviation":
                 tok.out = " — "  # "Пн–Пт": понедельник — пятница
             elif tight and (prev.cls in _NUMERIC) != (nxt.cls in _NUMERIC) and \
                     {"word", "letters"} & {prev.cls, nxt.cls}:

@@ -162,6 +162,8 @@ def test_en_ordinal() -> None:
     ("Прошло 22 года.", "Прошло двадцать два года."),  # (a count)
     ("Он пришёл 3-м.", "Он пришёл третьим."),  # after a verb, no preposition: no prepositional case
     ("ВОВ 1941-1945 гг.", "ВОВ тысяча девятьсот сорок первого — тысяча девятьсот сорок пятого годов."),  # after an acronym
+    ("Продаются 2-3-комнатные квартиры.", "Продаются двух-трёхкомнатные квартиры."),  # a range before a compound
+    ("В районе 5-6-этажные дома.", "В районе пяти-шестиэтажные дома."),
     # a compound with an abbreviated adjective agrees with its noun; "N-х" written apart before a compound's part
     ("2-х этажный дом.", "двухэтажный дом."),
     ("Сдаю 3-х комнатную квартиру.", "Сдаю трёхкомнатную квартиру."),
