@@ -11,12 +11,14 @@ from .morph_ru import agree_adjective, is_adjective
 from .spans import Token
 
 # written form (lower-case) -> (context, expansion) pairs, tried in order; the dictionary's expansion stays when none
-# holds.  Contexts: "number" (a number follows), "name" (a capitalized word follows, possibly after another such
-# abbreviation: "ст. м. Сокол"), "noun" (the expansion, an adjective, agrees with the noun that follows, skipping one
-# adjective: "ст. научный сотрудник"), "address" (a street or house came earlier in the sentence), "weekday"
-# (a weekday abbreviation stands next to it: "пн., ср., пт."), "place" (after a capitalized adjective:
-# "Краснодарский кр."), "period" (a year, a century, a decade or a word of time
-# follows: "в нач. XX в.", "к сер. 2025 г.", "с нач. года").
+# holds.  Contexts:
+#   "number"  a number follows;
+#   "name"    a capitalized word follows, possibly after another such abbreviation ("ст. м. Сокол");
+#   "noun"    the expansion, an adjective, agrees with the noun that follows ("ст. научный сотрудник");
+#   "address" a street or a house came earlier in the sentence ("д. 5, стр. 2");
+#   "weekday" a weekday abbreviation stands next to it, or a clock time follows ("пн., ср., пт.");
+#   "place"   a capitalized adjective comes before it ("Краснодарский кр.");
+#   "period"  a year, a century, a decade or a word of time follows ("в нач. XX в.", "с нач. года").
 CONTEXTUAL: dict[str, tuple[tuple[str, str], ...]] = {
     "ст.": (("number", "статья"), ("name", "станция"), ("noun", "старший")),
     "с.": (("name", "село"),),
@@ -47,7 +49,7 @@ _WEEKDAY_ABBR = {"пн", "вт", "чт", "пт", "сб", "вс", "пн.", "вт.
 _SENTENCE_END = {".", "!", "?", "…"}
 _QUOTES = {"«", "»", "\"", "„", "“", "”"}
 _PERIOD_WORDS = {"года", "века", "месяца", "недели", "дня", "лета", "зимы", "весны", "осени", "сезона", "квартала",
-                 "семестра", "года,", "столетия", "эпохи", "войны", "пути", "фильма", "книги", "игры", "матча"}
+                 "семестра", "столетия", "эпохи", "войны", "пути", "фильма", "книги", "игры", "матча"}
 _NUMERIC = {"cardinal", "decimal", "ordinal", "fraction", "measure", "money", "roman", "date", "time", "telephone"}
 
 
