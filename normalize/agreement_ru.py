@@ -326,7 +326,8 @@ class RussianAgreement:
         noun_tok = tokens[idx[j]] if j >= 0 else None
         readings = analyze(noun_text(noun_tok)) if noun_tok is not None else []
         if conjunct and not readings:
-            tok.fields["case_of"] = next(t for t in reversed(tokens[:idx[pk]]) if t.cls in NUMERIC)  # "и 2 SSD"
+            tok.fields["case_of"] = next((tokens[idx[g]] for g in range(pk - 1, max(-1, pk - 5), -1)
+                                          if tokens[idx[g]].cls in NUMERIC), None)  # "с 64 ГБ RAM и 2 SSD"
         if allowed == ("acc",) and readings and readings[0][0].animate and _subject_after(prep, tokens, idx, pk):
             allowed = counting = None  # "обращение подписали 1 200 жителей": the people are the subject
         if allowed:
