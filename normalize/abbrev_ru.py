@@ -65,7 +65,7 @@ def agreeing_adjective(value: str, tokens: list[Token], idx: list[int], k: int) 
     adjective (``ст. научный сотрудник``: старший, ``т. н. «серых» схем``: называемых); None when no such noun
     follows."""
     j, skipped = k + 1, False
-    while j < len(idx):
+    while j < min(len(idx), k + 6):
         nxt = tokens[idx[j]]
         j += 1
         if nxt.cls == "punct" and nxt.text in _QUOTES:
