@@ -289,7 +289,8 @@ class DatePlugin:
     _quarter = re.compile(r"(?:(?P<q>[1-4])Q|Q(?P<q2>[1-4])(?: |'|))(?P<y>[0-9]{4}|[0-9]{2})(?![\w])")
     # English month/day without a year ("on 12/25"): a date only after a word that introduces one
     _en_md_num = re.compile(r"(?P<m>1[0-2]|0?[1-9])/(?P<d>[0-3]?[0-9])(?![0-9/]|\.[0-9])")
-    _en_md_before = re.compile(r"(?<![\w])(?:on|by|until|till|before|after|since|from|through|due|starting)\s$", re.I)
+    _en_md_before = re.compile(r"(?<![\w])(?:on|by|until|till|before|after|since|from|through|due|starting|"
+                               r"(?:mon|tue|tues|wed|thu|thurs|fri|sat|sun)(?:day|nesday|sday|urday)?\.?,?)\s$", re.I)
 
     def match(self, text: str, pos: int, lang: str) -> Token | None:
         end = _end(text, pos)

@@ -141,6 +141,18 @@ def _counts(tokens: list[Token], i: int, hi: Token, after: Token | None) -> bool
                                    t.text.lower() not in _FUNCTION_WORDS for t in (before, after))
 
 
+def _rating(tokens: list[Token], idx: list[int], k: int) -> bool:
+    """Whether the slash at ``idx[k]`` divides a score by its scale: ``4.5/5 stars``, ``rated 8/10``."""
+    prev = tokens[idx[k - 1]] if k else None
+    nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
+    if prev is None or nxt is None or prev.cls not in ("cardinal", "decimal") or nxt.cls != "cardinal" \
+            or nxt.fields["int"] not in ("5", "10", "100"):
+        return False
+    after = tokens[idx[k + 2]].text.lower() if k + 2 < len(idx) else ""
+    before = tokens[idx[k - 2]].text.lower() if k > 1 else ""
+    return after.startswith("star") or before.startswith(("rate", "rating", "score"))
+
+
 def _slash_language(tok: Token, prev: Token | None, nxt: Token | None) -> str:
     """A slash between two words of one language takes theirs (``в 0.in/in``: English, as it is once the dot
     has become a sentence end), else the sentence's."""
@@ -166,7 +178,7 @@ class EnglishContext:
                     (prev is not None or (nxt is not None and tokens[i + 1] is nxt)) and \
                     not (prev is not None and prev.text == "and" and nxt is not None and nxt.text == "or") and \
                     not self._spoken_chain(tokens, i, prev, nxt):
-                tok.out = " slash "
+                tok.out = " out of " if _rating(tokens, idx, k) else " slash "  # "rated 4.5/5 stars": out of
             elif tok.text == "#" and nxt is not None and tokens[i + 1] is nxt and nxt.cls in ("cardinal", "serial"):
                 tok.out = "номер" if tok.lang == "ru" else "number"  # "#1", "PR #42"
             elif tok.cls == "cardinal" and tok.fields["int"] in _SERVICE_NUMBERS and not tok.fields.get("sign") and (
@@ -208,6 +220,11 @@ class EnglishContext:
             elif tok.cls in ("money", "measure") and prev is not None and prev.text.lower() in ("a", "an") \
                     and nxt is not None and nxt.cls == "word" and nxt.text.islower() and nxt.text != "of":
                 tok.fields["attributive"] = True  # "a $5 billion deal", "a 10 km race": ten kilometer race
+            elif tok.cls == "fraction" and not tok.fields["whole"] and tok.fields["den"] in ("5", "10", "100") and (
+                    (nxt is not None and nxt.text.lower().startswith("star")) or
+                    (prev is not None and prev.text.lower().startswith(("rate", "rating", "score"))) or
+                    (k > 1 and tokens[idx[k - 2]].text.lower().startswith(("rate", "rating")))):
+                tok.out = f"{en.cardinal(int(tok.fields['num']))} out of {en.cardinal(int(tok.fields['den']))}"  # 8/10
             elif tok.cls == "cardinal" and nxt is not None and nxt.text.replace(".", "") in ("AD", "BC") \
                     and tok.fields["int"].isdigit() and len(tok.fields["int"]) <= 4:
                 tok.fields["year"] = True

@@ -294,6 +294,10 @@ NORM = Normalizer()
     ("Tickets cost $10–15 at the door.", "en", "Tickets cost ten to fifteen dollars at the door."),
     ("A £2.50 coffee.", "en", "A two pounds fifty pence coffee."),  # (with pence no attributive singular)
     ("Rent is 80 000 руб. a month.", "en", "Rent is eighty thousand rubles a month."),
+    # a score over its scale is read "out of" (after rate/rating/score, or before stars)
+    ("Rated 4.5/5 stars.", "en", "Rated four point five out of five stars."),
+    ("I'd rate it 8/10.", "en", "I'd rate it eight out of ten."),
+    ("It's 4/5 done.", "en", "It's four fifths done."),  # (a fraction)
     # English units: a singular unit before its noun after a/an, feet and inches in words, more abbreviations
     ("She finished a 10 km race.", "en", "She finished a ten kilometer race."),
     ("Buy a 2 L bottle of soda.", "en", "Buy a two liter bottle of soda."),
