@@ -141,7 +141,7 @@ def _counts(tokens: list[Token], i: int, hi: Token, after: Token | None) -> bool
                                    t.text.lower() not in _FUNCTION_WORDS for t in (before, after))
 
 
-def _rating(tokens: list[Token], idx: list[int], k: int) -> bool:
+def _rating(tokens: list[Token], idx: list[int], k: int, words: tuple[str, ...] = ("rate", "rating", "score")) -> bool:
     """Whether the slash at ``idx[k]`` divides a score by its scale: ``4.5/5 stars``, ``rated 8/10``."""
     prev = tokens[idx[k - 1]] if k else None
     nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
@@ -150,7 +150,7 @@ def _rating(tokens: list[Token], idx: list[int], k: int) -> bool:
         return False
     after = tokens[idx[k + 2]].text.lower() if k + 2 < len(idx) else ""
     before = tokens[idx[k - 2]].text.lower() if k > 1 else ""
-    return after.startswith("star") or before.startswith(("rate", "rating", "score"))
+    return after.startswith(("star", "звёзд", "звезд")) or before.startswith(words)
 
 
 def _slash_language(tok: Token, prev: Token | None, nxt: Token | None) -> str:
@@ -191,6 +191,9 @@ class EnglishContext:
             elif tok.cls == "cardinal" and (prev is not None and prev.text.upper() in _ID_WORDS and len(
                     tok.fields["int"]) >= 6 or len(tok.fields["int"]) >= 16 and not tok.fields.get("grouped")):
                 tok.fields["digits" if tok.lang == "en" else "spell"] = True  # "ИНН 7707083893": digit by digit
+            elif tok.lang == "ru" and tok.text == "/" and prev is not None and prev.cls == "decimal" and \
+                    _rating(tokens, idx, k, ("рейтинг", "оценк", "балл")):
+                tok.out, nxt.case = " из ", "gen"  # "рейтинг 4,8/5": четыре целых восемь десятых из пяти
             elif tok.lang == "ru" and tok.text == ":" and prev is not None and nxt is not None and \
                     prev.cls == nxt.cls == "cardinal" and tokens[i - 1] is prev and tokens[i + 1] is nxt:
                 if any(tokens[j].text.lower().startswith(_RATIO_WORDS) for j in idx[max(0, k - 3):k - 1]):

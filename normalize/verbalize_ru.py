@@ -164,6 +164,8 @@ def fraction(tok: Token) -> str:
     case = tok.case or "nom"
     if f.get("schedule"):  # "график 2/2": два через два
         return integer(f["num"]) + " через " + integer(f["den"], "acc")
+    if f.get("out_of"):  # "оценка 9/10": девять из десяти
+        return integer(f["num"]) + " из " + integer(f["den"], "gen")
     if f.get("ratio"):  # "120/80": сто двадцать на восемьдесят
         return integer(f["num"], case) + " на " + integer(f["den"], "acc")
     if f.get("years"):  # "2024/25 учебный год": две тысячи двадцать четвёртый — двадцать пятый

@@ -298,6 +298,8 @@ NORM = Normalizer()
     ("Rated 4.5/5 stars.", "en", "Rated four point five out of five stars."),
     ("I'd rate it 8/10.", "en", "I'd rate it eight out of ten."),
     ("It's 4/5 done.", "en", "It's four fifths done."),  # (a fraction)
+    ("Рейтинг 4,8/5.", "ru", "Рейтинг четыре целых восемь десятых из пяти."),
+    ("Оценка 9/10.", "ru", "Оценка девять из десяти."),
     # English units: a singular unit before its noun after a/an, feet and inches in words, more abbreviations
     ("She finished a 10 km race.", "en", "She finished a ten kilometer race."),
     ("Buy a 2 L bottle of soda.", "en", "Buy a two liter bottle of soda."),
