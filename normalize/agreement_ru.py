@@ -377,8 +377,9 @@ class RussianAgreement:
                 tok.case = "gen"  # "9 мая 1945 года закончилась война"
             elif (prev is None or prev.text in ".!?,") and _verb_follows(tokens, idx, k):
                 tok.case = "gen"  # "Ровно 10 лет назад, 6 декабря 2016 г., открылся наш магазин"
-            elif prev is not None and prev.text == "," and before in _WEEKDAYS_ACC | _WEEKDAYS:
-                tok.case = "gen"  # "в субботу, 12 октября"
+            elif prev is not None and prev.text == "," and before in _WEEKDAYS_ACC | _WEEKDAYS or (
+                    prep in _WEEKDAYS_ACC and pk > 0 and _word(tokens[idx[pk - 1]]) in ("в", "во")):
+                tok.case = "gen"  # "в субботу, 12 октября", "в пт 15.03"
             elif prep in ("с", "со") and tok.fields.get("words") and tok.text.split()[1][:1].isupper():
                 tok.case = "ins"  # a holiday: "с 8 Марта" -> с восьмым марта
             elif tok.case == "nom" and k + 2 < len(idx) and _word(tokens[idx[k + 1]]) in ("в", "во") \

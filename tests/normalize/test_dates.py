@@ -70,6 +70,8 @@ NORM = Normalizer()
     ("Иванов И.И., 1990 г.р.", "ru", "Иванов И И, тысяча девятьсот девяностого года рождения"),  # год рождения
     ("Ищу няню для ребёнка 2020 г. р.", "ru", "Ищу няню для ребёнка две тысячи двадцатого года рождения"),
     ("Due Fri 3/15.", "en", "Due friday march fifteenth."),  # month/day after a weekday
+    ("Встречаемся в пт 15.03.", "ru", "Встречаемся в пятницу пятнадцатого марта."),  # after "в <weekday>"
+    ("Увидимся в субботу 12 октября.", "ru", "Увидимся в субботу двенадцатого октября"),
     # an English day range after a month: the second day is an ordinal too
     ("The event runs Jan 10-12, 2025.", "en", "The event runs january tenth to twelfth, twenty twenty five."),
     ("Sale: Nov 25–30 only.", "en", "Sale: november twenty fifth to thirtieth only."),
