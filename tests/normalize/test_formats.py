@@ -163,7 +163,9 @@ NORM = Normalizer()
      "Card four one one one one one one one one one one one one one one one was declined."),
     ("Раб. тел.: 8 (495) 123-45-67, внутр. 123.", "ru", "рабочий телефон: восемь четыреста девяносто пять сто двадцать"
      " три сорок пять шестьдесят семь, внутренний сто двадцать три."),  # phone labels
-    ("Построили 2-этажный дом.", "ru", "Построили двухэтажный дом."),  # ("дом." is the word and a full stop)
+    ("Построили 2-этажный дом.", "ru", "Построили двухэтажный дом."),
+    ("Я не из тех. Купил мед.", "ru", "Я не из тех. Купил мед."),  # words before a full stop, no abbreviations
+    ("Нужна мед. справка и тех. поддержка.", "ru", "Нужна медицинская справка и техническая поддержка."),  # ("дом." is the word and a full stop)
     ("Моб. 8-912-345-67-89.", "ru",
      "мобильный восемь девятьсот двенадцать триста сорок пять шестьдесят семь восемьдесят девять."),
     # a Russian number written in spaced groups after 8 (eleven digits); a round four-digit group as a number
