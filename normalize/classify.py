@@ -736,7 +736,7 @@ class WhitelistPlugin:
                         self._initials.add(key[0].upper() + ".")
                 head, dash, tail = key.partition("-")
                 if lang == "ru" and dash and head.isalpha() and tail.isalpha() and value.isalpha():
-                    self._hyphenated[head] = value  # "ин-т": институт, so "ин-та" is института
+                    self._hyphenated.setdefault(head, value)  # "ин-т": институт, so "ин-та" is института
         for items in self._by_first.values():
             items.sort(key=lambda kv: -len(kv[0]))
 
