@@ -200,6 +200,10 @@ def measure(tok: Token) -> str:
         lo_f = {"int": re.sub(r"[^0-9]", "", lo.split(",")[0]), "frac": lo.split(",")[1] if "," in lo else ""}
         parts.append(_amount(lo_f, case, gender)[0] + " -")
     words, n, scaled = _amount(f, case, gender, counted=bool(lemma))
+    if lemma == "сутки" and n is not None and case in ("nom", "acc") and n % 10 in (1, 2, 3, 4) \
+            and n % 100 not in (11, 12, 13, 14):  # a plurale tantum: "1 сут.": одни сутки, "3 сут.": трое суток
+        head, _, last = words.rpartition(" ")
+        return (head + " " if head else "") + _COLLECTIVE.get((case, last), last) + (" сутки" if n % 10 == 1 else " суток")
     parts.append(("минус " if f.get("sign") else "") + words)
     if lemma:
         parts.append(_noun_phrase(lemma, (5 if case in ("nom", "acc") else 2) if scaled else n, case, adj) + tail)
