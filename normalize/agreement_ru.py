@@ -60,6 +60,8 @@ _NUMBERED = {"аудитория", "комната", "кабинет", "пала
 _PERSON_TITLES = {"академик", "профессор", "доцент", "заведующий", "заместитель", "генеральный", "директор",
                   "главный", "доктор", "кандидат", "начальник", "председатель", "руководитель", "инженер", "редактор",
                   "гражданин", "святой", "помощник"}
+# Words before "с" that make it "together with" (instrumental): "рядом с пл. Победы", "вместе с зам. директора".
+_WITH_INS = {"рядом", "вместе", "связи", "наряду", "сравнению", "соответствии", "согласии", "одновременно"}
 # Numbered parts and classes: after a common noun the abbreviation is its genitive (требования п. 3: пункта).
 _SECTIONS = {"категория", "глава", "статья", "пункт", "часть", "рисунок", "таблица", "раздел", "приложение", "том",
              "серия"}
@@ -217,6 +219,9 @@ class RussianAgreement:
             tokens[idx[k + 1]].out = " "  # (a space where none was written: "г.Москва")
         else:
             value = expansion(tokens, idx, k, str(tok.fields["value"]))
+            if value in _SECTIONS and k > 1 and tokens[idx[k - 1]].cls == "cardinal" and _section_label(tokens[idx[k - 2]]):
+                tok.out = inflect_phrase(value, "gen")  # "ч. 2 ст. 5": часть два статьи пять
+                return
         j = k - 1
         if j >= 0 and tokens[idx[j]].cls in NUMERIC and tok.text.lower() in AFTER_NUMBER:
             value = AFTER_NUMBER[tok.text.lower()]  # "IV кв.": квартал, governed by the word before the number
@@ -232,6 +237,8 @@ class RussianAgreement:
         if word in _AND:
             word = _conjunct_governor(tokens, idx, j, ("abbreviation",)) or word  # "на о. Бали и оз. Байкал"
         cases = PREPOSITIONS.get(word)
+        if word in ("с", "со") and j > 0 and _word(tokens[idx[j - 1]]) in _WITH_INS:
+            cases = ("ins",)  # "рядом с пл. Победы": с площадью
         if cases is None and adjective:  # "в с. Ивановка Тульской обл.": the adjective's case (области)
             own = adjective_cases(adjective)
             cases = ("nom",) if "nom" in own else ("gen",) if "gen" in own else own[:1] or None
@@ -340,6 +347,9 @@ class RussianAgreement:
         if tok.fields.get("v"):  # "v1.4.2": версия, unless the word before already says it
             tok.fields["v_word"] = not prep.startswith("верси")
             tok.case = allowed[0] if allowed else "nom"
+            return
+        if cls == "cardinal" and _section_label(prev) and len(tok.fields["int"]) <= 6:
+            tok.case = "nom"  # a label, counting nothing: "ч. 1 ст. 12" -> часть один статьи двенадцать
             return
         if cls == "fraction" and not tok.fields["whole"] and any(
                 _word(tokens[idx[g]]).startswith(_SCHEDULE_WORDS) for g in range(max(0, k - 3), k)):
@@ -585,6 +595,16 @@ class RussianAgreement:
             pool = [o for o in opts if not allowed or o[0] in allowed] or opts
             chosen = pool[0]
         tok.case, tok.gender, tok.plural = chosen
+
+
+def _section_label(tok: Token | None) -> bool:
+    """Whether ``tok`` names a numbered part (``ч.``, ``пункту``, ``глава``), so that the number after it is its label."""
+    if tok is None or tok.cls not in ("word", "abbreviation"):
+        return False
+    if tok.cls == "abbreviation":
+        return str(tok.fields["value"]) in _SECTIONS
+    readings = analyze(tok.text)
+    return bool(readings) and readings[0][0].lemma in _SECTIONS
 
 
 def _verb_follows(tokens: list[Token], idx: list[int], k: int) -> bool:

@@ -442,6 +442,7 @@ def _unit_alternation(units: dict[str, object]) -> str:
 _ERA = re.compile(r"\s?(?:до\s?)?н\.\s?э\.")
 _NEXT_WORD = re.compile(r"\s([а-яё]+)")
 _YEAR_PREP = re.compile(r"(?:^|[\s(])(?:в|во|с|со|до|к|ко|по|от|после|около|между|и|на)\s$", re.I)
+_SECTION_BEFORE = re.compile(r"(?:^|[\s(])(?:п|пп|ст|ч|гл|подп)\.\s?$", re.I)
 _WEIGHT_CUE = re.compile(r"(?:^|\s)(?:вес|весом|масса|массой|нетто|брутто)[\s:]*$", re.I)
 
 
@@ -519,6 +520,9 @@ class MeasurePlugin:
             stop = m.end()
             if (unit and not unit_key) or (per and not per_key):
                 continue
+            if lang == "ru" and unit == "ч" and _SECTION_BEFORE.search(text, max(0, pos - 8), pos) \
+                    and re.match(r"\.\s?[0-9]", text[stop:stop + 3]):
+                continue  # "п. 1 ч. 2 ст. 3": часть, not hours
             if lang == "ru" and unit == "с" and re.match(r"\s+\w", text[stop:stop + 2]):
                 continue  # "Windows 11 с сайта", "iPhone 15 с 256 ГБ": the preposition, not seconds
             if lang == "ru" and unit in ("г", "гг") and text.startswith(".", stop):
