@@ -430,7 +430,7 @@ class MoneyPlugin:
                     f = {"int": "0", "frac": g["cents"].zfill(2), "sep": "."}
                 f.update({"cur": cur, "q": g.get("q") or _LETTER_QUANT_RU.get(g.get("qs") or "", ""),
                           "per": g.get("per") or "",
-                          "minor": g.get("minor") or "", "us": sym == "US$" or g.get("code") == "USD"})
+                          "minor": g.get("minor") or "", "us": sym == "US$" or (sym == "USD" and lang != "ru")})  # "20 USD": us dollars
                 return Token("money", pos, m.end(), m.group(), f)
         return None
 
@@ -515,6 +515,10 @@ class MeasurePlugin:
             unit, per = g.get("unit"), g.get("per")
             unit_key = self._key(unit, units, lang) if unit else ""
             per_key = self._key(per, units, lang) if per else ""
+            if lang == "en" and unit_key == "s" and text[m.start("unit") - 1] != " ":
+                continue  # seconds as "s" only spaced after the number ("4.2 s"), not "4s"
+            if lang == "en" and per_key == "s":
+                per_key = ""  # "3 cc/s": per S, a letter
             if per and not per_key and lang == "en" and len(per) == 1:
                 per_key = "letter:" + per.upper()  # "3 cc/s": per S
             stop = m.end()
@@ -844,7 +848,7 @@ class SerialPlugin:
         if self._decade.fullmatch(part) or not m:
             return bool(self._decade.fullmatch(part))
         suffix = m[2]
-        return suffix.lower() in ("am", "pm") or suffix in EN_UNITS or \
+        return suffix.lower() in ("am", "pm") or (suffix in EN_UNITS and suffix != "s") or \
             suffix.lower() == en_ordinal_suffix(int(m[1]))
 
     def _chain_ok(self, chain: str, text: str, stop: int) -> bool:

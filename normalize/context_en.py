@@ -115,6 +115,7 @@ def resolve_roman(tokens: list[Token]) -> None:
 
 
 # Weekday abbreviations that are also words: a weekday only before a date or a clock time.
+_DETERMINERS = {"our", "my", "your", "his", "her", "its", "their", "the", "this", "that", "whose"}
 _WEEKEND = {"Sat": "saturday", "Sun": "sunday"}
 # Russian words before "N:M" that make it a ratio read with "к".
 _RATIO_WORDS = ("пропорци", "соотношени", "масштаб", "отношени")
@@ -216,6 +217,9 @@ class EnglishContext:
                 tok.fields["digits"] = True  # "card ending in 8876": eight eight seven six
             elif tok.cls == "abbreviation" and tok.out is None:
                 self._abbreviation(tok, prev, nxt)
+            elif tok.cls == "date" and "quarter" in tok.fields and prev is not None and \
+                    prev.text.lower() in _DETERMINERS:
+                tok.fields["determined"] = True  # "our Q1 2025 results": our first quarter twenty twenty five
             elif tok.cls == "word" and tok.text in _WEEKEND and nxt is not None:
                 after = tokens[idx[k + 2]] if nxt.text == "," and k + 2 < len(idx) else nxt
                 if after.cls in ("date", "time"):

@@ -22,7 +22,7 @@ for _abbrs, _sing, _plur in [
     ("Hz", "hertz", "hertz"), ("W", "watt", "watts"), ("kW", "kilowatt", "kilowatts"),
     ("MW", "megawatt", "megawatts"), ("kWh", "kilowatt hour", "kilowatt hours"), ("V", "volt", "volts"),
     ("mAh", "milliamp hour", "milliamp hours"), ("h hr", "hour", "hours"), ("hrs", "hour", "hours"),
-    ("min mins", "minute", "minutes"), ("sec secs", "second", "seconds"), ("ms", "millisecond", "milliseconds"),
+    ("min mins", "minute", "minutes"), ("sec secs s", "second", "seconds"), ("ms", "millisecond", "milliseconds"),
     ("yr", "year", "years"), ("mo", "month", "months"), ("wk", "week", "weeks"), ("d", "day", "days"),
     ("m2 m²", "square meter", "square meters"), ("km2 km²", "square kilometer", "square kilometers"),
     ("cm2 cm²", "square centimeter", "square centimeters"), ("ft2 ft²", "square foot", "square feet"),
@@ -31,11 +31,19 @@ for _abbrs, _sing, _plur in [
     ("cc", "CC", "CC"), ("″", "inch", "inches"), ("sq_ft", "square foot", "square feet"),
     ("tsp", "teaspoon", "teaspoons"), ("tbsp", "tablespoon", "tablespoons"), ("fl_oz", "fluid ounce", "fluid ounces"),
     ("pcs", "piece", "pieces"), ("pkg pkgs", "package", "packages"), ("yrs", "year", "years"),
+    # Cyrillic symbols inside an English sentence: "weighs 3 кг"
+    ("кг", "kilogram", "kilograms"), ("г", "gram", "grams"), ("км", "kilometer", "kilometers"),
+    ("м", "meter", "meters"), ("см", "centimeter", "centimeters"), ("мм", "millimeter", "millimeters"),
+    ("л", "liter", "liters"), ("мл", "milliliter", "milliliters"), ("ч", "hour", "hours"),
+    ("мин", "minute", "minutes"), ("сек", "second", "seconds"), ("км/ч", "kilometer per hour", "kilometers per hour"),
+    ("ГБ Гб", "gigabyte", "gigabytes"), ("МБ Мб", "megabyte", "megabytes"), ("ТБ", "terabyte", "terabytes"),
+    ("Вт", "watt", "watts"), ("кВт", "kilowatt", "kilowatts"), ("шт", "piece", "pieces"),
 ]:
     for _a in _abbrs.split():
         EN_UNITS[_a.replace("_", " ")] = (_sing, _plur)  # "sq_ft": a unit written with a space
 # Units that only count after a number when written exactly so (not lower-cased matches).
-EN_CASE_SENSITIVE = {"m", "g", "l", "L", "W", "V", "h", "d", "mo", "wk", "yr", "ms", "min", "Mb", "Gb", "MB", "GB"}
+EN_CASE_SENSITIVE = {"m", "g", "l", "L", "W", "V", "h", "d", "s", "mo", "wk", "yr", "ms", "min", "Mb", "Gb", "MB", "GB",
+                     "м", "г", "л", "ч"}
 
 # Russian units: abbreviation -> (adjective stem, noun lemma, invariable tail)
 RU_UNITS: dict[str, tuple[str, str, str]] = {}

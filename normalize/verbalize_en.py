@@ -134,9 +134,9 @@ def money(tok: Token) -> str:
     sing, plur, minor_s, minor_p = CURRENCIES[f["cur"]][:4]
     if f.get("us"):
         sing, plur = "us dollar", "us dollars"
-    if f.get("attributive") and not f["frac"].strip("0"):  # before its noun: "a five dollar fee"
-        plur, minor_p = sing, minor_s
     q = f.get("q")
+    if f.get("attributive") and (q or not f["frac"].strip("0")):  # before its noun: "a five dollar fee"
+        plur, minor_p = sing, minor_s
     frac = f["frac"]
     per = f.get("per", "")
     per = (" per " + (_unit_words(per, False) if per in EN_UNITS else per)) if per else ""  # "/mo", "/month"
@@ -194,6 +194,8 @@ _WEEKDAYS = {d[:3]: d for d in ("monday", "tuesday", "wednesday", "thursday", "f
 def date(tok: Token) -> str:
     f = tok.fields
     if "quarter" in f:
+        if f.get("determined"):  # after its own determiner: "our Q1 2025 results"
+            return f"{en.ordinal(f['quarter'])} quarter {_year_words(f['y'])}"
         return f"the {en.ordinal(f['quarter'])} quarter of {_year_words(f['y'])}"
     if "short_year" in f:  # "'99": ninety nine, "'05": oh five
         y = f["short_year"]

@@ -327,6 +327,26 @@ NORM = Normalizer()
     ("The TV is 55 in wide.", "en", "The TV is fifty five inches wide."),
     ("He finished 5 in a row.", "en", "He finished five in a row."),  # (no measure: "in" as a preposition)
     ("I need 2 pcs, 3 pkgs and 8 fl oz.", "en", "I need two pieces, three packages and eight fluid ounces."),
+    # seconds as "s" after a number; Cyrillic unit symbols inside an English sentence
+    ("It goes 0–60 mph in 4.2 s.", "en", "It goes zero to sixty miles per hour in four point two seconds."),
+    ("Set a 30 s timeout.", "en", "Set a thirty second timeout."),
+    ("It weighs 3 кг.", "en", "It weighs three kilograms."),
+    ("The tank holds 40 л.", "en", "The tank holds forty liters."),
+    ("The box weighs 12 кг.", "auto", "The box weighs twelve kilograms."),
+    # a scaled amount with a decimal before its noun is singular; a currency code after the number
+    ("They signed a $1.2 billion deal.", "en", "They signed a one point two billion dollar deal."),
+    ("They won a $2.5 million grant.", "en", "They won a two point five million dollar grant."),
+    ("It was an €8.5 billion bid.", "en", "It was an eight point five billion euro bid."),
+    ("Please send 20 USD.", "en", "Please send twenty us dollars."),
+    ("It costs 15 EUR.", "en", "It costs fifteen euros."),
+    # a quarter after its own determiner takes no "the ... of"
+    ("Our Q1 2025 results are out.", "en", "Our first quarter twenty twenty five results are out."),
+    ("Their Q3 2024 report is late.", "en", "Their third quarter twenty twenty four report is late."),
+    ("The Q2 2023 numbers look good.", "en", "The second quarter twenty twenty three numbers look good."),
+    # everyday abbreviations
+    ("Contact the HR dept. before Friday.", "en", "Contact the HR department before Friday."),
+    ("Prices incl. tax, max. 3 per person.", "en", "Prices including tax, maximum three per person."),
+    ("The avg. wait is long.", "en", "The average wait is long."),
 ])
 def test_formats(text: str, lang: str, want: str) -> None:
     assert NORM.normalize(text, lang).text == want
