@@ -179,10 +179,11 @@ class CodecStream:
         return np.concatenate(parts)
 
     @staticmethod
-    def push_batch(streams: Sequence[CodecStream], codes: np.ndarray) -> np.ndarray:
+    def push_batch(streams: Sequence[CodecStream], codes: np.ndarray, session: ort.InferenceSession | None = None) -> np.ndarray:
         """Push codes int [B, N, Q] (row i to ``streams[i]``, all on one session) in one decoder
         call -> pcm float32 [B, N * spf]; row i equals ``streams[i].push(codes[i])``. A stream
-        whose reference chunk ends inside the N frames is pushed on its own instead."""
+        whose reference chunk ends inside the N frames is pushed on its own instead. ``session``:
+        another session of the same decoder graph to run the call on (the realtime lane's)."""
         codes = _check_codes(codes, "[B, N, Q]")
         if not streams or len(streams) != len(codes) or len({id(s) for s in streams}) != len(streams):
             raise ValueError(f"need one distinct stream per row: {len(streams)} streams, codes {codes.shape}")
@@ -194,7 +195,7 @@ class CodecStream:
         if together:
             for i in together:
                 streams[i]._restart_if_due()
-            pcm = decode_batch(streams[0].session, [streams[i].state for i in together], codes[together])
+            pcm = decode_batch(session or streams[0].session, [streams[i].state for i in together], codes[together])
             for i, row in zip(together, pcm, strict=True):
                 streams[i]._advance(codes[i])
                 rows[i] = row

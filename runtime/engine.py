@@ -21,6 +21,7 @@ import onnxruntime as ort
 from qtts.runtime.errors import EngineError, ProviderError
 from qtts.runtime.manifest import Manifest, check
 from qtts.runtime.model_config import ModelConfig
+from qtts.runtime.threads import started_by
 from qtts.runtime.tokenizer import TextTokenizer
 
 GRAPHS = ("embed", "talker", "codec_decoder")
@@ -126,21 +127,37 @@ class Engine:
         # no busy-waiting after a call: a spinning talker pool took the cores from the codec call after it
         # (measured on 2 cores, 0.6B fp32, interleaved rounds: streaming/whole RTF 1.10 -> 1.00, whole unchanged)
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._options = opts
         self.sessions: dict[str, ort.InferenceSession] = {}
+        self.session_threads: dict[str, set[int]] = {}  # graph -> native ids of its session's intra-op pool threads
         optional = [g for g in OPTIONAL_GRAPHS if g in self.manifest.graphs]
         for name in (*GRAPHS, *optional):
-            path = self.dir / f"{name}.onnx"
-            if name not in self.manifest.graphs or not path.is_file():
-                raise EngineError(f"{self.dir}: graph {name}.onnx is missing")
-            try:
-                self.sessions[name] = ort.InferenceSession(str(path), opts, providers=self.providers)
-            except Exception as e:  # ORT raises its own exception types; make them one-line engine errors
-                raise EngineError(f"{path}: onnxruntime could not load the graph: {e}") from None
-            check_placement(self.sessions[name], self.providers, path)
+            self.sessions[name], self.session_threads[name] = started_by(lambda name=name: self._load(name))
         lm = self.config.talker.lm
         self.hidden_size = lm.hidden_size
         self.kv_shape = (lm.num_layers, *next(i.shape for i in self.sessions["talker"].get_inputs() if i.name == "past_key_0")[1::2])  # (layers, kv heads, the graph's KV head size)
         self.sample_rate = 24000
+
+    def _load(self, name: str) -> ort.InferenceSession:
+        path = self.dir / f"{name}.onnx"
+        if name not in self.manifest.graphs or not path.is_file():
+            raise EngineError(f"{self.dir}: graph {name}.onnx is missing")
+        try:
+            session = ort.InferenceSession(str(path), self._options, providers=self.providers)
+        except Exception as e:  # ORT raises its own exception types; make them one-line engine errors
+            raise EngineError(f"{path}: onnxruntime could not load the graph: {e}") from None
+        check_placement(session, self.providers, path)
+        return session
+
+    def session_copies(self, names: tuple[str, ...]) -> dict[str, ort.InferenceSession]:
+        """Second sessions of the graphs ``names``, with their own weights and thread pools (the
+        realtime lane's: runtime.scheduler); they cost :meth:`graph_bytes` more memory."""
+        return {name: self._load(name) for name in names}
+
+    def graph_bytes(self, names: tuple[str, ...]) -> int:
+        """Bytes of the graphs ``names`` and their weight files on disk (about what a session holds)."""
+        files = [self.dir / f"{n}.onnx{ext}" for n in names for ext in ("", ".data")]
+        return sum(f.stat().st_size for f in files if f.is_file())
 
     @property
     def provider(self) -> str:

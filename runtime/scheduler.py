@@ -13,7 +13,9 @@ An iteration, at most one per loop turn:
 3. step: one batched talker call over the slots up to the last stepping row; rows that are paused
    (consumer back-pressure, streamed text not yet arrived) or skipped by the policy idle in that
    call. It runs in a stepper thread while realtime arrivals (all those waiting, in one call) are
-   prefilled beside it into slots past every row and get their first audio (the lane);
+   prefilled beside it into slots past every row and get their first audio (the lane; on a CPU on
+   second talker/codec sessions while the batched work runs at a lower OS priority, when the
+   copies fit ``realtime_sessions_mb``);
 4. codec: every stream with frames due is decoded (batched calls per frame count, also in the
    stepper thread; newcomers of the highest live class are prefilled and their frame 0 decoded
    before and during these calls, so a newcomer waits for at most a step, not for the rest of the
@@ -43,6 +45,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import onnxruntime as ort
 
 from qtts.runtime import metrics
 from qtts.runtime.admission import Request as Admission
@@ -55,6 +58,7 @@ from qtts.runtime.policy import Priority, StepTimes, StreamView, codec_group, fi
 from qtts.runtime.scheduler_config import SchedulerConfig
 from qtts.runtime.slots import RowStep, SlotPool, sampling_row, slot_bytes
 from qtts.runtime.stream import AudioStream, Chunker, SegmentJoiner, StreamStats
+from qtts.runtime.threads import lower_priority
 
 log = logging.getLogger("qtts.scheduler")
 SAMPLE_RATE = 24000
@@ -158,10 +162,25 @@ class Scheduler:
         self._overloaded_since: float | None = None
         self.limits = replace(cfg.limits, max_prompt_len=min(cfg.limits.max_prompt_len, capacity - 1))
         metrics.SLOTS_TOTAL.labels(self.name).set(slots)
-        self._stepper = ThreadPoolExecutor(1, thread_name_prefix="tts-step")  # runs the batched step (realtime lane)
+        self._own = self._lane_sessions(engine, cfg)  # graph -> the scheduler thread's own session (CPU realtime lane)
+        background = (lambda: lower_priority({threading.get_native_id()}, cfg.background_nice)) if self._own else None
+        self._stepper = ThreadPoolExecutor(1, thread_name_prefix="tts-step", initializer=background)  # runs the batched step (realtime lane)
         self.lane_admitted = 0  # realtime requests admitted during a step
         self._thread = threading.Thread(target=self._run, name="tts-scheduler", daemon=True)
         self._thread.start()
+
+    def _lane_sessions(self, engine: Engine, cfg: SchedulerConfig) -> dict[str, ort.InferenceSession]:
+        """On a CPU, second talker and codec sessions for the calls the scheduler thread makes
+        itself (the realtime lane's), and a lower priority for the first sessions' pool threads
+        (the stepper thread's calls), when the copies fit ``realtime_sessions_mb``; else none."""
+        names = ("talker", "codec_decoder")
+        size = engine.graph_bytes(names)
+        if not cfg.realtime_lane or engine.device[0] != "cpu" or size > cfg.realtime_sessions_mb * 2**20:
+            return {}
+        sessions = engine.session_copies(names)
+        lowered = lower_priority(set().union(*(engine.session_threads[n] for n in names)), cfg.background_nice)
+        log.info("realtime lane sessions", extra={"copy_mb": round(size / 2**20, 1), "background_nice": cfg.background_nice, "threads_lowered": lowered})
+        return sessions
 
     # ------------------------------------------------------------------ client API (any thread)
     def submit(self, job: Job, stream: AudioStream, *, priority: str = "standard", deadline: float | None = None) -> AudioStream:
@@ -451,7 +470,7 @@ class Scheduler:
         )
         t = self.clock()
         if not beside:
-            self._prefilled(group, prompts, self.pool.prefill(*args), t)  # type: ignore[arg-type]
+            self._prefilled(group, prompts, self.pool.prefill(*args, session=self._own.get("talker")), t)  # type: ignore[arg-type]
             return
         running = self._run_in_stepper(self.pool.prefill, *args)  # realtime arrivals prefill beside it, past every row
         lane = self._lane(running, self.pool.parity)
@@ -687,7 +706,7 @@ class Scheduler:
             t = self.clock()
             args = ([s.codec for s in group], np.stack([np.stack(s.pending) for s in group]))
             if urgent is None:
-                pcm = CodecStream.push_batch(*args)  # type: ignore[arg-type]
+                pcm = CodecStream.push_batch(*args, session=self._own.get("codec_decoder"))  # type: ignore[arg-type]
             else:  # the call runs in the stepper thread; arrivals are admitted meanwhile (the codec never touches the pool)
                 running = self._run_in_stepper(CodecStream.push_batch, *args)
                 seen = -1

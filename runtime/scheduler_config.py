@@ -23,7 +23,11 @@ class SchedulerConfig:
     streams per codec call (between calls realtime arrivals are admitted; batching more streams
     saves little on a CPU, whose codec is compute-bound); ``realtime_lane``: realtime arrivals are
     prefilled, and get their first audio, while the batched step of the others runs (needs two
-    free slots; not with ``buckets`` past the live rows); ``shed``: under
+    free slots; not with ``buckets`` past the live rows); ``realtime_sessions_mb``: on a CPU, the
+    lane's calls (and every other call the scheduler thread makes itself) run on second sessions of
+    the talker and codec when those cost at most this much memory (0: never), while the stepper
+    thread and the first sessions' pool threads run at nice ``background_nice``: the lane then
+    takes the cores from the batched work instead of sharing them; ``shed``: under
     sustained overload end lower-class streams so higher classes keep real time (streams of the
     highest class present are never shed: alone, they all just run slower); ``policy``: slack
     watermarks and the step budget (runtime.policy); ``limits``: per-request limits (the slot
@@ -40,6 +44,8 @@ class SchedulerConfig:
     buckets: tuple[int, ...] = ()
     codec_rows: int = 8
     realtime_lane: bool = True
+    realtime_sessions_mb: int = 512
+    background_nice: int = 10
     shed: bool = True
     policy: Policy = field(default_factory=Policy)
     limits: Limits = field(default_factory=Limits)
@@ -50,5 +56,7 @@ class SchedulerConfig:
                 raise ValueError(f"{name} must be >= 1")
         if not 0 <= self.window_ms <= 100 or self.aging_s <= 0 or self.prefill_ms <= 0:
             raise ValueError("window_ms must be in [0, 100], aging_s and prefill_ms > 0")
+        if self.realtime_sessions_mb < 0 or not 0 <= self.background_nice <= 19:
+            raise ValueError("realtime_sessions_mb must be >= 0 and background_nice in [0, 19]")
         if any(not isinstance(b, int) or b < 1 for b in self.buckets):
             raise ValueError("buckets must be positive integers")

@@ -129,9 +129,12 @@ class SlotPool:
         return next(b for b in self.buckets if b >= n)
 
     # ------------------------------------------------------------------ binding
-    def _bind(self, rows: slice, text: np.ndarray, carried_in: tuple[np.ndarray, np.ndarray], carried_out: tuple[np.ndarray, np.ndarray]) -> _Bound:
-        """An IOBinding of the given rows of every pooled buffer (views: no copies)."""
-        bound = _Bound(self.session.io_binding(), [], np.zeros((), np.int32))
+    def _bind(
+        self, rows: slice, text: np.ndarray, carried_in: tuple[np.ndarray, np.ndarray], carried_out: tuple[np.ndarray, np.ndarray],
+        session: ort.InferenceSession | None = None,
+    ) -> _Bound:
+        """An IOBinding (of ``session``, default the pool's) of the given rows of every pooled buffer (views: no copies)."""
+        bound = _Bound((session or self.session).io_binding(), [], np.zeros((), np.int32))
         io = bound.io
         for i, (k, v) in enumerate(self.kv):
             for kind, buf in (("key", k), ("value", v)):
@@ -153,14 +156,15 @@ class SlotPool:
     # ------------------------------------------------------------------ calls
     def prefill(
         self, first: int, prompts: list[np.ndarray], uniforms: list[np.ndarray], forced: list[np.ndarray],
-        sampling: list[dict[str, float | int | bool]], parity: int | None = None,
+        sampling: list[dict[str, float | int | bool]], parity: int | None = None, session: ort.InferenceSession | None = None,
     ) -> np.ndarray:
         """Frame 0 of n streams in slots [first, first + n), in one call: prompt i f32 [L_i, H] fills
         positions [0, L_i) of its slot's KV (prompts right-padded to the longest; rows of different
         lengths need a graph with ``query_seqlens``); the frames' embeddings and repetition masks land
         in the carried copy ``parity`` (default: the one the next decode call reads). Returns codes
         i64 [n, 16] (raw logits in those rows of ``out``). Rows outside a running step's binding may
-        prefill during it, from another thread, into the parity that step reads (then :meth:`carry` them over)."""
+        prefill during it, from another thread, into the parity that step reads (then :meth:`carry` them over).
+        ``session``: another session of the same talker graph to run it on (the realtime lane's)."""
         lengths = [p.shape[0] for p in prompts]
         longest, n = max(lengths), len(prompts)
         if longest > self.capacity:
@@ -173,9 +177,10 @@ class SlotPool:
             text[i, : prompt.shape[0]] = prompt
         rows, p = slice(first, first + n), self.parity if parity is None else parity
         fresh = (np.zeros((n, self.frame_embed.shape[-1]), self.frame_embed.dtype), np.zeros((n, self.vocab), np.bool_))
-        bound = self._bind(rows, text, fresh, (self.frame_embed[p][rows], self.generated[p][rows]))
+        session = session or self.session
+        bound = self._bind(rows, text, fresh, (self.frame_embed[p][rows], self.generated[p][rows]), session)
         bound.total[()] = longest
-        self.session.run_with_iobinding(bound.io)
+        session.run_with_iobinding(bound.io)
         return self.out["codes"][rows].copy()
 
     def step(self, n: int, rows: list[RowStep], occupied: int | None = None) -> np.ndarray:

@@ -275,16 +275,17 @@ def test_realtime_arrivals_prefill_together_beside_a_lower_class_prefill(batch_s
     background = [{"text": t, "speaker": "ryan", "seed": i, "max_frames": 5, "split": False} for i, t in enumerate(["Batch one.", "A second batch request."])]
     urgent = [{"text": f"Срочно {i}.", "speaker": "aiden", "seed": 10 + i, "max_frames": 4, "split": False} for i in range(2)]
     solo = [batch_synth.synthesize(**o).codes for o in background + urgent]
-    sched, events, prefilling = batch_synth.scheduler, [], threading.Event()
+    sched, events, sessions, prefilling = batch_synth.scheduler, [], [], threading.Event()
     prefill, lane, push_batch = sched.pool.prefill, Scheduler._lane, CodecStream.push_batch
 
-    def recorded_prefill(first: int, prompts: list, *args: object) -> np.ndarray:
+    def recorded_prefill(first: int, prompts: list, *args: object, **kw: object) -> np.ndarray:
         beside = threading.current_thread().name.startswith("tts-step")
         events.append(("batch prefill" if beside else "lane prefill", len(prompts)))
+        sessions.append(kw.get("session"))
         if beside:
             prefilling.set()
             time.sleep(0.1)
-        out = prefill(first, prompts, *args)
+        out = prefill(first, prompts, *args, **kw)
         if beside:
             events.append(("batch prefill end", len(prompts)))
         return out
@@ -293,9 +294,9 @@ def test_realtime_arrivals_prefill_together_beside_a_lower_class_prefill(batch_s
         time.sleep(0.05)  # both realtime requests are waiting by now
         return lane(self, *args)
 
-    def recorded_codec(streams: list[CodecStream], codes: np.ndarray) -> np.ndarray:
+    def recorded_codec(streams: list[CodecStream], codes: np.ndarray, **kw: object) -> np.ndarray:
         events.append(("codec", len(streams)))
-        return push_batch(streams, codes)
+        return push_batch(streams, codes, **kw)
 
     monkeypatch.setattr(sched.pool, "prefill", recorded_prefill)
     monkeypatch.setattr(Scheduler, "_lane", late_lane)
@@ -313,6 +314,8 @@ def test_realtime_arrivals_prefill_together_beside_a_lower_class_prefill(batch_s
     assert [Priority.REALTIME] * 2 + [Priority.BATCH] * 2 in order  # moved ahead of the batch rows
     start = events.index(("batch prefill", 2))
     assert events[start + 1 : start + 4] == [("lane prefill", 2), ("codec", 2), ("batch prefill end", 2)], events
+    # on a CPU with a small engine the lane runs on its own talker session (its threads keep their priority)
+    assert sessions[start] is None and sessions[start + 1] is sched._own["talker"] is not sched.pool.session
     assert sched.active == 0
 
 
@@ -332,13 +335,13 @@ def test_a_newcomer_gets_its_first_audio_before_the_codec_call_of_the_running_st
         time.sleep(0.05)
         return step(*args)
 
-    def recorded_prefill(*args: object) -> np.ndarray:
+    def recorded_prefill(*args: object, **kw: object) -> np.ndarray:
         events.append("prefill")
-        return prefill(*args)
+        return prefill(*args, **kw)
 
-    def recorded_codec(streams: list[CodecStream], codes: np.ndarray) -> np.ndarray:
+    def recorded_codec(streams: list[CodecStream], codes: np.ndarray, **kw: object) -> np.ndarray:
         events.append(f"codec x{len(streams)}")
-        return push_batch(streams, codes)
+        return push_batch(streams, codes, **kw)
 
     monkeypatch.setattr(pool, "step", slow_step)
     monkeypatch.setattr(pool, "prefill", recorded_prefill)

@@ -41,10 +41,10 @@ def codec_calls(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], list[int]]
     delay = [0.0]
     push_batch = CodecStream.push_batch
 
-    def recorded(streams: list[CodecStream], codes: np.ndarray) -> np.ndarray:
+    def recorded(streams: list[CodecStream], codes: np.ndarray, **kw: object) -> np.ndarray:
         calls.append(codes.shape[1])
         time.sleep(random.uniform(0, delay[0]))
-        return push_batch(streams, codes)
+        return push_batch(streams, codes, **kw)
 
     monkeypatch.setattr(CodecStream, "push_batch", staticmethod(recorded))
 
