@@ -18,6 +18,7 @@ from .ru_lexicon import MONTH_BY_NAME, ru_noun
 from .ru_numbers import combining_form
 from .spans import Token
 from .units import (
+    CURRENCY_CODES,
     CURRENCY_SYMBOLS,
     CURRENCY_WORDS,
     EN_CASE_SENSITIVE,
@@ -386,7 +387,8 @@ _EN_QUANT_WORD = r"(?:\s(?P<q>thousand|million|billion|trillion)(?![\w]))?"
 _RU_QUANT = r"(?:\s?(?P<q>тыс\.?|млн\.?|млрд\.?|трлн\.?)(?!\w))?"
 _CUR_SYM = r"(?P<sym>US\$|[$€£₽¥₩₹])"
 _RU_CUR = r"(?P<cur>руб\.|руб(?!\w)|р\.|р(?![\w./-])|долл\.(?:\s?США)?|USD|EUR|RUB|евро|[$€£₽¥])"
-_EN_CUR = r"(?P<cur>USD|EUR|GBP|dollars?|yuan|euros?|rubles?|руб\.|руб(?!\w))"
+_EN_CODE = "|".join(CURRENCY_CODES)
+_EN_CUR = r"(?P<cur>" + _EN_CODE + r"|dollars?|yuan|euros?|rubles?|руб\.|руб(?!\w))"
 _PER = r"(?:\s?/\s?(?P<per>mo|yr|wk|d|hr|h|day|month|year|week|hour))?(?![\w])"
 _RU_PER = (r"(?:\s?/\s?(?P<per>" + "|".join(re.escape(k) for k in sorted(RU_MONEY_PER, key=len, reverse=True))
            + r")(?:(?<=\.)|(?!\w)))?")  # "199 ₽/мес.": в месяц
@@ -399,14 +401,14 @@ class MoneyPlugin:
     """Amounts of money: ``$1.5M``, ``£1.20``, ``€5``, ``31 руб.``, ``6 руб. 35 коп.``, ``2,5 тыс руб.``."""
 
     name, starts = "money", "dsa"
-    _pre_en = re.compile(r"(?:" + _CUR_SYM + r"|(?P<code>USD|EUR|GBP|RUB)(?=\s?[0-9]))\s?(?P<num>" + EN_NUM + ")"
+    _pre_en = re.compile(r"(?:" + _CUR_SYM + r"|(?P<code>" + _EN_CODE + r")(?=\s?[0-9]))\s?(?P<num>" + EN_NUM + ")"
                          + _EN_QUANT + _PER)  # "$5", "USD 50": fifty US dollars
     _pre_ru = re.compile(_CUR_SYM + r"\s?(?P<num>" + RU_NUM + r")(?:\s?(?P<q>тыс\.?|млн\.?|млрд\.?|трлн\.?)(?!\w)"
                          r"|(?P<qs>[Kk]|M|B|bn)(?!\w))?(?!\w)" + _RU_PER)
     _post_en = re.compile(r"(?P<num>[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])(?=\s?руб)|" + EN_NUM + ")" + _EN_QUANT_WORD
                           + r"\s?" + _EN_CUR + r"(?:(?<=\.)|(?![\w]))"
                           r"|(?P<num2>[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|" + EN_NUM + r")\s?(?P<sym>[$₽€£¥₩₹])"
-                          r"|(?P<cents>[0-9]{1,2})\s?¢")
+                          r"|(?P<cents>[0-9]{1,2})\s?¢|(?P<pence>[0-9]{1,2})p(?![\w])")  # "99¢", "50p"
     _post_ru = re.compile(r"(?P<num>" + RU_NUM + ")" + _RU_QUANT + r"\s?" + _RU_CUR +
                           r"(?:\s(?P<minor>[0-9]{1,2})\s?(?:коп(?:\.|(?!\w))|к\.))?" + _RU_PER)  # "42 р. 50 к."
 
@@ -426,8 +428,9 @@ class MoneyPlugin:
                 num = (g["num"] or g.get("num2") or "").replace(" ", "")
                 en_style = rx is self._pre_ru and re.fullmatch(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]{1,2})?", num)
                 f = split_number(num.replace(",", "") if en_style else num, lang)  # "$1,299" in Russian text
-                if g.get("cents"):  # "99¢": the dollar's cents
-                    f = {"int": "0", "frac": g["cents"].zfill(2), "sep": "."}
+                if g.get("cents") or g.get("pence"):  # "99¢": the dollar's cents, "50p": pence
+                    f = {"int": "0", "frac": (g.get("cents") or g["pence"]).zfill(2), "sep": "."}
+                    cur = "GBP" if g.get("pence") else cur
                 f.update({"cur": cur, "q": g.get("q") or _LETTER_QUANT_RU.get(g.get("qs") or "", ""),
                           "per": g.get("per") or "",
                           "minor": g.get("minor") or "", "us": sym == "US$" or (sym == "USD" and lang != "ru")})  # "20 USD": us dollars

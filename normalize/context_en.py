@@ -115,6 +115,7 @@ def resolve_roman(tokens: list[Token]) -> None:
 
 
 # Weekday abbreviations that are also words: a weekday only before a date or a clock time.
+_FREQUENCY = {"a", "an", "per", "every", "each", "daily", "weekly", "monthly", "yearly"}
 _DETERMINERS = {"our", "my", "your", "his", "her", "its", "their", "the", "this", "that", "whose"}
 _WEEKEND = {"Sat": "saturday", "Sun": "sunday"}
 # Russian words before "N:M" that make it a ratio read with "к".
@@ -217,6 +218,9 @@ class EnglishContext:
                 tok.fields["digits"] = True  # "card ending in 8876": eight eight seven six
             elif tok.cls == "abbreviation" and tok.out is None:
                 self._abbreviation(tok, prev, nxt)
+            elif tok.cls == "serial" and len(tok.fields.get("parts", ())) == 2 and tok.fields["parts"][1] == "x" and \
+                    nxt is not None and nxt.text in _FREQUENCY:  # "3x a day" (the corpus keeps "2x faster": two x)
+                tok.out = en.cardinal(int(tok.fields["parts"][0])) + " times"
             elif tok.cls == "date" and "quarter" in tok.fields and prev is not None and \
                     prev.text.lower() in _DETERMINERS:
                 tok.fields["determined"] = True  # "our Q1 2025 results": our first quarter twenty twenty five
@@ -306,7 +310,7 @@ class EnglishContext:
     @staticmethod
     def _abbreviation(tok: Token, prev: Token | None, nxt: Token | None) -> None:
         value = tok.fields["value"]
-        if value in ("number", "page") and (nxt is None or nxt.cls not in _NUMERIC):  # "No. 5", "p. 45" only
+        if value in ("number", "page", "circa") and (nxt is None or nxt.cls not in _NUMERIC):  # "No. 5", "c. 1850"
             tok.out = tok.text
         elif value == "street" and nxt is not None and nxt.cls == "word" and nxt.text[:1].isupper() and \
                 not (prev is not None and prev.text[:1].isupper()):

@@ -17,6 +17,7 @@ from .context_en import EnglishContext, resolve_roman
 from .language import follow_english_words, sentence_languages, word_language
 from .prep import ZERO_WIDTH, prepare
 from .spans import NormalizationError, NormalizedText, Span, Token
+from .units import CURRENCY_CODES
 
 _DATA = Path(__file__).parent / "data"
 _CONFIG_KEYS = {"enabled", "default_language", "plugins", "disabled", "dictionary", "stress", "stress_plus",
@@ -24,7 +25,7 @@ _CONFIG_KEYS = {"enabled", "default_language", "plugins", "disabled", "dictionar
 _STRESS_VOWELS = "аеёиоуыэюяАЕЁИОУЫЭЮЯaeiouyAEIOUY"
 _PLUS_STRESS = re.compile(r"\+(?=[" + _STRESS_VOWELS + "])")
 _SPACE = re.compile(r"[\s" + ZERO_WIDTH + "]+")
-_CURRENCY_CODES = frozenset({"USD", "EUR", "GBP", "RUB"})
+_CURRENCY_CODES = frozenset(CURRENCY_CODES)
 _SPOKEN_EDGE = re.compile(r"\w")
 _PLAIN = {"word", "punct", "verbatim"}
 _CLAUSE_END = set(".,;:!?)]}»")

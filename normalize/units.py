@@ -91,9 +91,14 @@ CURRENCIES: dict[str, tuple[str, str, str, str, str, str]] = {
     "KRW": ("won", "won", "", "", "", ""),
     "CNY": ("yuan", "yuan", "", "", "юань", ""),
     "INR": ("rupee", "rupees", "", "", "", ""),
+    "CAD": ("canadian dollar", "canadian dollars", "cent", "cents", "", ""),  # codes read in English only
+    "AUD": ("australian dollar", "australian dollars", "cent", "cents", "", ""),
+    "CHF": ("swiss franc", "swiss francs", "centime", "centimes", "", ""),
 }
+CURRENCY_CODES = ("USD", "EUR", "GBP", "RUB", "JPY", "CNY", "INR", "CAD", "AUD", "CHF")  # read before or after a number
 CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "₽": "RUB", "¥": "JPY", "₩": "KRW", "₹": "INR"}
-CURRENCY_WORDS = {"USD": "USD", "EUR": "EUR", "GBP": "GBP", "RUB": "RUB", "JPY": "JPY", "CNY": "CNY",
+CURRENCY_WORDS = {"USD": "USD", "EUR": "EUR", "GBP": "GBP", "RUB": "RUB", "JPY": "JPY", "CNY": "CNY", "INR": "INR",
+                  "CAD": "CAD", "AUD": "AUD", "CHF": "CHF",
                   "руб.": "RUB", "руб": "RUB", "р.": "RUB", "р": "RUB", "долл.": "USD", "евро": "EUR", "yuan": "CNY",
                   "dollars": "USD", "dollar": "USD", "euros": "EUR", "rubles": "RUB"}
 

@@ -343,6 +343,19 @@ NORM = Normalizer()
     ("Our Q1 2025 results are out.", "en", "Our first quarter twenty twenty five results are out."),
     ("Their Q3 2024 report is late.", "en", "Their third quarter twenty twenty four report is late."),
     ("The Q2 2023 numbers look good.", "en", "The second quarter twenty twenty three numbers look good."),
+    # pence as "p", more currency codes before or after the number
+    ("It costs 50p.", "en", "It costs fifty pence."),
+    ("A 1p coin.", "en", "A one penny coin."),
+    ("Watch it in 1080p.", "en", "Watch it in one zero eight zero p."),  # (a resolution, no money)
+    ("He paid CAD 40 for it.", "en", "He paid forty canadian dollars for it."),
+    ("That's 200 AUD.", "en", "That's two hundred australian dollars."),
+    ("It costs CHF 12.50.", "en", "It costs twelve swiss francs fifty centimes."),
+    ("I have 300 JPY left.", "en", "I have three hundred yen left."),
+    # circa before a year; a multiplier before a frequency
+    ("It was founded c. 1850.", "en", "It was founded circa eighteen fifty."),
+    ("Built ca. 1900.", "en", "Built circa nineteen hundred."),
+    ("Take 2 tablets 3x a day.", "en", "Take two tablets three times a day."),
+    ("Train 4x per week.", "en", "Train four times per week."),
     # everyday abbreviations
     ("Contact the HR dept. before Friday.", "en", "Contact the HR department before Friday."),
     ("Prices incl. tax, max. 3 per person.", "en", "Prices including tax, maximum three per person."),
