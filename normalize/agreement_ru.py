@@ -173,7 +173,7 @@ class RussianAgreement:
                 continue
             as_high = range_ends(tokens, i - 1) if i > 0 else None
             day_range = tok.cls == "date" and k > 1 and tokens[idx[k - 1]].text in _DASHES \
-                and tokens[idx[k - 2]].cls == "cardinal"  # "пройдёт 12–13 октября"
+                and tokens[idx[k - 2]].cls == "cardinal" and _opens_days(tokens[idx[k - 2]], tok)  # "12–13 октября"
             pk = k - 3 if day_range or (as_high is not None and as_high[1] is tok) else k - 1  # the range's governor
             if pk >= 0 and tokens[idx[pk]].text == "+" and idx[pk] + 1 == idx[pk + 1]:
                 pk -= 1  # a sign: "до +3 °C" is governed by до (до плюс трёх градусов)
@@ -410,7 +410,7 @@ class RussianAgreement:
                 tok.case = "prep"  # "в 5 км от города", "в 90 % случаев": в девяноста процентах
             return
         if cls == "cardinal" and k + 2 < len(idx) and tokens[idx[k + 1]].text in _RANGE_LINKS | {"на"} \
-                and tokens[idx[k + 2]].cls == "date":  # ("в ночь с 5 на 6 мая")
+                and tokens[idx[k + 2]].cls == "date" and _opens_days(tok, tokens[idx[k + 2]]):  # "с 5 на 6 мая"
             tok.fields["ordinal"] = True  # "с 1 по 5 мая": the day before the date
             tok.case, tok.gender = (allowed[0] if allowed else "nom"), "n"
             link, date = tokens[idx[k + 1]].text.lower(), tokens[idx[k + 2]]
@@ -675,6 +675,13 @@ def _ages_after_person(word: str, tokens: list[Token], idx: list[int], k: int) -
     readings = analyze(word)
     return bool(readings) and all(noun.animate for noun, _, _ in readings) and \
         not any(case == "dat" for _, case, _ in readings)
+
+
+def _opens_days(low: Token, date: Token) -> bool:
+    """Whether the number ``low`` before ``date`` is the first day of a span ending on it: a day of the month
+    earlier than the date's day (``12–13 октября``, not ``iOS 18 — 16.09.2024``)."""
+    n, day = str(low.fields.get("int", "")), date.fields.get("d")
+    return n.isdigit() and 1 <= int(n) <= 31 and (day is None or int(n) < int(day))
 
 
 def _copy_range(low: Token, high: Token) -> None:

@@ -2,7 +2,9 @@
 
 Words take the language of their own script.  Everything else (numbers, symbols) takes the majority
 language of its sentence, counted in words (URLs and e-mails ignored, a Latin unit after a number not counted; a Cyrillic word weighs double,
-since Latin brand names inside Russian text are far more common than the reverse; ties go to Russian), so ``версия iOS 17.2`` reads the number in Russian while ``Python 3.11`` follows
+since Latin brand names inside Russian text are far more common than the reverse, except an upper-case acronym
+such as ``СБП`` or ``НДС``, which an English sentence quotes as a name; a brand with an inner capital such as ``WhatsApp`` counts for
+neither; ties go to Russian), so ``версия iOS 17.2`` reads the number in Russian while ``Python 3.11`` follows
 whatever language surrounds it.  Sentences without letters inherit the previous sentence's language,
 then the next one's, then the default.
 """
@@ -19,6 +21,7 @@ _LAT = re.compile(r"[a-zA-Z]")
 _CYR_WORD = re.compile(r"[а-яёА-ЯЁ]+")
 # A Latin word: a hyphenated compound counts once (Wi-Fi), a unit right after a number not at all (300 Mbps).
 _LAT_WORD = re.compile(r"(?<![0-9])(?<![0-9] )[a-zA-Z]+(?:[-'][a-zA-Z]+)*")
+_BRAND = re.compile(r"[a-zA-Z][a-z]+[A-Z][a-zA-Z]*")  # WhatsApp, iPhone, YouTube: a name, no evidence of a language
 _ELECTRONIC_MARKS = ("@", "://", "www.")
 
 
@@ -29,7 +32,8 @@ def sentence_languages(text: str, default: str) -> list[tuple[int, str]]:
         if m.end() == m.start() and m.end() < len(text):
             continue
         s = " ".join(w for w in m.group().split() if not any(mark in w for mark in _ELECTRONIC_MARKS))
-        cyr, lat = 2 * len(_CYR_WORD.findall(s)), len(_LAT_WORD.findall(s))
+        cyr = sum(1 if w.isupper() else 2 for w in _CYR_WORD.findall(s))
+        lat = sum(not _BRAND.fullmatch(w) for w in _LAT_WORD.findall(s))
         spans.append((m.end(), "ru" if cyr and cyr >= lat else "en" if lat else None))
         if m.end() >= len(text):
             break

@@ -72,6 +72,12 @@ NORM = Normalizer()
     ("Due Fri 3/15.", "en", "Due friday march fifteenth."),  # month/day after a weekday
     ("Встречаемся в пт 15.03.", "ru", "Встречаемся в пятницу пятнадцатого марта."),  # after "в <weekday>"
     ("Увидимся в субботу 12 октября.", "ru", "Увидимся в субботу двенадцатого октября"),
+    # a number before a dash and a date opens a span of days only when it is an earlier day of the month
+    ("Релиз iOS 18 — 16.09.2024.", "ru",
+     "Релиз iOS восемнадцать - шестнадцатое сентября две тысячи двадцать четвёртого года."),
+    ("Сборка 25 — 03.10.2024 вышла.", "ru",
+     "Сборка двадцать пять - третье октября две тысячи двадцать четвёртого года вышла."),
+    ("В ночь с 5 на 6 мая.", "ru", "В ночь с пятого на шестое мая"),
     # an English day range after a month: the second day is an ordinal too
     ("The event runs Jan 10-12, 2025.", "en", "The event runs january tenth to twelfth, twenty twenty five."),
     ("Sale: Nov 25–30 only.", "en", "Sale: november twenty fifth to thirtieth only."),

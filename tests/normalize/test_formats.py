@@ -356,6 +356,11 @@ NORM = Normalizer()
     ("Built ca. 1900.", "en", "Built circa nineteen hundred."),
     ("Take 2 tablets 3x a day.", "en", "Take two tablets three times a day."),
     ("Train 4x per week.", "en", "Train four times per week."),
+    # a sentence's language: a Cyrillic acronym in English weighs like a Latin one, a brand name counts for neither
+    ("Pay 1 990 ₽ via СБП.", "auto", "Pay one thousand nine hundred and ninety rubles via СБП."),
+    ("Prices include НДС: 500 ₽ total.", "auto", "Prices include НДС: five hundred rubles total."),
+    ("Звоните нам. WhatsApp: +7 916 123-45-67", "auto",
+     "Звоните нам. WhatsApp: плюс семь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь"),
     # everyday abbreviations
     ("Contact the HR dept. before Friday.", "en", "Contact the HR department before Friday."),
     ("Prices incl. tax, max. 3 per person.", "en", "Prices including tax, maximum three per person."),
