@@ -18,7 +18,8 @@ from .spans import Token
 #   "address" a street or a house came earlier in the sentence ("д. 5, стр. 2");
 #   "weekday" a weekday abbreviation stands next to it, or a clock time follows ("пн., ср., пт.");
 #   "place"   a capitalized adjective comes before it ("Краснодарский кр.");
-#   "period"  a year, a century, a decade or a word of time follows ("в нач. XX в.", "с нач. года").
+#   "period"  a year, a century, a decade or a word of time follows ("в нач. XX в.", "с нач. года");
+#   "object"  a word follows in the same clause ("вкл. НДС", "вкл. доставку").
 CONTEXTUAL: dict[str, tuple[tuple[str, str], ...]] = {
     "ст.": (("number", "статья"), ("name", "станция"), ("noun", "старший")),
     "с.": (("name", "село"),),
@@ -48,6 +49,8 @@ CONTEXTUAL: dict[str, tuple[tuple[str, str], ...]] = {
     "сот.": (("noun", "сотовый"),),
     "мин.": (("noun", "минимальный"),),
     "макс.": (("noun", "максимальный"),),
+    "вкл.": (("object", "включая"),),  # "вкл. НДС": включая; "по 5 мая вкл.": включительно
+    "искл.": (("object", "исключая"),),
 }
 _HOUSE = {"д.", "дом", "корп.", "ул.", "улица", "влад.", "вл.", "пр-т", "просп.", "проспект", "пер.", "переулок", "ш.",
           "шоссе", "б-р", "бульвар", "наб.", "набережная", "пл.", "площадь", "мкр.", "микрорайон"}
@@ -98,6 +101,9 @@ def _holds(context: str, value: str, tokens: list[Token], idx: list[int], k: int
         nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
         return nxt is not None and (nxt.cls in ("roman", "date", "ordinal") or nxt.cls == "cardinal" and len(
             nxt.fields["int"]) == 4 or nxt.cls == "word" and nxt.text.lower() in _PERIOD_WORDS)
+    if context == "object":
+        nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
+        return nxt is not None and nxt.cls in ("word", "letters", "abbreviation")
     if context == "place":
         prev = tokens[idx[k - 1]] if k else None
         return prev is not None and prev.cls == "word" and prev.text[:1].isupper() \

@@ -401,6 +401,8 @@ class RussianAgreement:
             allowed = counting = ("acc",)  # distributive "по": "по два яблока", "по двести рублей"
         if cls in ("time", "measure", "money"):
             tok.case = allowed[0] if allowed else "nom"
+            if cls == "time" and prep == "на" and tok.fields["m"] and not tok.fields["s"] and not tok.fields.get("tz"):
+                tok.fields["short"] = True  # a time set or moved to, as the clock shows it: "на 6:05": шесть ноль пять
             if prep in ("с", "со") and cls == "measure" and not (k + 1 < len(idx) and _word(tokens[idx[k + 1]])
                                                                in ("до", "по")):
                 tok.case = "ins"  # "с 32 ГБ памяти" (but "с 5 до 10 кг")
