@@ -486,6 +486,10 @@ class RussianAgreement:
             tok.case, tok.gender, tok.animate = count_case[0], noun.gender, count_case[2]
             if prev is not None and prev.cls in ("word", "abbreviation"):
                 tok.fields["counted"] = True  # "в 1,5 раза": полтора (a bare "1,5 литра" keeps the corpus reading)
+                if cls == "decimal" and tok.fields.get("int") == "1" and tok.fields.get("frac") == "5" \
+                        and tok.case not in ("nom", "acc") and noun_tok is not None and noun_tok.cls == "word":
+                    noun_tok.out = noun.form(tok.case, True)  # "около 1,5 часа": около полутора часов
+                    tok.fields["sesqui"] = True
             if n is not None and noun_tok is not None:
                 word = noun_text(noun_tok).lower().replace("ё", "е")
                 tok.fields["fixed"] = [(c, False) for c in _ALL_CASES

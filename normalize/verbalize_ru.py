@@ -77,6 +77,8 @@ def _amount(f: dict[str, object], case: str, gender: str, counted: bool = False)
     int_digits, frac = str(f.get("int") or ""), str(f.get("frac") or "")
     if counted and int_digits == "1" and frac == "5" and not q and not f.get("fnum") and case in ("nom", "acc"):
         return "полторы" if gender == "f" else "полтора", None, False
+    if f.get("sesqui"):  # "около 1,5 часа": полутора, its noun in the plural (agreement_ru)
+        return "полутора", None, False
     if f.get("fnum"):
         part = _part(int(str(f["fnum"])), int(str(f["fden"])), case) if counted and not int_digits else None
         return part or fraction_words(int_digits, str(f["fnum"]), str(f["fden"]), case), None, False
