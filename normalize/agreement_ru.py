@@ -227,8 +227,8 @@ class RussianAgreement:
             value = AFTER_NUMBER[tok.text.lower()]  # "IV кв.": квартал, governed by the word before the number
             tok.out = value
             j -= 1
-        elif j >= 0 and tokens[idx[j]].cls == "ordinal":
-            j -= 1  # "на 3-м эт.": the ordinal agrees with it, both governed by на
+        elif j >= 0 and tokens[idx[j]].cls in ("ordinal", "compound"):
+            j -= 1  # "на 3-м эт.", "Продам 3-комн. кв.": the adjective agrees with it, both governed by the word before
         word = _word(tokens[idx[j]]) if j >= 0 else ""
         adjective = ""
         if word and word not in PREPOSITIONS and j > 0 and word.endswith(_ADJ_ENDINGS):
@@ -245,6 +245,9 @@ class RussianAgreement:
         nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
         if cases is None and word and nxt is not None and nxt.cls in NUMERIC and is_transitive_verb(word):
             cases = ("acc",)  # "Читайте гл. 5": главу (but "читает проф. Иванов": the subject)
+        if cases is None and word and value not in _PERSON_TITLES and tokens[idx[j]].cls == "word" \
+                and is_transitive_verb(word):
+            cases = ("acc",)  # a thing right after a transitive verb is its object: "Продам 3-комн. кв.": квартиру
         plural = nxt is not None and idx[k + 1] + 1 < len(tokens) and range_ends(tokens, idx[k + 1] + 1) is not None
         if value in _WEEKDAYS and _weekday_list_after_po(tokens, idx, k):
             tok.out = inflect_phrase(value, "dat", plural=True)  # "по вт. и чт.": по вторникам и четвергам
