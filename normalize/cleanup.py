@@ -9,7 +9,8 @@ Passes, in order (each one only where its trigger characters occur):
 2. Look-alike letters: inside one letter run that mixes Latin and Cyrillic, the minority script's look-alikes
    are rewritten into the majority script (``Москвa`` -> ``Москва``, ``Hellо`` -> ``Hello``); a digit 0 inside a
    Cyrillic word becomes the letter О where that makes a known word (``Эт0`` -> ``Это``).
-3. Markup removed: ``#`` headings, ``>`` quotes and list bullets at a line start, inline bullets, paired ``**``/``__``/
+3. Markup removed: ``#`` headings, ``>`` quotes and list bullets at a line start (a numbered item's ``1)`` becomes
+   ``1.``), inline bullets, paired ``**``/``__``/
    ``*``/``_``/``~~`` emphasis, single backticks around a phrase (around one word only in a line with Cyrillic:
    an English `` `word` `` is a quotation), emoji (with their joiners).
 4. Punctuation spacing: a ``, ; : ! ?`` written against the next word moves to the previous one (``Zoom ,в``
@@ -44,6 +45,7 @@ _HAS_CYR = re.compile(r"[а-яёА-ЯЁіјѕІЈЅ]")
 _EMOJI_CHARS = "\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u231a\u231b\u23e9-\u23fa"
 _EMOJI = re.compile(r"[ \t]*[" + _EMOJI_CHARS + r"](?:[" + _EMOJI_CHARS + r"\ufe0f\u200b\u20e3])*")
 _LINE_MARK = re.compile(r"^[ \t]*(?:#{1,6}|>{1,3}|[-*•▪●◦‣·])[ \t]+", re.M)  # headings, quotes, bullets
+_NUMBERED = re.compile(r"^[ \t]*[0-9]{1,2}(\))[ \t]+", re.M)  # "1) Купить хлеб": a list item's number
 _BULLET = re.compile(r"[•▪●◦‣][ \t]*")
 _EMPHASIS = re.compile(r"(?<![\w*~`])(\*{1,3}|_{1,3}|~~|`)(?=[^\s*_~`])([^\n]{0,200}?[^\s*_~`])\1(?![\w*~`])")
 _SPACE_BEFORE = re.compile(r"[ \t]+(?=[,;:!?][^\W_])")
@@ -193,6 +195,11 @@ def _space_before(text: str) -> Iterator[Edit]:
             yield m.end() + 1, m.end() + 1, " "
 
 
+def _numbered(text: str) -> Iterator[Edit]:
+    for m in _NUMBERED.finditer(text):
+        yield m.start(1), m.end(1), "."  # "1) Купить": read like "1. Купить", the number and a pause
+
+
 def _space_before_end(text: str) -> Iterator[Edit]:
     for m in _SPACE_BEFORE_END.finditer(text):
         yield m.start(), m.end(), ""
@@ -215,6 +222,7 @@ _PASSES: tuple[tuple[Callable[[str], bool], Callable[[str], Iterator[Edit]]], ..
     (lambda t: bool(_HAS_LATIN.search(t) and _HAS_CYR.search(t)), _lookalikes),
     (lambda t: "0" in t and bool(_HAS_CYR.search(t)), _zeros),
     (lambda t: True, _delete(_LINE_MARK)),
+    (lambda t: ")" in t, _numbered),
     (lambda t: not t.isascii(), _delete(_BULLET)),
     (lambda t: True, _emphasis),
     (lambda t: not t.isascii(), _emoji),

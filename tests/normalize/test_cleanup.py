@@ -30,6 +30,7 @@ LOOKALIKES = [{"a", "а"}, {"o", "о"}, {"p", "р"}, {"P", "Р"}, {"P", "П"}]
     ("Было 5 ,стало 10 .", "Было 5, стало 10."),  # a spaced full stop closing the sentence joins too
     ("Эт0 0шибка, ОК0ННЫЕ рамы", "Это Ошибка, ОКОННЫЕ рамы"),  # a zero typed for О inside a Cyrillic word
     ("> Цитата\n>> ответ", "Цитата\nответ"),  # quote marks at a line start
+    ("Список:\n1) Хлеб\n  2) Молоко", "Список:\n1. Хлеб\n  2. Молоко"),  # a numbered item's bracket: a full stop
 ])
 def test_repairs(text: str, want: str) -> None:
     assert clean(text).text == want
@@ -38,6 +39,7 @@ def test_repairs(text: str, want: str) -> None:
 @pytest.mark.parametrize("text", [
     "snake_case_var", "5 * 3 * 2", "a `quote` example", "$5 , each", "Hi,no,yes", "3,14 и 10:30",
     "http://example.com/a?b=C", "``quoted''", "iPhone", "Код А0123 и тест20", "0,5 л", "5 > 3",
+    "Ответ (см. пункт 1) верен", "f(x) = 2)",
 ])
 def test_leaves_alone(text: str) -> None:
     assert clean(text).text == text
