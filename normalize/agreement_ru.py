@@ -30,7 +30,17 @@ from .morph_ru import (
     verb_lemma,
 )
 from .ranges import range_ends
-from .ru_lexicon import AFTER_NUMBER, MONTHS_GEN, PREPOSITIONS, Noun, analyze, known, noun_text, ru_noun
+from .ru_lexicon import (
+    AFTER_NUMBER,
+    MONTHS_GEN,
+    PERIOD_HEADS,
+    PREPOSITIONS,
+    Noun,
+    analyze,
+    known,
+    noun_text,
+    ru_noun,
+)
 from .ru_numbers import noun_number
 from .spans import Token
 from .units import QUANTITY_RU, RU_UNITS, SCALE_RU
@@ -63,6 +73,7 @@ _PERSON_TITLES = {"академик", "профессор", "доцент", "з�
 # Words before "с" that make it "together with" (instrumental): "рядом с пл. Победы", "вместе с зам. директора".
 _WITH_INS = {"рядом", "вместе", "связи", "наряду", "сравнению", "соответствии", "согласии", "одновременно"}
 # Numbered parts and classes: after a common noun the abbreviation is its genitive (требования п. 3: пункта).
+_PERIOD_PARTS = {"начало", "конец", "середина", "половина"}  # "мода нач. XX в.": начала
 _SECTIONS = {"категория", "глава", "статья", "пункт", "часть", "рисунок", "таблица", "раздел", "приложение", "том",
              "серия"}
 # Verbs whose role noun is instrumental (работает заведующим, назначили директором).
@@ -158,6 +169,12 @@ class RussianAgreement:
             elif tokens[i].cls == "compound" and tokens[i].fields["abbreviated"]:  # "2-комн. кв-ру": комнатную
                 tokens[i].fields["word"] = agreeing_adjective(tokens[i].fields["word"], tokens, idx, k) \
                     or tokens[i].fields["word"]
+        for k in range(3, len(idx)):  # "в кон. XIX — нач. XX вв.": the second part in the first one's case (начале)
+            tok, head = tokens[idx[k]], tokens[idx[k - 3]]
+            if tok.cls == "abbreviation" and tokens[idx[k - 1]].text in _DASHES \
+                    and tokens[idx[k - 2]].fields.get("century") and _word(tok) in _PERIOD_PARTS:
+                form = form_of(_word(head))
+                tok.out = inflect_phrase(_word(tok), form[0]) if form else tok.out
         for k in range(len(idx) - 1, -1, -1):
             tok = tokens[idx[k]]
             if tok.lang != "ru" or tok.cls not in NUMERIC:
@@ -186,7 +203,8 @@ class RussianAgreement:
                     and tokens[idx[k + 2]].cls == "date" and "d" in tok.fields and "d" in tokens[idx[k + 2]].fields:
                 tokens[idx[k + 2]].case = tok.case  # "пройдёт 12.10–13.10": both dates in the governed case
             spelled = k > 1 and tokens[idx[k - 1]].text.lower() in _RANGE_LINKS and tokens[idx[k - 2]].cls == tok.cls
-            if (pk == k - 3 or spelled) and tok.cls in ("cardinal", "roman") and tok.fields.get("ordinal"):
+            after_part = tok.cls == "roman" and k > 0 and _word(tokens[idx[k - 1]]) in PERIOD_HEADS  # "нач. XX вв."
+            if (pk == k - 3 or spelled or after_part) and tok.cls in ("cardinal", "roman") and tok.fields.get("ordinal"):
                 tok.plural = False  # "в 1812–1814 годах", "в XVIII и XIX веках": each year is one
         for i in idx:
             left = tokens[i].fields.pop("case_of", None)
@@ -258,7 +276,8 @@ class RussianAgreement:
         if value in _PERSON_TITLES and word in ("с", "со"):
             tok.out = inflect_phrase(value, "ins")  # "с зам. директора": с заместителем
             return
-        if (value in _PERSON_TITLES or value in _SECTIONS) and cases is None and word and word != "не" and is_noun(word):
+        if (value in _PERSON_TITLES or value in _SECTIONS or value in _PERIOD_PARTS) and cases is None and word \
+                and word != "не" and is_noun(word):
             tok.out = inflect_phrase(value, "gen")  # "статью акад. Лихачёва", "водитель кат. B": категории
             return
         head, _, last = value.rpartition(" ")  # "так называемый": the last word agrees
@@ -461,6 +480,9 @@ class RussianAgreement:
         if cls == "cardinal" and not tok.fields.get("sign") and len(tok.fields["int"]) <= 4 and n is not None and (
                 year_abbr or self._numbering(n, readings, count_case, tok.fields["int"], allowed)):
             self._ordinal_with_noun(tok, readings, allowed, across, year_abbr, noun_tok, prep)
+            return
+        if cls == "roman" and tok.fields.get("century"):
+            tok.case, tok.gender, tok.plural = "gen", "m", False  # "в конце XIX — ...": девятнадцатого (века)
             return
         if cls == "roman":
             source = tok.fields.get("after_name") or tok.fields.get("title_noun")

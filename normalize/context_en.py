@@ -6,7 +6,7 @@ from . import en_numbers as en
 from .address_en import apply_addresses
 from .morph_ru import is_adjective, is_noun
 from .ranges import range_ends
-from .ru_lexicon import PREPOSITIONS, analyze, noun_text
+from .ru_lexicon import PERIOD_HEADS, PREPOSITIONS, analyze, noun_text
 from .ru_numbers import combining_form
 from .spans import Token
 
@@ -62,6 +62,9 @@ def resolve_roman(tokens: list[Token]) -> None:
             continue
         if latin_prev and (prev_word in _REGNAL or prev_word in _CHAPTER_WORDS):
             tok.lang = "en"  # "Henry VIII и ...", "World War II на русском": read with the English name
+        if tok.lang == "ru" and not single and prev_word in PERIOD_HEADS and (nxt is None or nxt.cls == "punct"):
+            tok.fields.update(ordinal=True, century=True)  # "в кон. XIX — нач. XX вв.": конце девятнадцатого
+            continue
         far = tokens[idx[k + 2]] if k + 2 < len(idx) else None
         spelled_range = tok.lang == "ru" and nxt is not None and nxt.text.lower() in ("по", "до", "и", "или") \
             and far is not None and far.cls == "roman" and not (single and len(far.text) == 1)  # "с XV по XVII век"

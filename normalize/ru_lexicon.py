@@ -233,6 +233,13 @@ def _morph_readings(word: str) -> list[tuple[Noun, str, bool]]:
 
 
 # Abbreviations read differently right after a number: "IV кв." is a quarter ("кв. 17": a flat).
+# Parts of a period a century number follows in the genitive ("в кон. XIX — нач. XX вв.": конце девятнадцатого),
+# in every case form, and their abbreviations.
+PERIOD_HEADS = frozenset(f"{stem}{end}" for stem, ends in (
+    ("начал", ("о", "а", "е", "у", "ом")), ("кон", ("ец", "ца", "це", "цу", "цом")),
+    ("середин", ("а", "ы", "е", "у", "ой")), ("половин", ("а", "ы", "е", "у", "ой")), ("рубеж", ("", "а", "е", "ом")),
+) for end in ends) | {"нач.", "кон.", "сер.", "пол."}
+
 AFTER_NUMBER = {"кв.": "квартал"}
 
 
