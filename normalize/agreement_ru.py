@@ -41,7 +41,7 @@ from .ru_lexicon import (
     noun_text,
     ru_noun,
 )
-from .ru_numbers import noun_number
+from .ru_numbers import cardinal, noun_number, ordinal
 from .spans import Token
 from .units import QUANTITY_RU, RU_UNITS, SCALE_RU
 
@@ -169,6 +169,9 @@ class RussianAgreement:
             elif tokens[i].cls == "compound" and tokens[i].fields["abbreviated"]:  # "2-комн. кв-ру": комнатную
                 tokens[i].fields["word"] = agreeing_adjective(tokens[i].fields["word"], tokens, idx, k) \
                     or tokens[i].fields["word"]
+        for k in range(len(idx)):
+            if tokens[idx[k]].cls == "fraction" and tokens[idx[k]].lang == "ru":
+                _floor_of_floors(tokens, idx, k)
         for k in range(3, len(idx)):  # "в кон. XIX — нач. XX вв.": the second part in the first one's case (начале)
             tok, head = tokens[idx[k]], tokens[idx[k - 3]]
             if tok.cls == "abbreviation" and tokens[idx[k - 1]].text in _DASHES \
@@ -706,6 +709,24 @@ def _ages_after_person(word: str, tokens: list[Token], idx: list[int], k: int) -
     readings = analyze(word)
     return bool(readings) and all(noun.animate for noun, _, _ in readings) and \
         not any(case == "dat" for _, case, _ in readings)
+
+
+def _floor_of_floors(tokens: list[Token], idx: list[int], k: int) -> None:
+    """``5/9 эт.``, ``этаж 5/9``: a floor of a building's floors, "пятый из девяти (этажей)"; after "на" the
+    prepositional (``на 5/9 эт.``: на пятом из девяти этажей)."""
+    tok = tokens[idx[k]]
+    f = tok.fields
+    if f.get("whole") or not (f["num"].isdigit() and f["den"].isdigit() and 0 < int(f["num"]) <= int(f["den"]) <= 200):
+        return
+    nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
+    prev = tokens[idx[k - 1]] if k else None
+    after = nxt is not None and nxt.text.lower() in ("эт.", "эт", "этаж", "этаже", "этажа")
+    if not after and not (prev is not None and prev.text.lower() in ("этаж", "этаж:", "эт.")):
+        return
+    case = "prep" if prev is not None and prev.text.lower() == "на" else "nom"
+    tok.out = f"{ordinal(int(f['num']), case)} из {cardinal(int(f['den']), 'gen')}"
+    if after and nxt is not None:
+        nxt.out = "этажей"
 
 
 def _opens_days(low: Token, date: Token) -> bool:
