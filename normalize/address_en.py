@@ -66,9 +66,12 @@ def apply_addresses(tokens: list[Token], idx: list[int]) -> None:
             continue
         j = k + 1
         direction = None
+        dot = None
         if j < len(idx) and tokens[idx[j]].text.rstrip(".") in DIRECTIONS:
             direction = tokens[idx[j]]
             j += 1
+            if j < len(idx) and tokens[idx[j]].text == "." and idx[j] == idx[j - 1] + 1:
+                dot, j = tokens[idx[j]], j + 1  # "350 W. 34th St.": the direction's own dot
         names = 0
         while j < len(idx) and names < 4:
             cand = tokens[idx[j]]
@@ -87,6 +90,8 @@ def apply_addresses(tokens: list[Token], idx: list[int]) -> None:
         tok.out = house_number(tok.fields["int"])
         if direction is not None:
             direction.out = DIRECTIONS[direction.text.rstrip(".")]
+            if dot is not None:
+                dot.out = ""
         after = tokens[idx[j + 1]] if j + 1 < len(idx) else None
         suffix.out = _street_type(suffix)
         if suffix.text.endswith(".") and after is not None and after.text[:1].isupper():

@@ -442,6 +442,8 @@ def _unit_alternation(units: dict[str, object]) -> str:
     return "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
 
 
+_STREET_AFTER = re.compile(r"\.?\s+(?:[0-9]+(?:st|nd|rd|th)|[A-Z][a-z]+\s+(?:St|Ave|Rd|Blvd|Dr|Ln|Way|Street|Avenue|"
+                           r"Road|Boulevard|Drive|Lane)\b)")
 _ERA = re.compile(r"\s?(?:до\s?)?н\.\s?э\.")
 _NEXT_WORD = re.compile(r"\s([а-яё]+)")
 _YEAR_PREP = re.compile(r"(?:^|[\s(])(?:в|во|с|со|до|к|ко|по|от|после|около|между|и|на)\s$", re.I)
@@ -527,6 +529,8 @@ class MeasurePlugin:
             stop = m.end()
             if (unit and not unit_key) or (per and not per_key):
                 continue
+            if lang == "en" and unit_key == "W" and _STREET_AFTER.match(text, stop):
+                continue  # "350 W 34th St.": West, an address (normalize.address_en)
             if lang == "ru" and unit == "ч" and _SECTION_BEFORE.search(text, max(0, pos - 8), pos) \
                     and re.match(r"\.\s?[0-9]", text[stop:stop + 3]):
                 continue  # "п. 1 ч. 2 ст. 3": часть, not hours

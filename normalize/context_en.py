@@ -221,6 +221,9 @@ class EnglishContext:
                 tok.fields["digits"] = True  # "card ending in 8876": eight eight seven six
             elif tok.cls == "abbreviation" and tok.out is None:
                 self._abbreviation(tok, prev, nxt)
+            elif tok.cls == "measure" and tok.fields.get("unit") == "m" and prev is not None and prev.cls == "measure" \
+                    and prev.fields.get("unit") in ("h", "hr", "hrs"):
+                tok.fields["unit"] = "min"  # "2h 30m": minutes after hours, not meters
             elif tok.cls == "serial" and len(tok.fields.get("parts", ())) == 2 and tok.fields["parts"][1] == "x" and \
                     nxt is not None and nxt.text in _FREQUENCY:  # "3x a day" (the corpus keeps "2x faster": two x)
                 tok.out = en.cardinal(int(tok.fields["parts"][0])) + " times"

@@ -2,7 +2,7 @@
 ``1960-80``, ``XVIII–XIX``, ``50–60-х``, ``50–60%``.
 
 A range is a dash written tight between two numbers whose values increase (a two-digit end after a four-digit
-start continues its century).  Russian reads both ends in the case and gender the context gives the second
+start continues its century; an hour before a 12-hour clock time may pass noon: ``12-1pm``).  Russian reads both ends in the case and gender the context gives the second
 (:mod:`normalize.agreement_ru`); English reads the dash as "to" when the range counts something
 (:mod:`normalize.context_en`).
 """
@@ -41,6 +41,8 @@ def range_ends(tokens: list[Token], i: int) -> tuple[Token, Token] | None:
     a, b = _value(lo), _value(hi)
     if a is None or b is None or lo.lang != hi.lang:
         return None
+    if hi.cls == "time" and lo.cls == "cardinal" and 1 <= a <= 12:
+        return lo, hi  # "12-1pm", "11–2 PM": a clock span may pass noon
     if b <= a and not (lo.cls != "decimal" and len(str(a)) == 4 and len(str(b)) == 2 and b > a % 100):
         return None
     return lo, hi

@@ -384,6 +384,14 @@ NORM = Normalizer()
     ("Prices include НДС: 500 ₽ total.", "auto", "Prices include НДС: five hundred rubles total."),
     ("Звоните нам. WhatsApp: +7 916 123-45-67", "auto",
      "Звоните нам. WhatsApp: плюс семь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь"),
+    # a compass letter before a numbered or named street is a direction (with or without its dot), not watts
+    ("Meet at 350 W 34th St.", "en", "Meet at three fifty West thirty fourth Street"),
+    ("Meet at 350 W. 34th St.", "en", "Meet at three fifty West thirty fourth Street"),
+    ("Visit 200 W Main Street.", "en", "Visit two hundred West Main Street."),
+    ("A 60 W bulb.", "en", "A sixty watt bulb."),
+    # minutes after hours in a duration
+    ("The flight takes 2h 30m.", "en", "The flight takes two hours thirty minutes."),
+    ("Run 5 km in 25 m.", "en", "Run five kilometers in twenty five meters."),  # (no hours: meters)
     # everyday abbreviations
     ("Contact the HR dept. before Friday.", "en", "Contact the HR department before Friday."),
     ("Prices incl. tax, max. 3 per person.", "en", "Prices including tax, maximum three per person."),

@@ -36,6 +36,10 @@ NORM = Normalizer()
     # a range of thousands: the low end in the scale word's gender
     ("Стоимость 2–3 тыс. рублей.", "ru", "Стоимость две-три тысячи рублей."),
     ("Зарплата 1–2 тыс. руб.", "ru", "Зарплата одна-две тысячи рублей"),
+    # an hour before a 12-hour clock time spans to it, across noon too
+    ("Lunch is 12-1pm.", "en", "Lunch is twelve to one PM."),
+    ("Open 11–2 PM daily.", "en", "Open eleven to two PM daily."),
+    ("Open 9-5pm.", "en", "Open nine to five PM."),
     # NeMo's readings where nothing is counted, or the numbers do not increase
     ("from 2-10", "en", "from two - ten"),
     ("2-5", "en", "two - five"),
