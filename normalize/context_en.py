@@ -307,7 +307,7 @@ class EnglishContext:
             len(prev.fields["int"]) == 4
         hours = tok.text == "–" and tight and prev.cls == nxt.cls == "cardinal" and \
             all(t.fields["int"].isdigit() and int(t.fields["int"]) <= 24 for t in (prev, nxt))  # "work 9–5"
-        if yearish or hours or {prev.cls, nxt.cls} <= {"money", "time", "date"} or (
+        if yearish or hours or {prev.cls, nxt.cls} <= {"money", "time", "date"} or prev.cls == nxt.cls == "measure" or (
                 ends and _counts(tokens, i, nxt, after)):
             tok.out = " to "
         else:

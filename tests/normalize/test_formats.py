@@ -389,6 +389,10 @@ NORM = Normalizer()
     ("Meet at 350 W. 34th St.", "en", "Meet at three fifty West thirty fourth Street"),
     ("Visit 200 W Main Street.", "en", "Visit two hundred West Main Street."),
     ("A 60 W bulb.", "en", "A sixty watt bulb."),
+    # a dash between two measures is a range; revolutions per minute
+    ("Save 20%-30% today.", "en", "Save twenty percent to thirty percent today."),
+    ("It weighs 5kg-10kg.", "en", "It weighs five kilograms to ten kilograms."),
+    ("Speed: 1,200 rpm.", "en", "Speed: one thousand two hundred revolutions per minute."),
     # minutes after hours in a duration
     ("The flight takes 2h 30m.", "en", "The flight takes two hours thirty minutes."),
     ("Run 5 km in 25 m.", "en", "Run five kilometers in twenty five meters."),  # (no hours: meters)
