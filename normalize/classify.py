@@ -388,7 +388,7 @@ _RU_QUANT = r"(?:\s?(?P<q>тыс\.?|млн\.?|млрд\.?|трлн\.?)(?!\w))?"
 _CUR_SYM = r"(?P<sym>US\$|[$€£₽¥₩₹])"
 _RU_CUR = r"(?P<cur>руб\.|руб(?!\w)|р\.|р(?![\w./-])|долл\.(?:\s?США)?|USD|EUR|RUB|евро|[$€£₽¥])"
 _EN_CODE = "|".join(CURRENCY_CODES)
-_EN_CUR = r"(?P<cur>" + _EN_CODE + r"|dollars?|yuan|euros?|rubles?|руб\.|руб(?!\w))"
+_EN_CUR = r"(?P<cur>" + _EN_CODE + r"|dollars?|yuan|euros?|rubles?|руб\.|руб(?!\w)|рубл(?:ей|я|ь)(?!\w))"
 _PER = r"(?:\s?/\s?(?P<per>mo|yr|wk|d|hr|h|day|month|year|week|hour))?(?![\w])"
 _RU_PER = (r"(?:\s?/\s?(?P<per>" + "|".join(re.escape(k) for k in sorted(RU_MONEY_PER, key=len, reverse=True))
            + r")(?:(?<=\.)|(?!\w)))?")  # "199 ₽/мес.": в месяц

@@ -89,3 +89,15 @@ def follow_english_words(tokens: list[Token]) -> None:
             for t in tokens[i:end + 1]:
                 t.lang = "en"
         i = end + 1
+
+
+def follow_russian_words(tokens: list[Token]) -> None:
+    """Inside an English sentence, a number written right after a Cyrillic word or abbreviation, and not followed
+    by an English word, is read in Russian with that abbreviation (``my flat is on the 5th floor, кв. 12``)."""
+    for i in range(2, len(tokens)):
+        tok, prev = tokens[i], tokens[i - 2]
+        if tok.lang == "en" and tok.cls not in _SPOKEN_AS_WORDS and tokens[i - 1].cls == "space" \
+                and prev.cls in ("word", "abbreviation") and _CYR.search(prev.text):
+            after = next((t for t in tokens[i + 1:i + 3] if t.cls != "space"), None)
+            if after is None or after.cls != "word" or after.lang != "en":
+                tok.lang = prev.lang = "ru"

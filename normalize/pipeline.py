@@ -14,7 +14,7 @@ from .agreement_ru import RussianAgreement
 from .classify import Plugin, default_plugins, match_word
 from .cleanup import Cleaned, clean
 from .context_en import EnglishContext, resolve_roman
-from .language import follow_english_words, sentence_languages, word_language
+from .language import follow_english_words, follow_russian_words, sentence_languages, word_language
 from .prep import ZERO_WIDTH, prepare
 from .spans import NormalizationError, NormalizedText, Span, Token
 from .units import CURRENCY_CODES
@@ -291,6 +291,7 @@ class Normalizer:
         """Tokens of prepared text with their context filled in (everything but the join)."""
         tokens = self.tokenize(prepared, lang)
         follow_english_words(tokens)
+        follow_russian_words(tokens)
         resolve_roman(tokens)
         self._agreement.apply(tokens)
         self._english.apply(tokens)

@@ -55,6 +55,8 @@ for _abbrs, _adj, _noun, _tail in [
     ("мг mg", "", "миллиграмм", ""), ("т", "", "тонна", ""), ("л l", "", "литр", ""),
     ("мл ml", "", "миллилитр", ""), ("га", "", "гектар", ""), ("с сек s", "", "секунда", ""),
     ("мин min", "", "минута", ""), ("ч", "", "час", ""), ("мс ms", "", "миллисекунда", ""),
+    ("mi miles", "", "миля", ""), ("lb lbs", "", "фунт", ""), ("ft", "", "фут", ""), ("oz", "", "унция", ""),
+    ("mph", "", "миля", " в час"),  # imperial units inside a Russian sentence: "пробежал 5 miles"
     ("км/ч km/h", "", "километр", " в час"), ("м/с m/s", "", "метр", " в секунду"),
     ("Кб КБ кб KB", "", "килобайт", ""), ("Мб МБ мб MB", "", "мегабайт", ""),
     ("Гб ГБ гб GB", "", "гигабайт", ""), ("Тб ТБ тб TB", "", "терабайт", ""), ("бит", "", "бит", ""),
@@ -101,7 +103,7 @@ CURRENCY_CODES = ("USD", "EUR", "GBP", "RUB", "JPY", "CNY", "INR", "CAD", "AUD",
 CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "₽": "RUB", "¥": "JPY", "₩": "KRW", "₹": "INR"}
 CURRENCY_WORDS = {"USD": "USD", "EUR": "EUR", "GBP": "GBP", "RUB": "RUB", "JPY": "JPY", "CNY": "CNY", "INR": "INR",
                   "CAD": "CAD", "AUD": "AUD", "CHF": "CHF",
-                  "руб.": "RUB", "руб": "RUB", "р.": "RUB", "р": "RUB", "долл.": "USD", "евро": "EUR", "yuan": "CNY",
+                  "руб.": "RUB", "руб": "RUB", "рублей": "RUB", "рубля": "RUB", "рубль": "RUB", "р.": "RUB", "р": "RUB", "долл.": "USD", "евро": "EUR", "yuan": "CNY",
                   "dollars": "USD", "dollar": "USD", "euros": "EUR", "rubles": "RUB"}
 
 # Russian "per unit" after an amount of money (``199 ₽/мес.``): written unit -> spoken phrase.  A period of time

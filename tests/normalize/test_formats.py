@@ -396,6 +396,14 @@ NORM = Normalizer()
     # minutes after hours in a duration
     ("The flight takes 2h 30m.", "en", "The flight takes two hours thirty minutes."),
     ("Run 5 km in 25 m.", "en", "Run five kilometers in twenty five meters."),  # (no hours: meters)
+    # mixed sentences: a Russian currency word after a number in English, imperial units in Russian, a number
+    # after a Cyrillic abbreviation in English
+    ("I paid 300 рублей for lunch.", "auto", "I paid three hundred rubles for lunch."),
+    ("It costs 1 рубль only.", "auto", "It costs one ruble only."),
+    ("Он пробежал 5 miles.", "auto", "Он пробежал пять миль."),
+    ("Вес 150 lbs.", "auto", "Вес сто пятьдесят фунтов."),
+    ("Скорость 60 mph.", "auto", "Скорость шестьдесят миль в час."),
+    ("My flat is on the 5th floor, кв. 12.", "auto", "My flat is on the fifth floor, квартира двенадцать."),
     # everyday abbreviations
     ("Contact the HR dept. before Friday.", "en", "Contact the HR department before Friday."),
     ("Prices incl. tax, max. 3 per person.", "en", "Prices including tax, maximum three per person."),
