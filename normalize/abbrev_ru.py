@@ -19,7 +19,8 @@ from .spans import Token
 #   "weekday" a weekday abbreviation stands next to it, or a clock time follows ("пн., ср., пт.");
 #   "place"   a capitalized adjective comes before it ("Краснодарский кр.");
 #   "period"  a year, a century, a decade or a word of time follows ("в нач. XX в.", "с нач. года");
-#   "object"  a word follows in the same clause ("вкл. НДС", "вкл. доставку").
+#   "object"  a word follows in the same clause ("вкл. НДС", "вкл. доставку");
+#   "phone"   a telephone number follows ("т. 8-900-123-45-67").
 CONTEXTUAL: dict[str, tuple[tuple[str, str], ...]] = {
     "ст.": (("number", "статья"), ("name", "станция"), ("noun", "старший")),
     "с.": (("name", "село"),),
@@ -49,6 +50,7 @@ CONTEXTUAL: dict[str, tuple[tuple[str, str], ...]] = {
     "сот.": (("noun", "сотовый"),),
     "мин.": (("noun", "минимальный"),),
     "макс.": (("noun", "максимальный"),),
+    "т.": (("phone", "телефон"),),  # "Т. 8-900-123-45-67"; "т. 2" stays том
     "вкл.": (("object", "включая"),),  # "вкл. НДС": включая; "по 5 мая вкл.": включительно
     "искл.": (("object", "исключая"),),
 }
@@ -101,6 +103,8 @@ def _holds(context: str, value: str, tokens: list[Token], idx: list[int], k: int
         nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
         return nxt is not None and (nxt.cls in ("roman", "date", "ordinal") or nxt.cls == "cardinal" and len(
             nxt.fields["int"]) == 4 or nxt.cls == "word" and nxt.text.lower() in _PERIOD_WORDS)
+    if context == "phone":
+        return k + 1 < len(idx) and tokens[idx[k + 1]].cls == "telephone"
     if context == "object":
         nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
         return nxt is not None and nxt.cls in ("word", "letters", "abbreviation")

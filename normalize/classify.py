@@ -33,7 +33,7 @@ LETTER = r"[^\W\d_]"
 EN_NUM = r"(?:[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])|[0-9]{1,3}(?:\u202f[0-9]{3})+(?![0-9])|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+"
 RU_NUM = (r"(?:[0-9]{1,3}(?:[ \u202f][0-9]{3})+(?![0-9])|[0-9]{1,3}(?:\.[0-9]{3})+(?![0-9.,])|[0-9]+)"
           r"(?:[.,][0-9]+)?")
-_SIGN_OK = " \n([{\"'«/=<>?!"
+_SIGN_OK = " \n([{\"'«/=<>?!…"  # (and after "...": "−5…−10 °C", "-3...-7")
 
 
 class Plugin(Protocol):
@@ -61,7 +61,7 @@ def split_number(s: str, lang: str) -> dict[str, str]:
 
 
 def _signed(text: str, pos: int) -> bool:
-    return text.startswith("-", pos) and (pos == 0 or text[pos - 1] in _SIGN_OK) and \
+    return text.startswith("-", pos) and (pos == 0 or text[pos - 1] in _SIGN_OK or text.endswith("...", 0, pos)) and \
         pos + 1 < len(text) and (text[pos + 1].isdigit() or text[pos + 1] == ".")
 
 

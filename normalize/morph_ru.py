@@ -117,6 +117,7 @@ def inflect_phrase(phrase: str, case: str, plural: bool = False, feminine: bool 
     words = phrase.split(" ")
     for i, word in enumerate(words):
         parses = [p for p in _parses(word.lower()) if p.tag.case == "nomn" and p.tag.POS in ("NOUN", "ADJF", "PRTF")]
+        parses = [p for p in parses if not {"Name", "Surn", "Patr"} & p.tag.grammemes] or parses  # том, not Том
         if not parses:
             break
         grammemes = {_TO_PYMORPHY[case], "plur"} if plural else {_TO_PYMORPHY[case]}
