@@ -254,6 +254,7 @@ EN_MONTH_BY_NAME = {m: i for i, m in enumerate(_EN_MONTHS, 1)}
 EN_MONTH_BY_NAME.update({m[:3]: i for i, m in enumerate(_EN_MONTHS, 1)})
 EN_MONTH_BY_NAME["sept"] = 9
 _EN_MON = r"(?P<mon>(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?))"
+_EN_MON_CAP = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)"
 _RU_MON = r"(?P<mon>(?i:" + "|".join(sorted(MONTH_BY_NAME, key=len, reverse=True)) + r"))"  # "8 Марта" too
 
 
@@ -287,6 +288,8 @@ class DatePlugin:
     _en_days = re.compile(r"(?P<a>Mon|Tue|Tues|Wed|Thu|Thurs|Fri|Sat|Sun)\.?(?:\s?[-–—]\s?|\s(?P<and>&|and)\s)"
                           r"(?P<b>Mon|Tue|Tues|Wed|Thu|Thurs|Fri|Sat|Sun)(?P<dot>\.)?(?!\w)")
     _en_my = re.compile(_EN_MON + r"\.?\s(?P<y>[0-9]{4})(?![0-9])")
+    _en_months = re.compile(r"(?P<a>" + _EN_MON_CAP + r")\.?\s?[-–—]\s?(?P<b>" + _EN_MON_CAP + r")"
+                            r"(?:\.?\s(?P<y>[0-9]{4})(?![0-9])|(?![\w]))")  # "Jan–Mar 2025": january to march
     _quarter = re.compile(r"(?:(?P<q>[1-4])Q|Q(?P<q2>[1-4])(?: |'|))(?P<y>[0-9]{4}|[0-9]{2})(?![\w])")
     # English month/day without a year ("on 12/25"): a date only after a word that introduces one
     _en_md_num = re.compile(r"(?P<m>1[0-2]|0?[1-9])/(?P<d>[0-3]?[0-9])(?![0-9/]|\.[0-9])")
@@ -307,7 +310,7 @@ class DatePlugin:
         elif ch.isalpha():
             cands = [self._en_md, self._en_dm, self._quarter]
             if lang == "en":
-                cands += [self._en_days, self._en_my]
+                cands += [self._en_days, self._en_my, self._en_months]
         elif ch == "'":
             cands = [self._decade]
         for rx in cands:
@@ -328,6 +331,9 @@ class DatePlugin:
         if rx is self._en_days:
             stop = m.end() - (1 if g["dot"] and re.match(r"\s*$|\s+[A-Z]", text[m.end():m.end() + 2]) else 0)
             return Token("date", pos, stop, text[pos:stop], {"days": (g["a"], g["b"]), "and": bool(g["and"])})
+        if rx is self._en_months:
+            months = (EN_MONTH_BY_NAME[g["a"].lower()[:3]], EN_MONTH_BY_NAME[g["b"].lower()[:3]])
+            return Token("date", pos, m.end(), m.group(), {"months": months, "y": g["y"] or ""})
         if rx is self._en_my:
             if g["mon"][0].islower() or g["mon"].lower() == "may":
                 return None

@@ -206,6 +206,9 @@ def date(tok: Token) -> str:
     if "days" in f:  # "Mon-Fri", "Sat & Sun"
         a, b = (_WEEKDAYS[d[:3].lower()] for d in f["days"])
         return f"{a} {'and' if f['and'] else 'to'} {b}"
+    if "months" in f:  # "Jan–Mar 2025"
+        a, b = (_MONTHS[n - 1] for n in f["months"])
+        return f"{a} to {b}" + (" " + _year_words(f["y"]) if f["y"] else "")
     month = _MONTHS[int(f["m"]) - 1]
     if f.get("month_year"):
         return f"{month} {_year_words(f['y'])}"

@@ -81,6 +81,10 @@ NORM = Normalizer()
     # an English day range after a month: the second day is an ordinal too
     ("The event runs Jan 10-12, 2025.", "en", "The event runs january tenth to twelfth, twenty twenty five."),
     ("Sale: Nov 25–30 only.", "en", "Sale: november twenty fifth to thirtieth only."),
+    # a range of abbreviated months, with or without a year
+    ("The course runs Jan–Mar 2025.", "en", "The course runs january to march twenty twenty five."),
+    ("Open Apr-Oct.", "en", "Open april to october."),
+    ("Sales in Nov.-Dec. 2024 rose.", "en", "Sales in november to december twenty twenty four rose."),
     # Sat/Sun are weekdays before a date or a clock time, words elsewhere
     ("Party on Sat, Nov 8!", "en", "Party on saturday, november eighth!"),
     ("Open Sun, 10 am to 4 pm.", "en", "Open sunday, ten AM to four PM."),
