@@ -9,7 +9,7 @@ for _abbrs, _sing, _plur in [
     ("mm", "millimeter", "millimeters"), ("μm um", "micrometer", "micrometers"), ("nm", "nanometer", "nanometers"),
     ("kg", "kilogram", "kilograms"), ("g gr", "gram", "grams"), ("mg", "milligram", "milligrams"),
     ("lb lbs", "pound", "pounds"), ("oz", "ounce", "ounces"), ("ft", "foot", "feet"), ("mi", "mile", "miles"),
-    ("rpm RPM", "revolution per minute", "revolutions per minute"),
+    ("rpm RPM", "revolution per minute", "revolutions per minute"), ("fps", "frame per second", "frames per second"),
     ("yd yds", "yard", "yards"), ("mpg", "mile per gallon", "miles per gallon"), ("doz", "dozen", "dozen"), ("mph", "mile per hour", "miles per hour"),
     ("km/h kmh kph", "kilometer per hour", "kilometers per hour"), ("m/s", "meter per second", "meters per second"),
     ("l L", "liter", "liters"), ("ml mL", "milliliter", "milliliters"), ("gal", "gallon", "gallons"),

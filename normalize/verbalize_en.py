@@ -97,6 +97,10 @@ def _unit_words(key: str, plural: bool) -> str:
 
 
 def _is_one(f: dict[str, object]) -> bool:
+    """Whether the amount takes a singular unit: exactly one, or a fraction below one ("1/4 tsp": one quarter
+    teaspoon)."""
+    if f.get("fnum") and not f.get("int") and not f.get("lo"):
+        return int(str(f["fnum"])) < int(str(f["fden"]))
     return f.get("int") == "1" and not f.get("frac") and not f.get("fnum") and not f.get("q")
 
 
@@ -347,8 +351,14 @@ def _chain(items: list[str]) -> str:
 def serial(tok: Token) -> str:
     if tok.fields.get("by") is not None:
         return f" {'by' if tok.fields['by'] else 'x'} ".join(number(p, True) for p in tok.fields["parts"][::2])
-    if "chain" in tok.fields:
-        return _chain(tok.fields["chain"])
+    chain = tok.fields.get("chain", [])
+    if len(chain) == 5 and chain[1] == "/" and chain[3] == "-" and chain[0].isdigit() and chain[2].isdigit() \
+            and chain[4].isalpha() and chain[4].islower():  # "1/2-inch": half-inch, "3/4-length"
+        part = "half" if chain[0] == "1" and chain[2] == "2" else \
+            fraction(Token("fraction", 0, 0, "", {"whole": "", "num": chain[0], "den": chain[2]})).removesuffix("s")
+        return f"{part}-{chain[4]}"  # (a modifier: "three quarter-length")
+    if chain:
+        return _chain(chain)
     return " ".join(_serial_number(p) if p.isdigit() else " ".join(p) if p.isupper() and len(p) <= 3 else p
                     for p in tok.fields["parts"])  # "UA123": U A one twenty three
 

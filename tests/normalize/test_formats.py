@@ -398,6 +398,12 @@ NORM = Normalizer()
     ("Save 20%-30% today.", "en", "Save twenty percent to thirty percent today."),
     ("It weighs 5kg-10kg.", "en", "It weighs five kilograms to ten kilograms."),
     ("Speed: 1,200 rpm.", "en", "Speed: one thousand two hundred revolutions per minute."),
+    # a unit after a fraction below one is singular; a fraction before a hyphenated word is its modifier
+    ("Add 1/4 tsp of salt.", "en", "Add one quarter teaspoon of salt."),
+    ("Add 1 1/2 cups of flour.", "en", "Add one and a half cups of flour."),
+    ("A 1/2-inch pipe.", "en", "A half-inch pipe."),
+    ("A 3/4-length sleeve.", "en", "A three quarter-length sleeve."),
+    ("Runs at 60fps.", "en", "Runs at sixty frames per second."),
     # minutes after hours in a duration
     ("The flight takes 2h 30m.", "en", "The flight takes two hours thirty minutes."),
     ("Run 5 km in 25 m.", "en", "Run five kilometers in twenty five meters."),  # (no hours: meters)
