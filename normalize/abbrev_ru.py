@@ -65,9 +65,12 @@ _NUMERIC = {"cardinal", "decimal", "ordinal", "fraction", "measure", "money", "r
 
 
 def _name_follows(tokens: list[Token], idx: list[int], k: int) -> bool:
-    nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
-    if nxt is not None and nxt.cls == "abbreviation" and k + 2 < len(idx):
-        nxt = tokens[idx[k + 2]]  # "ст. м. Сокол"
+    j = k + 1
+    if j < len(idx) and tokens[idx[j]].cls == "abbreviation":
+        j += 1  # "ст. м. Сокол"
+    if j < len(idx) and tokens[idx[j]].text in _QUOTES:
+        j += 1  # "м. «Арбат»"
+    nxt = tokens[idx[j]] if j < len(idx) else None
     return nxt is not None and nxt.cls in ("word", "letters") and nxt.text[:1].isupper() and not nxt.text.isascii()
 
 

@@ -294,8 +294,8 @@ def date(tok: Token) -> str:
         g = f.get("g", "")
         if g:
             parts.append("году" if g == "году" else "года")
-        elif f.get("numeric") and len(f["y"]) == 4 and not f.get("bare"):
-            parts.append("года")  # "01.09.2024": первое сентября две тысячи двадцать четвёртого года
+        elif f.get("numeric") and not f.get("bare"):
+            parts.append("года")  # "01.09.2024": первое сентября две тысячи двадцать четвёртого года; "15.01.25" too
     return " ".join(parts)
 
 

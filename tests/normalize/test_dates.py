@@ -72,6 +72,8 @@ NORM = Normalizer()
     ("Due Fri 3/15.", "en", "Due friday march fifteenth."),  # month/day after a weekday
     ("Встречаемся в пт 15.03.", "ru", "Встречаемся в пятницу пятнадцатого марта."),  # after "в <weekday>"
     ("Увидимся в субботу 12 октября.", "ru", "Увидимся в субботу двенадцатого октября"),
+    # a two-digit year of a numeric date says года too
+    ("Срок сдачи — 15.01.25.", "ru", "Срок сдачи — пятнадцатое января двадцать пятого года."),
     # a number before a dash and a date opens a span of days only when it is an earlier day of the month
     ("Релиз iOS 18 — 16.09.2024.", "ru",
      "Релиз iOS восемнадцать - шестнадцатое сентября две тысячи двадцать четвёртого года."),
