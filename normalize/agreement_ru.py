@@ -73,6 +73,8 @@ _PERSON_TITLES = {"академик", "профессор", "доцент", "з�
 # Words before "с" that make it "together with" (instrumental): "рядом с пл. Победы", "вместе с зам. директора".
 _WITH_INS = {"рядом", "вместе", "связи", "наряду", "сравнению", "соответствии", "согласии", "одновременно"}
 # Numbered parts and classes: after a common noun the abbreviation is its genitive (требования п. 3: пункта).
+# Titles that govern the noun after them (instrumental), not agree with it: "зав. кафедрой": заведующий кафедрой.
+_GOVERNING_TITLES = {"заведующий", "управляющий", "командующий"}
 _PERIOD_PARTS = {"начало", "конец", "середина", "половина"}  # "мода нач. XX в.": начала
 _SECTIONS = {"категория", "глава", "статья", "пункт", "часть", "рисунок", "таблица", "раздел", "приложение", "том",
              "серия"}
@@ -284,7 +286,7 @@ class RussianAgreement:
             tok.out = inflect_phrase(value, "gen")  # "статью акад. Лихачёва", "водитель кат. B": категории
             return
         head, _, last = value.rpartition(" ")  # "так называемый": the last word agrees
-        agreed = agreeing_adjective(last, tokens, idx, k)
+        agreed = agreeing_adjective(last, tokens, idx, k) if value not in _GOVERNING_TITLES else None
         agreed = f"{head} {agreed}" if agreed and head else agreed
         if agreed:  # "с/х техника": сельскохозяйственная, "на ж/д вокзале": железнодорожном
             tok.out = agreed
