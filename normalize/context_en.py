@@ -32,7 +32,7 @@ _REGNAL = {"henry", "elizabeth", "louis", "charles", "george", "edward", "willia
            "harald", "olaf", "juan", "felipe", "carlos", "david", "robert", "stephen", "matilda", "sam"}
 # Expansions that precede a name: their dot never ends a sentence.
 _TITLES = {"doctor", "mister", "misses", "miss", "professor", "saint", "junior", "senior", "mount", "governor",
-           "senator", "captain", "sergeant", "lieutenant", "colonel", "general", "reverend", "also known as"}
+           "senator", "captain", "sergeant", "lieutenant", "colonel", "general", "reverend", "also known as", "fort"}
 
 
 def _non_space(tokens: list[Token]) -> list[int]:
@@ -321,6 +321,9 @@ class EnglishContext:
         elif value == "street" and nxt is not None and nxt.cls == "word" and nxt.text[:1].isupper() and \
                 not (prev is not None and prev.text[:1].isupper()):
             tok.out = "saint"
+        elif value == "avenue" and tok.text.startswith("Ave") and nxt is not None and nxt.cls == "word" \
+                and nxt.text.islower() and (prev is None or not prev.text[:1].isupper()):
+            tok.out = "average"  # "Ave. price is $30" (after a street name it stays avenue)
         elif value == "doctor" and prev is not None and prev.cls == "word" and prev.text[:1].isupper() and \
                 not (nxt is not None and nxt.cls == "word" and nxt.text[:1].isupper()):
             tok.out = "drive"  # "lives on Elm Dr.": after a street name, before no name

@@ -426,6 +426,12 @@ NORM = Normalizer()
     ("Contact the HR dept. before Friday.", "en", "Contact the HR department before Friday."),
     ("Prices incl. tax, max. 3 per person.", "en", "Prices including tax, maximum three per person."),
     ("The avg. wait is long.", "en", "The average wait is long."),
+    ("The temp. is 20°C.", "en", "The temperature is twenty degrees Celsius."),
+    ("Misc. items are on sale.", "en", "miscellaneous items are on sale."),
+    ("The info is in Sec. 4.", "en", "The info is in section four."),
+    ("Ft. Lauderdale is sunny.", "en", "fort Lauderdale is sunny."),
+    ("Ave. price is $30.", "en", "average price is thirty dollars."),  # (before a lower-case word)
+    ("Walk down Fifth Ave. to the park.", "en", "Walk down Fifth avenue to the park."),
 ])
 def test_formats(text: str, lang: str, want: str) -> None:
     assert NORM.normalize(text, lang).text == want
