@@ -225,8 +225,10 @@ class EnglishContext:
                     and prev.fields.get("unit") in ("h", "hr", "hrs"):
                 tok.fields["unit"] = "min"  # "2h 30m": minutes after hours, not meters
             elif tok.cls == "serial" and len(tok.fields.get("parts", ())) == 2 and tok.fields["parts"][1] == "x" and \
-                    nxt is not None and nxt.text in _FREQUENCY:  # "3x a day" (the corpus keeps "2x faster": two x)
-                tok.out = en.cardinal(int(tok.fields["parts"][0])) + " times"
+                    nxt is not None and (nxt.text in _FREQUENCY or prev is not None and prev.text.lower() in ("a", "an")
+                                         and nxt.cls == "word" and nxt.text.islower()):
+                times = en.cardinal(int(tok.fields["parts"][0]))  # (the corpus keeps "2x faster": two x)
+                tok.out = times + (" times" if nxt.text in _FREQUENCY else " time")  # "3x a day"; "a 2x champion"
             elif tok.cls == "date" and "quarter" in tok.fields and prev is not None and \
                     prev.text.lower() in _DETERMINERS:
                 tok.fields["determined"] = True  # "our Q1 2025 results": our first quarter twenty twenty five

@@ -391,6 +391,7 @@ NORM = Normalizer()
     ("Built ca. 1900.", "en", "Built circa nineteen hundred."),
     ("Take 2 tablets 3x a day.", "en", "Take two tablets three times a day."),
     ("Train 4x per week.", "en", "Train four times per week."),
+    ("She's a 2x champion.", "en", "She's a two time champion."),  # after a/an, before a noun
     # a sentence's language: a Cyrillic acronym in English weighs like a Latin one, a brand name counts for neither
     ("Pay 1 990 ₽ via СБП.", "auto", "Pay one thousand nine hundred and ninety rubles via СБП."),
     ("Prices include НДС: 500 ₽ total.", "auto", "Prices include НДС: five hundred rubles total."),
