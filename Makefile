@@ -140,7 +140,7 @@ conformance-shared: setup
 # Held-out everyday-text evaluation of the normalizer, per category, with ru-normalizr on the Russian cases
 eval-normalize: setup
 	$(VENV)/bin/pip install -q -e '.[eval]'
-	for d in eval eval_fresh eval_blind eval_blind2; do echo "== tests/normalize/$$d"; $(PY) -m qtts.normalize.evaluate --dir tests/normalize/$$d || exit 1; done
+	for d in eval eval_fresh eval_blind eval_blind2 eval_blind3 eval_blind4; do echo "== tests/normalize/$$d"; $(PY) -m qtts.normalize.evaluate --dir tests/normalize/$$d || exit 1; done
 
 clean:
 	rm -rf build engines/*/ checkpoints demo.wav bench.json bench_concurrency_*

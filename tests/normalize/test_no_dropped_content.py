@@ -41,7 +41,7 @@ def _corpus() -> list[tuple[str, str]]:
     rows = [line.split("\t") for line in Path(__file__).with_name("corpus.tsv").read_text(encoding="utf-8")
             .splitlines() if line and not line.startswith("#")]
     texts = [("auto" if r[0] == "mixed" else r[0], r[2]) for r in rows]
-    sets = [load_cases(Path(__file__).with_name(folder)) for folder in ("eval", "eval_fresh", "eval_blind", "eval_blind2")]
+    sets = [load_cases(Path(__file__).with_name(folder)) for folder in ("eval", "eval_fresh", "eval_blind", "eval_blind2", "eval_blind3", "eval_blind4")]
     texts += [("auto" if c.set == "mixed" else c.set, c.text) for cases in sets for c in cases]
     if DEFAULT_DIR.is_dir():
         texts += [(lang, inp) for lang in ("en", "ru") for _, inp, _ in load_nemo(DEFAULT_DIR, lang)]
