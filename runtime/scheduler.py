@@ -35,12 +35,13 @@ the call ends or a request arrives (no polling that would take a core from the c
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -163,6 +164,7 @@ class Scheduler:
         self.limits = replace(cfg.limits, max_prompt_len=min(cfg.limits.max_prompt_len, capacity - 1))
         metrics.SLOTS_TOTAL.labels(self.name).set(slots)
         self._own = self._lane_sessions(engine, cfg)  # graph -> the scheduler thread's own session (CPU realtime lane)
+        self._side = False  # the scheduler thread is working beside a call in the stepper thread
         background = (lambda: lower_priority({threading.get_native_id()}, cfg.background_nice)) if self._own else None
         self._stepper = ThreadPoolExecutor(1, thread_name_prefix="tts-step", initializer=background)  # runs the batched step (realtime lane)
         self.lane_admitted = 0  # realtime requests admitted during a step
@@ -470,7 +472,7 @@ class Scheduler:
         )
         t = self.clock()
         if not beside:
-            self._prefilled(group, prompts, self.pool.prefill(*args, session=self._own.get("talker")), t)  # type: ignore[arg-type]
+            self._prefilled(group, prompts, self.pool.prefill(*args, session=self._lane_session("talker")), t)  # type: ignore[arg-type]
             return
         running = self._run_in_stepper(self.pool.prefill, *args)  # realtime arrivals prefill beside it, past every row
         lane = self._lane(running, self.pool.parity)
@@ -568,26 +570,47 @@ class Scheduler:
         seen = -1
         while not running.done():
             seen = self._await(running, seen)
-            group: list[_Live] = []
-            with self._lock:
-                while len(self._rows) < self.max_streams and (s := self._first_waiting(Priority.REALTIME)) is not None:
-                    self._queue.remove(s.id)
-                    s.slot = len(self._rows)
-                    self._rows.append(s)
-                    group.append(s)
-            if not group:
-                continue
-            self.lane_admitted += len(group)
-            error: Exception | None = None
-            try:
-                for s in group:
-                    self._start_stream(s)
-                self._prefill(group, parity)
-                self._decode_due({id(s) for s in group})
-            except (TTSError, ValueError) as e:
-                error = e
-            admitted += [(s, error) for s in group]
+            with self._beside():
+                admitted += self._lane_admit(parity)
         return admitted
+
+    def _lane_admit(self, parity: int) -> list[tuple[_Live, Exception | None]]:
+        """:meth:`_lane`'s admission: every realtime request waiting, prefilled in one call and
+        their first frame decoded (a failure is deferred with them)."""
+        group: list[_Live] = []
+        with self._lock:
+            while len(self._rows) < self.max_streams and (s := self._first_waiting(Priority.REALTIME)) is not None:
+                self._queue.remove(s.id)
+                s.slot = len(self._rows)
+                self._rows.append(s)
+                group.append(s)
+        if not group:
+            return []
+        self.lane_admitted += len(group)
+        error: Exception | None = None
+        try:
+            for s in group:
+                self._start_stream(s)
+            self._prefill(group, parity)
+            self._decode_due({id(s) for s in group})
+        except (TTSError, ValueError) as e:
+            error = e
+        return [(s, error) for s in group]
+
+    @contextlib.contextmanager
+    def _beside(self) -> Iterator[None]:
+        """While the stepper thread runs a model call: the scheduler thread's own calls use the
+        lane's sessions (:meth:`_lane_session`)."""
+        self._side = True
+        try:
+            yield
+        finally:
+            self._side = False
+
+    def _lane_session(self, graph: str) -> ort.InferenceSession | None:
+        """The lane's own session of ``graph`` for a call beside a running one (None: the engine's;
+        with nothing beside it the engine's sessions, whose weights the steps keep in cache, are faster)."""
+        return self._own.get(graph) if self._side else None
 
     def _settle(self, lane: list[tuple[_Live, Exception | None]], parity: int) -> None:
         """After the call: the lane's streams keep their carried state across a parity flip and move
@@ -706,13 +729,14 @@ class Scheduler:
             t = self.clock()
             args = ([s.codec for s in group], np.stack([np.stack(s.pending) for s in group]))
             if urgent is None:
-                pcm = CodecStream.push_batch(*args, session=self._own.get("codec_decoder"))  # type: ignore[arg-type]
+                pcm = CodecStream.push_batch(*args, session=self._lane_session("codec_decoder"))  # type: ignore[arg-type]
             else:  # the call runs in the stepper thread; arrivals are admitted meanwhile (the codec never touches the pool)
                 running = self._run_in_stepper(CodecStream.push_batch, *args)
                 seen = -1
                 while not running.done():
                     seen = self._await(running, seen)
-                    self._admit_now(urgent)
+                    with self._beside():
+                        self._admit_now(urgent)
                 pcm = running.result()
             dt = self.clock() - t
             spent += dt
