@@ -167,7 +167,7 @@ class Scheduler:
         self._side = False  # the scheduler thread is working beside a call in the stepper thread
         background = (lambda: lower_priority({threading.get_native_id()}, cfg.background_nice)) if self._own else None
         self._stepper = ThreadPoolExecutor(1, thread_name_prefix="tts-step", initializer=background)  # runs the batched step (realtime lane)
-        self.lane_admitted = 0  # realtime requests admitted during a step
+        self.lane_admitted = 0  # realtime requests admitted beside a running call (the lane)
         self._thread = threading.Thread(target=self._run, name="tts-scheduler", daemon=True)
         self._thread.start()
 

@@ -24,8 +24,9 @@ class SchedulerConfig:
     saves little on a CPU, whose codec is compute-bound); ``realtime_lane``: realtime arrivals are
     prefilled, and get their first audio, while the batched step of the others runs (needs two
     free slots; not with ``buckets`` past the live rows); ``realtime_sessions_mb``: on a CPU, the
-    lane's calls (and every other call the scheduler thread makes itself) run on second sessions of
-    the talker and codec when those cost at most this much memory (0: never), while the stepper
+    calls the scheduler thread makes beside a running call (the lane's, and admissions during a codec
+    call) run on second sessions of the talker and codec when those cost at most this much memory
+    (0: never), while the stepper
     thread and the first sessions' pool threads run at nice ``background_nice``: the lane then
     takes the cores from the batched work instead of sharing them; ``shed``: under
     sustained overload end lower-class streams so higher classes keep real time (streams of the

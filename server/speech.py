@@ -172,6 +172,7 @@ async def create_speech(body: SpeechRequest, request: Request) -> SynthesisRespo
     lease = state.limiter.acquire(key)
     loop = asyncio.get_running_loop()
     encoder = None
+
     def start() -> AudioStream:
         """In a worker thread, one hop: the voice (a clone encodes its reference, a saved voice is
         read from disk), then the plan (normalize, tokenize, prompt) and the submission."""
