@@ -27,6 +27,21 @@ def percentiles(xs: list[float], scale: float = 1.0) -> dict[str, float]:
     return {k: round(float(np.percentile(a, q)), 3) for k, q in (("p50", 50), ("p95", 95), ("p99", 99))} | {"mean": round(float(a.mean()), 3)}
 
 
+def ratio_interval(num: list[float], den: list[float], q: float = 95, *, level: float = 0.9, draws: int = 2000, seed: int = 0) -> list[float] | None:
+    """Bootstrap interval [lo, hi] (two-sided, ``level``) of the ratio of the ``q``-th percentiles of
+    two samples, num over den, each resampled on its own: how far a ratio like the isolation run's
+    loaded/alone TTFA p95 may move from sampling alone (a p95 of 48 requests moves a lot). None
+    when a sample is empty."""
+    if not num or not den:
+        return None
+    rng = np.random.default_rng(seed)
+    a, b = np.asarray(num, np.float64), np.asarray(den, np.float64)
+    top = np.percentile(rng.choice(a, (draws, len(a))), q, axis=1)
+    bottom = np.percentile(rng.choice(b, (draws, len(b))), q, axis=1)
+    tail = (1 - level) / 2 * 100
+    return [round(float(x), 3) for x in np.percentile(top / bottom, [tail, 100 - tail])]
+
+
 def request_stats(arrivals: list[float], samples: list[int], sample_rate: int) -> dict[str, float]:
     """One streamed request from its chunks' arrival times (s after the request started) and sizes
     (samples, > 0 in all): TTFA, RTF (last arrival over the audio), audio seconds, worst underrun (s)."""

@@ -11,7 +11,9 @@ over the level's wall time), ``step_ms`` by batch size and the codec's share of 
 Ceilings: the largest C with request RTF p50 < 1, and the largest C with continuity >= 95 %.
 
 A priority-isolation run puts a few ``realtime`` clients beside ``batch`` clients that fill the
-pool, and compares the realtime TTFA p95 and continuity with the same realtime clients alone.
+pool, and compares the realtime TTFA p95 and continuity with the same realtime clients alone (at
+least 96 realtime requests each way, within ``seconds``; the ratio comes with a bootstrap interval,
+because a p95 of a few dozen requests moves by ±20 % between runs).
 Everything is bounded in requests and seconds and stops by itself.
 """
 
@@ -28,7 +30,7 @@ import numpy as np
 
 from qtts.runtime.bench import OFFICIAL, TEXT, _request_kwargs
 from qtts.runtime.errors import OverloadError
-from qtts.runtime.loadstats import ceilings, compare_to_c1, request_stats, summarize
+from qtts.runtime.loadstats import ceilings, compare_to_c1, ratio_interval, request_stats, summarize
 from qtts.runtime.scheduler import SchedulerConfig
 
 
@@ -127,7 +129,10 @@ def open_loop(synth: Any, kw: dict[str, Any], rate: float, *, requests: int, sec
 
 
 def priority_isolation(synth: Any, kw: dict[str, Any], *, realtime: int, batch: int, requests: int, seconds: float, chunk_ms: float) -> dict[str, Any]:
-    """``realtime`` clients alone, then beside ``batch`` closed-loop clients that fill the pool."""
+    """``realtime`` clients alone, then beside ``batch`` closed-loop clients that fill the pool;
+    ``ttfa_p95_ratio`` (loaded / alone) with its bootstrap 90 % interval."""
+    ttfa: list[list[float]] = []
+
     def rt_run(background: int) -> dict[str, Any]:
         stop = threading.Event()
         rt: list[dict[str, Any]] = []
@@ -146,6 +151,7 @@ def priority_isolation(synth: Any, kw: dict[str, Any], *, realtime: int, batch: 
         stop.set()
         for t in loaders:
             t.join()
+        ttfa.append([r["ttfa_s"] for r in rt if "ttfa_s" in r])
         return {"realtime": summarize(rt, wall), "batch": summarize(bg, wall) if background else None}
 
     alone, loaded = rt_run(0), rt_run(batch)
@@ -153,6 +159,7 @@ def priority_isolation(synth: Any, kw: dict[str, Any], *, realtime: int, batch: 
     return {
         "realtime_clients": realtime, "batch_clients": batch, "alone": alone, "loaded": loaded,
         "ttfa_p95_ratio": round(under / base, 3) if base and under else None,
+        "ttfa_p95_ratio_ci90": ratio_interval(ttfa[1], ttfa[0]),
     }
 
 
@@ -178,7 +185,7 @@ def run_load(
         if rate:
             out["open_loop"] = open_loop(synth, kw, rate, requests=requests or 64, seconds=seconds, chunk_ms=chunk_ms)
         if isolation and top >= 4:
-            out["priority_isolation"] = priority_isolation(synth, kw, realtime=2, batch=top - 2, requests=max(requests or 0, 48), seconds=seconds, chunk_ms=chunk_ms)
+            out["priority_isolation"] = priority_isolation(synth, kw, realtime=2, batch=top - 2, requests=max(requests or 0, 96), seconds=seconds, chunk_ms=chunk_ms)
         return out
     finally:
         synth.close()
