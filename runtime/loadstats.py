@@ -2,7 +2,8 @@
 and the HTTP/WebSocket harness (server/loadtest.py), so both report the same numbers the same way.
 
 A request that streamed audio is summarized by :func:`request_stats` (times in seconds from its
-start); a level (one concurrency C) by :func:`summarize`: ``ttfa_ms`` {p50, p95, p99, mean},
+start); a level (one concurrency C) by :func:`summarize`: ``ttfa_ms`` {p50, p95, p99, mean} (and
+the samples, ``ttfa_samples_ms``),
 ``rtf`` (last chunk over audio), ``continuity`` (share of requests whose real-time player, started at
 the first chunk, never stalls longer than ``CONTINUITY_MS``), ``audio_s`` (all audio, s), ``audio_s_per_s`` (all
 audio over the level's wall time). :func:`plot` draws TTFA percentiles, audio-s/s and continuity against C.
@@ -60,6 +61,7 @@ def summarize(results: list[dict[str, Any]], wall: float) -> dict[str, Any]:
         "refused": sum("refused" in r for r in results),
         "failed": sum("failed" in r for r in results),
         "ttfa_ms": percentiles([r["ttfa_s"] for r in done], 1000),
+        "ttfa_samples_ms": [round(r["ttfa_s"] * 1000, 2) for r in done],  # for intervals and pooling runs
         "rtf": percentiles([r["rtf"] for r in done]),
         "continuity": round(sum(r["worst_underrun_s"] * 1000 <= CONTINUITY_MS for r in done) / max(len(done), 1), 4),
         "worst_underrun_ms": percentiles([r["worst_underrun_s"] for r in done], 1000),
@@ -70,7 +72,8 @@ def summarize(results: list[dict[str, Any]], wall: float) -> dict[str, Any]:
 
 
 def compare_to_c1(levels: list[dict[str, Any]]) -> None:
-    """Add each level's audio-s/s and TTFA p95 relative to the C=1 level (when there is one), in place."""
+    """Add each level's audio-s/s and TTFA p95 relative to the C=1 level (when there is one), in
+    place; the TTFA ratio with its bootstrap 90 % interval (:func:`ratio_interval`)."""
     base = next((lv for lv in levels if lv["concurrency"] == 1), None)
     if base is None:
         return
@@ -79,6 +82,8 @@ def compare_to_c1(levels: list[dict[str, Any]]) -> None:
             lv["audio_s_per_s_vs_c1"] = round(lv["audio_s_per_s"] / base["audio_s_per_s"], 3)
         if base["ttfa_ms"] and lv["ttfa_ms"]:
             lv["ttfa_p95_vs_c1"] = round(lv["ttfa_ms"]["p95"] / base["ttfa_ms"]["p95"], 3)
+            if lv is not base:
+                lv["ttfa_p95_vs_c1_ci90"] = ratio_interval(lv["ttfa_samples_ms"], base["ttfa_samples_ms"])
 
 
 def ceilings(levels: list[dict[str, Any]]) -> dict[str, int | None]:

@@ -131,7 +131,6 @@ def open_loop(synth: Any, kw: dict[str, Any], rate: float, *, requests: int, sec
 def priority_isolation(synth: Any, kw: dict[str, Any], *, realtime: int, batch: int, requests: int, seconds: float, chunk_ms: float) -> dict[str, Any]:
     """``realtime`` clients alone, then beside ``batch`` closed-loop clients that fill the pool;
     ``ttfa_p95_ratio`` (loaded / alone) with its bootstrap 90 % interval."""
-    ttfa: list[list[float]] = []
 
     def rt_run(background: int) -> dict[str, Any]:
         stop = threading.Event()
@@ -151,7 +150,6 @@ def priority_isolation(synth: Any, kw: dict[str, Any], *, realtime: int, batch: 
         stop.set()
         for t in loaders:
             t.join()
-        ttfa.append([r["ttfa_s"] for r in rt if "ttfa_s" in r])
         return {"realtime": summarize(rt, wall), "batch": summarize(bg, wall) if background else None}
 
     alone, loaded = rt_run(0), rt_run(batch)
@@ -159,7 +157,7 @@ def priority_isolation(synth: Any, kw: dict[str, Any], *, realtime: int, batch: 
     return {
         "realtime_clients": realtime, "batch_clients": batch, "alone": alone, "loaded": loaded,
         "ttfa_p95_ratio": round(under / base, 3) if base and under else None,
-        "ttfa_p95_ratio_ci90": ratio_interval(ttfa[1], ttfa[0]),
+        "ttfa_p95_ratio_ci90": ratio_interval(loaded["realtime"]["ttfa_samples_ms"], alone["realtime"]["ttfa_samples_ms"]),
     }
 
 
