@@ -674,7 +674,7 @@ def loadtest(
     url: Annotated[str, typer.Option(help="Base URL of a running tts-run serve (loopback unless --allow-remote).")] = "http://127.0.0.1:8080",
     concurrency: Annotated[str, typer.Option(help="Concurrency levels (closed loop), e.g. 1,2,4,8,16.")] = "1,2,4,8,16",
     duration: Annotated[float, typer.Option(help="Seconds per level.")] = 30.0,
-    requests_max: Annotated[int | None, typer.Option(help="Requests per level at most (default 20 per client).")] = None,
+    requests_max: Annotated[int | None, typer.Option(help="Requests per level at most (default 20 per client, at least 100).")] = None,
     mode: Annotated[str, typer.Option(help="http: streaming POST /v1/audio/speech (pcm) | ws: the native WebSocket /v1/audio/speech/stream.")] = "http",
     api_key: Annotated[str | None, typer.Option(envvar="QTTS_API_KEY", help="Bearer key (env QTTS_API_KEY).")] = None,
     text: Annotated[str | None, typer.Option(help="Text of every request (default: the bench sentence).")] = None,

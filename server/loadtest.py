@@ -61,7 +61,7 @@ class LoadConfig:
     url: str  # base URL, e.g. http://127.0.0.1:8080
     concurrency: tuple[int, ...] = (1, 2, 4, 8, 16)
     duration_s: float = 30.0  # per level
-    requests_max: int | None = None  # per level; None: 20 per client
+    requests_max: int | None = None  # per level; None: 20 per client, at least 100 (a p95 needs the samples)
     mode: str = "http"
     api_key: str | None = None
     text: str = TEXT
@@ -319,7 +319,7 @@ async def _wait_ready(http: httpx.AsyncClient, seconds: float) -> None:
 
 async def _level(cfg: LoadConfig, http: httpx.AsyncClient, c: int) -> dict[str, Any]:
     before = await _finish_reasons(http)
-    budget = Budget(cfg.requests_max or 20 * c, cfg.duration_s)
+    budget = Budget(cfg.requests_max or max(20 * c, 100), cfg.duration_s)
     results: list[dict[str, Any]] = []
     client = _http_client if cfg.mode == "http" else _ws_client
     t0 = time.perf_counter()
