@@ -167,8 +167,6 @@ class Scheduler:
         self._side = False  # the scheduler thread is working beside a call in the stepper thread
         background = (lambda: lower_priority({threading.get_native_id()}, cfg.background_nice)) if self._own else None
         self._stepper = ThreadPoolExecutor(1, thread_name_prefix="tts-step", initializer=background)  # runs the batched step (realtime lane)
-        # decodes the previous step's frames while the next step runs (``codec_beside_step``)
-        self._codec = ThreadPoolExecutor(1, thread_name_prefix="tts-codec", initializer=background) if cfg.codec_beside_step else None
         self.lane_admitted = 0  # realtime requests admitted beside a running call (the lane)
         self._thread = threading.Thread(target=self._run, name="tts-scheduler", daemon=True)
         self._thread.start()
@@ -235,8 +233,6 @@ class Scheduler:
             self._wake.notify_all()
         self._thread.join(timeout=30)
         self._stepper.shutdown(wait=False)
-        if self._codec is not None:
-            self._codec.shutdown(wait=False)
 
     def _everyone(self) -> list[_Live]:
         return self._rows + [live for _, live in self._queue.ordered(self.clock())]
@@ -328,8 +324,7 @@ class Scheduler:
         decoded, _ = self._decode_due(prefilled, urgent=urgent)  # newcomers' first audio does not wait for the batched step
         prefilled |= urgent
         stepped, batch, step_s = self._step(prefilled)
-        now = {id(s) for s in self._rows if self._urgent_audio(s)} if stepped and self._codec is not None else None
-        n, codec_s = self._decode_due(now, urgent=urgent)  # pipelined: the rest beside the next step
+        n, codec_s = self._decode_due(urgent=urgent)
         decoded += n
         if stepped:  # what one frame of every stream costs: the talker step and the codec after it
             with self._lock:
@@ -563,11 +558,8 @@ class Scheduler:
         b, occupied, parity = self.pool.bucket(n), len(self._rows), self.pool.parity
         t = self.clock()
         running = self._run_in_stepper(self.pool.step, n, rows, occupied)
-        beside = self._codec_beside()
         lane = self._lane(running, parity) if self.config.realtime_lane and b <= occupied else []
         codes = running.result()
-        if beside is not None:
-            self._codec_joined(*beside)
         dt = self.clock() - t
         self._count("step", b, dt)
         metrics.STEP_SECONDS.labels(self.name, str(b)).observe(dt)
@@ -737,12 +729,17 @@ class Scheduler:
         they never wait for a codec call. Returns
         (streams decoded, seconds in the codec for the due streams)."""
         due = [s for s in self._rows if (only is None or id(s) in only) and self._due(s)]
+        groups: dict[int, list[_Live]] = collections.defaultdict(list)
+        for s in due:
+            groups[len(s.pending)].append(s)
+        rows = self.config.codec_rows
+        calls = [g[i : i + rows] for g in groups.values() for i in range(0, len(g), rows)]
         spent = 0.0
-        for group in self._codec_calls(due):
+        for group in calls:
             if urgent is not None:  # arrivals of any class since the last call: first audio now, not after the iteration
                 self._admit_now(urgent)
             t = self.clock()
-            args = ([s.codec for s in group], self._take(group))
+            args = ([s.codec for s in group], np.stack([np.stack(s.pending) for s in group]))
             if urgent is None:
                 pcm = CodecStream.push_batch(*args, session=self._lane_session("codec_decoder"))  # type: ignore[arg-type]
             else:  # the call runs in the stepper thread; arrivals are admitted meanwhile (the codec never touches the pool)
@@ -755,62 +752,12 @@ class Scheduler:
                 pcm = running.result()
             dt = self.clock() - t
             spent += dt
-            self._codec_done(group, args[1].shape[1], pcm, dt)
+            metrics.CODEC_SECONDS.labels(self.name, str(len(group))).observe(dt)
+            self._count("codec", len(group), dt)
+            for s, row in zip(group, pcm, strict=True):
+                s.stats.decode_s += dt
+                self._decoded(s, row)
         return len(due), spent
-
-    def _codec_calls(self, due: list[_Live]) -> list[list[_Live]]:
-        """``due`` streams in codec calls: at most ``codec_rows`` streams with the same frame count each."""
-        groups: dict[int, list[_Live]] = collections.defaultdict(list)
-        for s in due:
-            groups[len(s.pending)].append(s)
-        rows = self.config.codec_rows
-        return [g[i : i + rows] for g in groups.values() for i in range(0, len(g), rows)]
-
-    @staticmethod
-    def _take(group: list[_Live]) -> np.ndarray:
-        """The pending frames of ``group`` for one codec call (codes i64 [B, N, 16]); they are no longer pending."""
-        codes = np.stack([np.stack(s.pending) for s in group])
-        for s in group:
-            s.pending = []
-        return codes
-
-    def _codec_done(self, group: list[_Live], frames: int, pcm: np.ndarray, dt: float) -> None:
-        """A codec call of ``group`` (``frames`` each, ``dt`` seconds) returned ``pcm`` [B, samples]."""
-        metrics.CODEC_SECONDS.labels(self.name, str(len(group))).observe(dt)
-        self._count("codec", len(group), dt)
-        for s, row in zip(group, pcm, strict=True):
-            s.stats.decode_s += dt
-            self._decoded(s, row, frames)
-
-    def _urgent_audio(self, s: _Live) -> bool:
-        """``s``'s due frames are decoded right after the step even when the codec runs beside the
-        next one: it has not had its first audio, its segment's first frames are not decoded yet,
-        or its segment ended."""
-        return s.seg_end is not None or s.first_audio is None or s.decoded < s.job.first_frames
-
-    def _codec_beside(self) -> tuple[Future[list[tuple[np.ndarray, float]]], list[tuple[list[_Live], np.ndarray]]] | None:
-        """With ``codec_beside_step``: start the codec calls of the frames due from earlier steps in
-        the codec thread, to run while the talker step runs (the calls touch only their streams'
-        codec states; the PCM is delivered by :meth:`_codec_joined` in this thread)."""
-        if self._codec is None:
-            return None
-        calls = [(group, self._take(group)) for group in self._codec_calls([s for s in self._rows if self._due(s) and not self._urgent_audio(s)])]
-        if not calls:
-            return None
-
-        def decode() -> list[tuple[np.ndarray, float]]:
-            out = []
-            for group, codes in calls:
-                t = time.perf_counter()
-                out.append((CodecStream.push_batch([s.codec for s in group], codes), time.perf_counter() - t))  # type: ignore[misc]
-            return out
-
-        return self._codec.submit(decode), calls
-
-    def _codec_joined(self, running: Future[list[tuple[np.ndarray, float]]], calls: list[tuple[list[_Live], np.ndarray]]) -> None:
-        """Wait for :meth:`_codec_beside`'s calls and deliver their PCM."""
-        for (group, codes), (pcm, dt) in zip(calls, running.result(), strict=True):
-            self._codec_done(group, codes.shape[1], pcm, dt)
 
     def _admit_now(self, urgent: set[int]) -> None:
         """Admit waiting newcomers of the highest live class (or above; of the highest waiting class
@@ -826,11 +773,13 @@ class Scheduler:
         urgent |= new
         self._decode_due(new)
 
-    def _decoded(self, s: _Live, pcm: np.ndarray, n: int) -> None:
-        """``n`` frames of ``s`` came back from the codec as ``pcm``: to the joiner and the consumer
+    def _decoded(self, s: _Live, pcm: np.ndarray) -> None:
+        """``s``'s pending frames came back from the codec as ``pcm``: to the joiner and the consumer
         (an ICL voice's whole-segment decode under reference chunking keeps the official trim)."""
-        whole = s.decoded == 0 and n == s.k
+        n = len(s.pending)
+        whole = n == s.k
         s.decoded += n
+        s.pending = []
         tail = s.job.ref_tail
         if tail is not None and s.job.reference_chunking and s.seg_end is not None and whole:
             extra = icl_extra(len(s.job.voice.ref_codes), n)  # type: ignore[union-attr]

@@ -23,10 +23,7 @@ class SchedulerConfig:
     streams per codec call (between calls realtime arrivals are admitted; batching more streams
     saves little on a CPU, whose codec is compute-bound); ``realtime_lane``: realtime arrivals are
     prefilled, and get their first audio, while the batched step of the others runs (needs two
-    free slots; not with ``buckets`` past the live rows); ``codec_beside_step``: a codec thread
-    decodes the frames of earlier steps while the next talker step runs (first audio and segment
-    ends are still decoded at once); it pays on a CPU when each session has one intra-op thread
-    (``threads = 1``), so the two calls run on their own cores; ``realtime_sessions_mb``: on a CPU, the
+    free slots; not with ``buckets`` past the live rows); ``realtime_sessions_mb``: on a CPU, the
     calls the scheduler thread makes beside a running call (the lane's, and admissions during a codec
     call) run on second sessions of the talker and codec when those cost at most this much memory
     (0: never), while the stepper
@@ -49,7 +46,6 @@ class SchedulerConfig:
     buckets: tuple[int, ...] = ()
     codec_rows: int = 8
     realtime_lane: bool = True
-    codec_beside_step: bool = False
     realtime_sessions_mb: int = 512
     background_nice: int = 10
     shed: bool = True

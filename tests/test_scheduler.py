@@ -138,52 +138,6 @@ def test_an_idle_scheduler_waits_the_realtime_window_for_a_realtime_arrival(tiny
         synth.close()
 
 
-def test_the_codec_beside_the_step_changes_no_output_and_keeps_first_audio_prompt(tiny_engines: dict[str, Path], batch_synth: Synthesizer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``codec_beside_step``: the frames of earlier steps are decoded in the codec thread while the
-    next talker step runs; every stream's first audio and segment end are still decoded right after
-    its step, in the scheduler thread; outputs equal the solo runs (codes exact, PCM within 1e-4)."""
-    opts = [_options(batch_synth, r) for r in REQUESTS]
-
-    def streamed(synth: Synthesizer, o: dict) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        with synth.stream(chunk_ms=40, **o) as stream:
-            pcm = np.concatenate(list(stream))
-        return np.concatenate(stream.stats.codes), pcm, stream.stats.finish_reasons
-
-    solo = [streamed(batch_synth, o) for o in opts]
-    synth = Synthesizer.from_engines(tiny_engines["custom_voice"], threads=1, scheduler=SchedulerConfig(max_streams=8, window_ms=50, codec_beside_step=True))
-    steps: list[tuple[float, float]] = []
-    calls: list[tuple[float, str, list[int]]] = []  # start, thread, frames already decoded per stream
-    push_batch = CodecStream.push_batch
-
-    def recorded_codec(streams: list[CodecStream], codes: np.ndarray, **kw: object) -> np.ndarray:
-        calls.append((time.perf_counter(), threading.current_thread().name, [st.frames for st in streams]))
-        return push_batch(streams, codes, **kw)
-
-    monkeypatch.setattr(CodecStream, "push_batch", staticmethod(recorded_codec))
-    try:
-        step = synth.scheduler.pool.step
-
-        def slow_step(*args: object) -> np.ndarray:  # long enough that the codec thread's calls start inside it
-            t = time.perf_counter()
-            time.sleep(0.01)
-            out = step(*args)
-            steps.append((t, time.perf_counter()))
-            return out
-
-        monkeypatch.setattr(synth.scheduler.pool, "step", slow_step)
-        with ThreadPoolExecutor(len(opts)) as pool:
-            together = list(pool.map(lambda o: streamed(synth, o), opts))
-        for (codes, pcm, reasons), (codes2, pcm2, reasons2) in zip(solo, together, strict=True):
-            assert np.array_equal(codes, codes2) and reasons == reasons2
-            assert pcm.shape == pcm2.shape and float(np.abs(pcm - pcm2).max()) <= 1e-4
-        beside = [c for c in calls if c[1].startswith("tts-codec")]
-        assert beside and all(0 not in frames for _, _, frames in beside)  # first audio never waits for the codec thread
-        assert any(a < t < b for t, _, _ in beside for a, b in steps)  # really beside a step
-        assert synth.scheduler.active == 0
-    finally:
-        synth.close()
-
-
 def test_overload_is_refused_at_once_with_a_retry_hint(tiny_engines: dict[str, Path]) -> None:
     synth = Synthesizer.from_engines(tiny_engines["custom_voice"], threads=1, scheduler=SchedulerConfig(max_streams=1, max_waiting=1, window_ms=0))
     try:
