@@ -268,8 +268,8 @@ class Scheduler:
                     if self._closing and not self._rows and not len(self._queue):
                         return
                     idle = not self._rows
-                if idle:
-                    self._gather()
+                if idle and self.config.window_ms > 0:
+                    time.sleep(self.config.window_ms / 1000)  # let near-simultaneous arrivals share this iteration
                 try:
                     if not self._iteration():  # nothing could run (paused consumers, late text): wait for a poke
                         with self._lock:
@@ -279,18 +279,6 @@ class Scheduler:
                     self._finish_all(TTSError(f"synthesis failed: {e}"))
         finally:
             self._finish_all(TTSError("the scheduler stopped"))
-
-    def _gather(self) -> None:
-        """At an idle scheduler, let near-simultaneous arrivals share the first iteration: wait
-        until ``window_ms`` after the first arrival waiting (``realtime_window_ms`` when that one
-        is realtime: a lone realtime request would otherwise pay the whole window)."""
-        with self._lock:
-            head = self._first_waiting(None)
-        if head is not None:
-            window = self.config.window_ms
-            if head.priority >= Priority.REALTIME:
-                window = min(window, self.config.realtime_window_ms)
-            time.sleep(max(0.0, head.submitted_at + window / 1000 - self.clock()))
 
     def _finish_all(self, error: TTSError) -> None:
         with self._lock:

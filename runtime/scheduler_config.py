@@ -15,8 +15,8 @@ class SchedulerConfig:
 
     ``max_streams`` slots of ``capacity`` talker positions (prompt + the frames of one segment)
     each, at most as many as fit in ``memory_mb`` of KV; ``max_waiting`` queued requests beyond
-    them; ``window_ms``: how long an idle scheduler waits after an arrival so near-simultaneous ones
-    share the first iteration (``realtime_window_ms``, if shorter, when the first one waiting is realtime); ``prefill_tokens``/``prefill_ms``: prompt positions and predicted seconds
+    them; ``window_ms``: how long an idle scheduler waits so near-simultaneous arrivals share the
+    first iteration; ``prefill_tokens``/``prefill_ms``: prompt positions and predicted seconds
     of prefill per iteration, so a burst of newcomers never stalls running streams for long (at
     least one prefill always runs); ``aging_s``: a waiting request gains one priority class per aging_s;
     ``buckets``: batch sizes a step may bind (empty: exactly the occupied slots); ``codec_rows``:
@@ -39,7 +39,6 @@ class SchedulerConfig:
     memory_mb: int = 4096
     max_waiting: int = 64
     window_ms: float = 10.0
-    realtime_window_ms: float = 2.0
     prefill_tokens: int = 512
     prefill_ms: float = 25.0
     aging_s: float = 10.0
@@ -56,8 +55,8 @@ class SchedulerConfig:
         for name in ("max_streams", "capacity", "memory_mb", "max_waiting", "prefill_tokens", "codec_rows"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
-        if not 0 <= self.window_ms <= 100 or not 0 <= self.realtime_window_ms <= 100 or self.aging_s <= 0 or self.prefill_ms <= 0:
-            raise ValueError("window_ms and realtime_window_ms must be in [0, 100], aging_s and prefill_ms > 0")
+        if not 0 <= self.window_ms <= 100 or self.aging_s <= 0 or self.prefill_ms <= 0:
+            raise ValueError("window_ms must be in [0, 100], aging_s and prefill_ms > 0")
         if self.realtime_sessions_mb < 0 or not 0 <= self.background_nice <= 19:
             raise ValueError("realtime_sessions_mb must be >= 0 and background_nice in [0, 19]")
         if any(not isinstance(b, int) or b < 1 for b in self.buckets):

@@ -9,12 +9,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from qtts.runtime import scheduler as scheduler_module
 from qtts.runtime.codec import CodecStream
 from qtts.runtime.errors import InputError, OverloadError, TTSError
 from qtts.runtime.policy import Priority
@@ -114,26 +112,6 @@ def test_realtime_is_admitted_before_batch(tiny_engines: dict[str, Path]) -> Non
         busy.close()
         list(high), list(low)
         assert started == ["realtime", "batch"]
-    finally:
-        synth.close()
-
-
-def test_an_idle_scheduler_waits_the_realtime_window_for_a_realtime_arrival(tiny_engines: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    """At an idle scheduler a realtime arrival waits only ``realtime_window_ms`` for company before
-    its prefill; a standard one waits ``window_ms`` (both counted from its arrival)."""
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        time.sleep(seconds)
-
-    monkeypatch.setattr(scheduler_module, "time", SimpleNamespace(sleep=sleep, perf_counter=time.perf_counter))
-    synth = Synthesizer.from_engines(tiny_engines["custom_voice"], threads=1, scheduler=SchedulerConfig(max_streams=2, window_ms=80, realtime_window_ms=4))
-    try:
-        for priority, lo, hi in (("realtime", 0.0, 0.004), ("standard", 0.04, 0.08), ("realtime", 0.0, 0.004)):
-            waits.clear()
-            synth.synthesize("Hello.", priority=priority, speaker="ryan", seed=1, max_frames=2)
-            assert len(waits) == 1 and lo <= waits[0] <= hi, (priority, waits)
     finally:
         synth.close()
 
