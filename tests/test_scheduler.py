@@ -276,7 +276,8 @@ def test_realtime_arrivals_prefill_together_beside_a_lower_class_prefill(batch_s
     urgent = [{"text": f"Срочно {i}.", "speaker": "aiden", "seed": 10 + i, "max_frames": 4, "split": False} for i in range(2)]
     solo = [batch_synth.synthesize(**o).codes for o in background + urgent]
     sched, events, sessions, prefilling = batch_synth.scheduler, [], [], threading.Event()
-    prefill, lane, push_batch = sched.pool.prefill, Scheduler._lane, CodecStream.push_batch
+    prefill, lane, push_batch, settle = sched.pool.prefill, Scheduler._lane, CodecStream.push_batch, Scheduler._settle
+    order: list[list[Priority]] = []  # the rows' classes after each settling of lane streams
 
     def recorded_prefill(first: int, prompts: list, *args: object, **kw: object) -> np.ndarray:
         beside = threading.current_thread().name.startswith("tts-step")
@@ -298,17 +299,20 @@ def test_realtime_arrivals_prefill_together_beside_a_lower_class_prefill(batch_s
         events.append(("codec", len(streams)))
         return push_batch(streams, codes, **kw)
 
+    def recorded_settle(self: Scheduler, *args: object) -> None:
+        settle(self, *args)
+        order.append([s.priority for s in self._rows])
+
     monkeypatch.setattr(sched.pool, "prefill", recorded_prefill)
     monkeypatch.setattr(Scheduler, "_lane", late_lane)
+    monkeypatch.setattr(Scheduler, "_settle", recorded_settle)
     monkeypatch.setattr(CodecStream, "push_batch", staticmethod(recorded_codec))
     before = sched.lane_admitted
     streams = [batch_synth.submit(o.pop("text"), priority="batch", **o) for o in background]
     assert prefilling.wait(10)
     streams += [batch_synth.submit(o.pop("text"), priority="realtime", **o) for o in urgent]
-    order = []
     for want, stream in zip(solo, streams, strict=True):
-        for _ in stream:
-            order.append([s.priority for s in sched._rows])
+        list(stream)
         assert np.array_equal(np.concatenate(stream.stats.codes), want)
     assert sched.lane_admitted - before == 2
     assert [Priority.REALTIME] * 2 + [Priority.BATCH] * 2 in order  # moved ahead of the batch rows
