@@ -35,13 +35,12 @@ the call ends or a request arrives (no polling that would take a core from the c
 from __future__ import annotations
 
 import collections
-import contextlib
 import itertools
 import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -567,11 +566,7 @@ class Scheduler:
         admitted (with a deferred failure: nothing may move rows until the call is done; then
         :meth:`_settle`)."""
         admitted: list[tuple[_Live, Exception | None]] = []
-        seen = -1
-        while not running.done():
-            seen = self._await(running, seen)
-            with self._beside():
-                admitted += self._lane_admit(parity)
+        self._while_running(running, lambda: admitted.extend(self._lane_admit(parity)))
         return admitted
 
     def _lane_admit(self, parity: int) -> list[tuple[_Live, Exception | None]]:
@@ -597,15 +592,17 @@ class Scheduler:
             error = e
         return [(s, error) for s in group]
 
-    @contextlib.contextmanager
-    def _beside(self) -> Iterator[None]:
-        """While the stepper thread runs a model call: the scheduler thread's own calls use the
-        lane's sessions (:meth:`_lane_session`)."""
-        self._side = True
-        try:
-            yield
-        finally:
-            self._side = False
+    def _while_running(self, running: Future[np.ndarray], work: Callable[[], object]) -> None:
+        """Until the stepper thread's call ``running`` ends, run ``work`` at once and again whenever
+        requests arrive; its model calls use the lane's sessions (:meth:`_lane_session`)."""
+        seen = -1
+        while not running.done():
+            seen = self._await(running, seen)
+            self._side = True
+            try:
+                work()
+            finally:
+                self._side = False
 
     def _lane_session(self, graph: str) -> ort.InferenceSession | None:
         """The lane's own session of ``graph`` for a call beside a running one (None: the engine's;
@@ -732,11 +729,7 @@ class Scheduler:
                 pcm = CodecStream.push_batch(*args, session=self._lane_session("codec_decoder"))  # type: ignore[arg-type]
             else:  # the call runs in the stepper thread; arrivals are admitted meanwhile (the codec never touches the pool)
                 running = self._run_in_stepper(CodecStream.push_batch, *args)
-                seen = -1
-                while not running.done():
-                    seen = self._await(running, seen)
-                    with self._beside():
-                        self._admit_now(urgent)
+                self._while_running(running, lambda: self._admit_now(urgent))
                 pcm = running.result()
             dt = self.clock() - t
             spent += dt

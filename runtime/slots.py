@@ -130,11 +130,11 @@ class SlotPool:
 
     # ------------------------------------------------------------------ binding
     def _bind(
-        self, rows: slice, text: np.ndarray, carried_in: tuple[np.ndarray, np.ndarray], carried_out: tuple[np.ndarray, np.ndarray],
-        session: ort.InferenceSession | None = None,
+        self, session: ort.InferenceSession, rows: slice, text: np.ndarray, carried_in: tuple[np.ndarray, np.ndarray],
+        carried_out: tuple[np.ndarray, np.ndarray],
     ) -> _Bound:
-        """An IOBinding (of ``session``, default the pool's) of the given rows of every pooled buffer (views: no copies)."""
-        bound = _Bound((session or self.session).io_binding(), [], np.zeros((), np.int32))
+        """An IOBinding of ``session`` (a talker session) to the given rows of every pooled buffer (views: no copies)."""
+        bound = _Bound(session.io_binding(), [], np.zeros((), np.int32))
         io = bound.io
         for i, (k, v) in enumerate(self.kv):
             for kind, buf in (("key", k), ("value", v)):
@@ -178,7 +178,7 @@ class SlotPool:
         rows, p = slice(first, first + n), self.parity if parity is None else parity
         fresh = (np.zeros((n, self.frame_embed.shape[-1]), self.frame_embed.dtype), np.zeros((n, self.vocab), np.bool_))
         session = session or self.session
-        bound = self._bind(rows, text, fresh, (self.frame_embed[p][rows], self.generated[p][rows]), session)
+        bound = self._bind(session, rows, text, fresh, (self.frame_embed[p][rows], self.generated[p][rows]))
         bound.total[()] = longest
         session.run_with_iobinding(bound.io)
         return self.out["codes"][rows].copy()
@@ -203,7 +203,7 @@ class SlotPool:
         if bound is None:
             rb = slice(0, b)
             bound = self._bindings[(b, p)] = self._bind(
-                rb, self.text[rb], (self.frame_embed[p][rb], self.generated[p][rb]), (self.frame_embed[1 - p][rb], self.generated[1 - p][rb])
+                self.session, rb, self.text[rb], (self.frame_embed[p][rb], self.generated[p][rb]), (self.frame_embed[1 - p][rb], self.generated[1 - p][rb])
             )
         bound.total[()] = int(self.rows["seqlens_k"][:b].max()) + 1  # idle rows count too
         self.session.run_with_iobinding(bound.io)
