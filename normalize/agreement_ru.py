@@ -35,6 +35,8 @@ from .ru_lexicon import (
     MONTHS_GEN,
     PERIOD_HEADS,
     PREPOSITIONS,
+    SCORE_SCALES,
+    SCORE_WORDS,
     Noun,
     analyze,
     known,
@@ -95,8 +97,6 @@ for _nom, _gen in (("сутки", "суток"), ("ножницы", "ножни�
 _SECTION_WORDS = ("пункт", "раздел", "глав", "стать", "част", "рисун", "таблиц", "приложени", "параграф", "§")
 # Words before a shift pattern written as a fraction ("график 2/2": два через два).
 _SCHEDULE_WORDS = ("график", "смен")
-# Words before a score over its scale ("оценка 9/10": девять из десяти).
-_SCORE_WORDS = ("рейтинг", "оценк", "балл")
 # Nouns that after в/на make a compound preposition governing the genitive.
 _COMPOUND_GEN = {"течение", "течении", "протяжении", "размере", "количестве", "пределах", "районе", "возрасте",
                  "объёме", "объеме", "диапазоне", "ходе", "отсутствие", "сумме"}
@@ -382,8 +382,8 @@ class RussianAgreement:
                 _word(tokens[idx[g]]).startswith(_SCHEDULE_WORDS) for g in range(max(0, k - 3), k)):
             tok.fields["schedule"] = True  # "график работы 2/2": два через два
             return
-        if cls == "fraction" and not tok.fields["whole"] and tok.fields["den"] in ("5", "10", "100") and any(
-                _word(tokens[idx[g]]).startswith(_SCORE_WORDS) for g in range(max(0, k - 2), k)):
+        if cls == "fraction" and not tok.fields["whole"] and tok.fields["den"] in SCORE_SCALES and any(
+                _word(tokens[idx[g]]).startswith(SCORE_WORDS) for g in range(max(0, k - 2), k)):
             tok.fields["out_of"] = True  # "оценка 9/10": девять из десяти
             return
         if cls == "fraction":

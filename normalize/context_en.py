@@ -6,7 +6,7 @@ from . import en_numbers as en
 from .address_en import apply_addresses
 from .morph_ru import is_adjective, is_noun
 from .ranges import range_ends
-from .ru_lexicon import PERIOD_HEADS, PREPOSITIONS, analyze, noun_text
+from .ru_lexicon import PERIOD_HEADS, PREPOSITIONS, SCORE_SCALES, SCORE_WORDS, analyze, noun_text
 from .ru_numbers import combining_form
 from .spans import Token
 
@@ -146,12 +146,15 @@ def _counts(tokens: list[Token], i: int, hi: Token, after: Token | None) -> bool
                                    t.text.lower() not in _FUNCTION_WORDS for t in (before, after))
 
 
-def _rating(tokens: list[Token], idx: list[int], k: int, words: tuple[str, ...] = ("rate", "rating", "score")) -> bool:
+_RATING_WORDS = ("rate", "rating", "score")  # before a score over its scale: "rated 8/10"
+
+
+def _rating(tokens: list[Token], idx: list[int], k: int, words: tuple[str, ...] = _RATING_WORDS) -> bool:
     """Whether the slash at ``idx[k]`` divides a score by its scale: ``4.5/5 stars``, ``rated 8/10``."""
     prev = tokens[idx[k - 1]] if k else None
     nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
     if prev is None or nxt is None or prev.cls not in ("cardinal", "decimal") or nxt.cls != "cardinal" \
-            or nxt.fields["int"] not in ("5", "10", "100"):
+            or nxt.fields["int"] not in SCORE_SCALES:
         return False
     after = tokens[idx[k + 2]].text.lower() if k + 2 < len(idx) else ""
     before = tokens[idx[k - 2]].text.lower() if k > 1 else ""
@@ -197,7 +200,7 @@ class EnglishContext:
                     tok.fields["int"]) >= 6 or len(tok.fields["int"]) >= 16 and not tok.fields.get("grouped")):
                 tok.fields["digits" if tok.lang == "en" else "spell"] = True  # "ИНН 7707083893": digit by digit
             elif tok.lang == "ru" and tok.text == "/" and prev is not None and prev.cls == "decimal" and \
-                    _rating(tokens, idx, k, ("рейтинг", "оценк", "балл")):
+                    _rating(tokens, idx, k, SCORE_WORDS):
                 tok.out, nxt.case = " из ", "gen"  # "рейтинг 4,8/5": четыре целых восемь десятых из пяти
             elif tok.lang == "ru" and tok.text == ":" and prev is not None and nxt is not None and \
                     prev.cls == nxt.cls == "cardinal" and tokens[i - 1] is prev and tokens[i + 1] is nxt:
@@ -239,9 +242,9 @@ class EnglishContext:
             elif tok.cls in ("money", "measure") and prev is not None and prev.text.lower() in ("a", "an") \
                     and nxt is not None and nxt.cls == "word" and nxt.text.islower() and nxt.text != "of":
                 tok.fields["attributive"] = True  # "a $5 billion deal", "a 10 km race": ten kilometer race
-            elif tok.cls == "fraction" and not tok.fields["whole"] and tok.fields["den"] in ("5", "10", "100") and (
+            elif tok.cls == "fraction" and not tok.fields["whole"] and tok.fields["den"] in SCORE_SCALES and (
                     (nxt is not None and nxt.text.lower().startswith("star")) or
-                    (prev is not None and prev.text.lower().startswith(("rate", "rating", "score"))) or
+                    (prev is not None and prev.text.lower().startswith(_RATING_WORDS)) or
                     (k > 1 and tokens[idx[k - 2]].text.lower().startswith(("rate", "rating")))):
                 tok.out = f"{en.cardinal(int(tok.fields['num']))} out of {en.cardinal(int(tok.fields['den']))}"  # 8/10
             elif tok.cls == "cardinal" and nxt is not None and nxt.text.replace(".", "") in ("AD", "BC") \
