@@ -12,10 +12,12 @@ An iteration, at most one per loop turn:
    class prefills, and a lower class's prefill runs in the stepper thread beside the lane (3.);
 3. step: one batched talker call over the slots up to the last stepping row; rows that are paused
    (consumer back-pressure, streamed text not yet arrived) or skipped by the policy idle in that
-   call. It runs in a stepper thread while realtime arrivals (all those waiting, in one call) are
+   call. It runs in a stepper thread while arrivals of the highest live class or above (realtime
+   always, batch never: :meth:`Scheduler._lane_class`; all those waiting, in one call) are
    prefilled beside it into slots past every row and get their first audio (the lane; on a CPU on
    second talker/codec sessions while the batched work runs at a lower OS priority, when the
-   copies fit ``realtime_sessions_mb``);
+   copies fit ``realtime_sessions_mb``), so a newcomer waits for no step of streams that already
+   hear audio;
 4. codec: every stream with frames due is decoded (batched calls per frame count, also in the
    stepper thread; newcomers of the highest live class are prefilled and their frame 0 decoded
    before and during these calls, so a newcomer waits for at most a step, not for the rest of the
@@ -166,7 +168,7 @@ class Scheduler:
         self._side = False  # the scheduler thread is working beside a call in the stepper thread
         background = (lambda: lower_priority({threading.get_native_id()}, cfg.background_nice)) if self._own else None
         self._stepper = ThreadPoolExecutor(1, thread_name_prefix="tts-step", initializer=background)  # runs the batched step (realtime lane)
-        self.lane_admitted = 0  # realtime requests admitted beside a running call (the lane)
+        self.lane_admitted = 0  # requests admitted beside a running call (the lane)
         self._thread = threading.Thread(target=self._run, name="tts-scheduler", daemon=True)
         self._thread.start()
 
@@ -307,7 +309,7 @@ class Scheduler:
                 self._finish(s, reason)
         self._shed(now)
         prefilled = self._admit()
-        urgent: set[int] = set()  # realtime arrivals admitted between and during model calls
+        urgent: set[int] = set()  # arrivals admitted between and during model calls
         decoded, _ = self._decode_due(prefilled, urgent=urgent)  # newcomers' first audio does not wait for the batched step
         prefilled |= urgent
         stepped, batch, step_s = self._step(prefilled)
@@ -473,7 +475,7 @@ class Scheduler:
         if not beside:
             self._prefilled(group, prompts, self.pool.prefill(*args, session=self._lane_session("talker")), t)  # type: ignore[arg-type]
             return
-        running = self._run_in_stepper(self.pool.prefill, *args)  # realtime arrivals prefill beside it, past every row
+        running = self._run_in_stepper(self.pool.prefill, *args)  # the lane's arrivals prefill beside it, past every row
         lane = self._lane(running, self.pool.parity)
         try:
             self._prefilled(group, prompts, running.result(), t)
@@ -560,9 +562,9 @@ class Scheduler:
 
     def _lane(self, running: Future[np.ndarray], parity: int) -> list[tuple[_Live, Exception | None]]:
         """While a model call of other streams runs in the stepper thread (a step, or a prefill of a
-        lower class), admit realtime arrivals into the slots past every row (prefill into the parity
-        that call reads; those arriving together in one call) and hand them their first audio at
-        once, so a realtime request need not wait for other streams' work. Returns the streams
+        lower class), admit arrivals of the lane's classes (:meth:`_lane_class`) into the slots past
+        every row (prefill into the parity that call reads; those arriving together in one call) and
+        hand them their first audio at once, so they need not wait for other streams' work. Returns the streams
         admitted (with a deferred failure: nothing may move rows until the call is done; then
         :meth:`_settle`)."""
         admitted: list[tuple[_Live, Exception | None]] = []
@@ -570,11 +572,11 @@ class Scheduler:
         return admitted
 
     def _lane_admit(self, parity: int) -> list[tuple[_Live, Exception | None]]:
-        """:meth:`_lane`'s admission: every realtime request waiting, prefilled in one call and
+        """:meth:`_lane`'s admission: every request of the lane's classes waiting, prefilled in one call and
         their first frame decoded (a failure is deferred with them)."""
         group: list[_Live] = []
         with self._lock:
-            while len(self._rows) < self.max_streams and (s := self._first_waiting(Priority.REALTIME)) is not None:
+            while len(self._rows) < self.max_streams and (s := self._first_waiting(self._lane_class())) is not None:
                 self._queue.remove(s.id)
                 s.slot = len(self._rows)
                 self._rows.append(s)
@@ -591,6 +593,12 @@ class Scheduler:
         except (TTSError, ValueError) as e:
             error = e
         return [(s, error) for s in group]
+
+    def _lane_class(self) -> Priority:
+        """The lowest class the lane admits: arrivals of the highest live class or above (as between
+        codec calls, :meth:`_admit_now`), but never ``batch``, whose time to first audio is not at
+        stake: beside batch load a realtime arrival never waits behind batch work in the lane."""
+        return max(self._top_class(), Priority.STANDARD)
 
     def _while_running(self, running: Future[np.ndarray], work: Callable[[], object]) -> None:
         """Until the stepper thread's call ``running`` ends, run ``work`` at once and again whenever

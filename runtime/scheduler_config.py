@@ -21,9 +21,10 @@ class SchedulerConfig:
     least one prefill always runs); ``aging_s``: a waiting request gains one priority class per aging_s;
     ``buckets``: batch sizes a step may bind (empty: exactly the occupied slots); ``codec_rows``:
     streams per codec call (between calls realtime arrivals are admitted; batching more streams
-    saves little on a CPU, whose codec is compute-bound); ``realtime_lane``: realtime arrivals are
-    prefilled, and get their first audio, while the batched step of the others runs (needs two
-    free slots; not with ``buckets`` past the live rows); ``realtime_sessions_mb``: on a CPU, the
+    saves little on a CPU, whose codec is compute-bound); ``realtime_lane``: arrivals of the highest
+    live class or above (realtime always, batch never) are prefilled, and get their first audio,
+    while the batched step of the others runs (needs two free slots; not with ``buckets`` past the
+    live rows); ``realtime_sessions_mb``: on a CPU, the
     calls the scheduler thread makes beside a running call (the lane's, and admissions during a codec
     call) run on second sessions of the talker and codec when those cost at most this much memory
     (0: never), while the stepper

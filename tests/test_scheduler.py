@@ -323,10 +323,10 @@ def test_realtime_arrivals_prefill_together_beside_a_lower_class_prefill(batch_s
     assert sched.active == 0
 
 
-def test_a_newcomer_gets_its_first_audio_before_the_codec_call_of_the_running_streams(batch_synth: Synthesizer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A request arriving while a step runs is prefilled and its first frame decoded as soon as that
-    step ends, ahead of the codec call for the frame that step made (not after the rest of the
-    iteration); both outputs still equal their solo runs."""
+def test_a_newcomer_gets_its_first_audio_beside_the_step_of_the_running_streams(batch_synth: Synthesizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request of the running streams' class arriving while their step runs is prefilled and its
+    first frame decoded beside that step (the lane), ahead of the codec call for the frame that step
+    made (not after the rest of the iteration); both outputs still equal their solo runs."""
     running = {"text": "Hello there, a stream that is already running.", "speaker": "ryan", "seed": 1, "max_frames": 12, "split": False}
     newcomer = {"text": "A newcomer.", "speaker": "aiden", "seed": 2, "max_frames": 4, "split": False}
     solo = [batch_synth.synthesize(**running).codes, batch_synth.synthesize(**newcomer).codes]
@@ -336,8 +336,10 @@ def test_a_newcomer_gets_its_first_audio_before_the_codec_call_of_the_running_st
     def slow_step(*args: object) -> np.ndarray:
         events.append("step")
         stepping.set()
-        time.sleep(0.05)
-        return step(*args)
+        time.sleep(0.2)
+        out = step(*args)
+        events.append("step end")
+        return out
 
     def recorded_prefill(*args: object, **kw: object) -> np.ndarray:
         events.append("prefill")
@@ -350,6 +352,7 @@ def test_a_newcomer_gets_its_first_audio_before_the_codec_call_of_the_running_st
     monkeypatch.setattr(pool, "step", slow_step)
     monkeypatch.setattr(pool, "prefill", recorded_prefill)
     monkeypatch.setattr(CodecStream, "push_batch", staticmethod(recorded_codec))
+    before = batch_synth.scheduler.lane_admitted
     first = batch_synth.stream(running.pop("text"), **running)
     assert stepping.wait(10)
     at = len(events)  # the first step of `first` is running
@@ -358,7 +361,41 @@ def test_a_newcomer_gets_its_first_audio_before_the_codec_call_of_the_running_st
         list(stream)
         assert np.array_equal(np.concatenate(stream.stats.codes), want)
     assert events[:at] == ["prefill", "codec x1", "step"]
-    assert events[at : at + 3] == ["prefill", "codec x1", "codec x1"], events  # the newcomer's frame 0, then the step's frame
+    # the newcomer's prefill and frame 0 while the step runs, then the step's frame
+    assert events[at : at + 4] == ["prefill", "codec x1", "step end", "codec x1"], events
+    assert batch_synth.scheduler.lane_admitted - before == 1
+
+
+@pytest.mark.parametrize(
+    ("running", "arriving", "lane"),
+    [("batch", "standard", True), ("standard", "standard", True), ("standard", "batch", False), ("batch", "batch", False), ("realtime", "standard", False)],
+)
+def test_the_lane_takes_arrivals_of_the_highest_live_class_but_never_batch(
+    batch_synth: Synthesizer, monkeypatch: pytest.MonkeyPatch, running: str, arriving: str, lane: bool
+) -> None:
+    """Beside a running step the lane admits an arrival of the highest live class or above, except
+    the batch class (its time to first audio is not at stake, and lane work beside batch load would
+    delay a realtime arrival); any other arrival waits for the step. Outputs equal their solo runs."""
+    first = {"text": "Hello there, a stream that is already running.", "speaker": "ryan", "seed": 1, "max_frames": 10, "split": False}
+    second = {"text": "A newcomer.", "speaker": "aiden", "seed": 2, "max_frames": 3, "split": False}
+    solo = [batch_synth.synthesize(**first).codes, batch_synth.synthesize(**second).codes]
+    sched, stepping = batch_synth.scheduler, threading.Event()
+    step = sched.pool.step
+
+    def slow_step(*args: object) -> np.ndarray:
+        stepping.set()
+        time.sleep(0.05)
+        return step(*args)
+
+    monkeypatch.setattr(sched.pool, "step", slow_step)
+    before = sched.lane_admitted
+    streams = [batch_synth.submit(first.pop("text"), priority=running, **first)]
+    assert stepping.wait(10)
+    streams.append(batch_synth.submit(second.pop("text"), priority=arriving, **second))
+    for want, stream in zip(solo, streams, strict=True):
+        list(stream)
+        assert np.array_equal(np.concatenate(stream.stats.codes), want)
+    assert sched.lane_admitted - before == int(lane)
 
 
 def test_newcomers_prefill_in_one_call_and_a_realtime_arrival_takes_the_next(tiny_engines: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
