@@ -444,8 +444,10 @@ class Scheduler:
 
     def _start_stream(self, s: _Live) -> None:
         job = s.job
-        # the request's own choice, else by load as this stream sees it: the streams it cannot overtake (its class and above)
-        s.first_frames = job.first_chunk or first_chunk_frames(sum(o.priority >= s.priority for o in self._rows if o is not s), self.max_streams)
+        # the request's own choice, else by load as this stream sees it: the streams it cannot overtake (its class and
+        # above) that came before it (a lane group's rows are all placed first; each counts only those before it)
+        ahead = self._rows[: s.slot]
+        s.first_frames = job.first_chunk or first_chunk_frames(sum(o.priority >= s.priority for o in ahead), self.max_streams)
         s.sampling = sampling_row(job.params, self.pool.vocab, self.pool.cp_vocab)
         s.stats.info.update(seed=job.seed, request_id=job.request_id, segments=[seg.text for seg in job.segments], first_chunk_frames=s.first_frames)
         metrics.QUEUE_WAIT.labels(self.name).observe(self.clock() - s.submitted_at)

@@ -398,6 +398,34 @@ def test_the_lane_takes_arrivals_of_the_highest_live_class_but_never_batch(
     assert sched.lane_admitted - before == int(lane)
 
 
+def test_a_lane_group_sizes_its_first_chunks_like_newcomers_admitted_one_by_one(batch_synth: Synthesizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Arrivals admitted together beside a step (one lane group) each size their first chunk by the
+    load before them, as the iteration's admission does (the running stream, then each earlier
+    member; 8 slots: 1 frame below 2 streams, 2 below 4, then 4), not by the whole group."""
+    sched, stepping = batch_synth.scheduler, threading.Event()
+    step, lane = sched.pool.step, Scheduler._lane
+
+    def slow_step(*args: object) -> np.ndarray:
+        stepping.set()
+        time.sleep(0.1)
+        return step(*args)
+
+    def late_lane(self: Scheduler, *args: object) -> list:
+        time.sleep(0.05)  # every arrival is waiting by now: one group
+        return lane(self, *args)
+
+    monkeypatch.setattr(sched.pool, "step", slow_step)
+    monkeypatch.setattr(Scheduler, "_lane", late_lane)
+    before = sched.lane_admitted
+    running = batch_synth.stream("Hello there, a stream that is already running.", speaker="ryan", seed=1, max_frames=12, split=False)
+    assert stepping.wait(10)
+    group = [batch_synth.stream(f"Newcomer {i}.", speaker="aiden", seed=2 + i, max_frames=6, split=False) for i in range(4)]
+    for stream in [running, *group]:
+        list(stream)
+    assert sched.lane_admitted - before == 4
+    assert [s.stats.info["first_chunk_frames"] for s in group] == [1, 2, 2, 4]
+
+
 def test_newcomers_prefill_in_one_call_and_a_realtime_arrival_takes_the_next(tiny_engines: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """Newcomers arriving together (prompts of different lengths) prefill in one call, each giving
     what it gives alone; a realtime request arriving during that call is prefilled by the next call
