@@ -478,7 +478,7 @@ class Scheduler:
             self._prefilled(group, prompts, self.pool.prefill(*args, session=self._lane_session("talker")), t)  # type: ignore[arg-type]
             return
         running = self._run_in_stepper(self.pool.prefill, *args)  # the lane's arrivals prefill beside it, past every row
-        lane = self._lane(running, self.pool.parity)
+        lane = self._lane(running, self.pool.parity, above=max(s.priority for s in group))
         try:
             self._prefilled(group, prompts, running.result(), t)
         finally:  # the lane's streams move only once the group holds its positions
@@ -562,23 +562,27 @@ class Scheduler:
         self._settle(lane, parity)
         return len(rows), b, dt
 
-    def _lane(self, running: Future[np.ndarray], parity: int) -> list[tuple[_Live, Exception | None]]:
-        """While a model call of other streams runs in the stepper thread (a step, or a prefill of a
-        lower class), admit arrivals of the lane's classes (:meth:`_lane_class`) into the slots past
-        every row (prefill into the parity that call reads; those arriving together in one call) and
-        hand them their first audio at once, so they need not wait for other streams' work. Returns the streams
-        admitted (with a deferred failure: nothing may move rows until the call is done; then
-        :meth:`_settle`)."""
+    def _lane(self, running: Future[np.ndarray], parity: int, *, above: Priority | None = None) -> list[tuple[_Live, Exception | None]]:
+        """While a model call of other streams runs in the stepper thread (a step, or a prefill),
+        admit arrivals of the lane's classes (:meth:`_lane_class`; beside a prefill of newcomers of
+        class ``above``, only classes above it: the lane's calls take the cores from the stepper's,
+        so a later arrival of the same class would delay the earlier ones) into the slots past every
+        row (prefill into the parity that call reads; those arriving together in one call) and hand
+        them their first audio at once, so they need not wait for other streams' work. Returns the
+        streams admitted (with a deferred failure: nothing may move rows until the call is done;
+        then :meth:`_settle`)."""
         admitted: list[tuple[_Live, Exception | None]] = []
-        self._while_running(running, lambda: admitted.extend(self._lane_admit(parity)))
+        least = self._lane_class() if above is None else max(self._lane_class(), Priority(min(above + 1, Priority.REALTIME)))
+        self._while_running(running, lambda: admitted.extend(self._lane_admit(parity, least)))
         return admitted
 
-    def _lane_admit(self, parity: int) -> list[tuple[_Live, Exception | None]]:
-        """:meth:`_lane`'s admission: every request of the lane's classes waiting, prefilled in one call and
-        their first frame decoded (a failure is deferred with them)."""
+    def _lane_admit(self, parity: int, least: Priority) -> list[tuple[_Live, Exception | None]]:
+        """:meth:`_lane`'s admission: every request waiting of class ``least`` or above (and of the
+        lane's classes), prefilled in one call and their first frame decoded (a failure is deferred
+        with them)."""
         group: list[_Live] = []
         with self._lock:
-            while len(self._rows) < self.max_streams and (s := self._first_waiting(self._lane_class())) is not None:
+            while len(self._rows) < self.max_streams and (s := self._first_waiting(max(least, self._lane_class()))) is not None:
                 self._queue.remove(s.id)
                 s.slot = len(self._rows)
                 self._rows.append(s)

@@ -291,9 +291,9 @@ def test_realtime_arrivals_prefill_together_beside_a_lower_class_prefill(batch_s
             events.append(("batch prefill end", len(prompts)))
         return out
 
-    def late_lane(self: Scheduler, *args: object) -> list:
+    def late_lane(self: Scheduler, *args: object, **kw: object) -> list:
         time.sleep(0.05)  # both realtime requests are waiting by now
-        return lane(self, *args)
+        return lane(self, *args, **kw)
 
     def recorded_codec(streams: list[CodecStream], codes: np.ndarray, **kw: object) -> np.ndarray:
         events.append(("codec", len(streams)))
@@ -398,6 +398,39 @@ def test_the_lane_takes_arrivals_of_the_highest_live_class_but_never_batch(
     assert sched.lane_admitted - before == int(lane)
 
 
+def test_an_arrival_does_not_overtake_the_prefill_of_an_earlier_arrival_of_its_class(batch_synth: Synthesizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A standard request arriving while standard newcomers prefill (in the stepper thread, at the
+    lower OS priority) is not prefilled beside them in the lane, where it would take the cores from
+    the earlier arrivals: it prefills after that call ends. A realtime one still does (the other
+    lane test). Outputs equal their solo runs."""
+    first = {"text": "The first of two arrivals.", "speaker": "ryan", "seed": 1, "max_frames": 4, "split": False}
+    second = {"text": "The second one.", "speaker": "aiden", "seed": 2, "max_frames": 4, "split": False}
+    solo = [batch_synth.synthesize(**first).codes, batch_synth.synthesize(**second).codes]
+    sched, events, prefilling = batch_synth.scheduler, [], threading.Event()
+    prefill = sched.pool.prefill
+
+    def slow_prefill(first_slot: int, prompts: list, *args: object, **kw: object) -> np.ndarray:
+        beside = threading.current_thread().name.startswith("tts-step")
+        events.append(("stepper" if beside else "lane", len(prompts)))
+        if beside and not prefilling.is_set():
+            prefilling.set()
+            time.sleep(0.1)
+        out = prefill(first_slot, prompts, *args, **kw)
+        events.append(("end", len(prompts)))
+        return out
+
+    monkeypatch.setattr(sched.pool, "prefill", slow_prefill)
+    before = sched.lane_admitted
+    streams = [batch_synth.submit(first.pop("text"), **first)]
+    assert prefilling.wait(10)
+    streams.append(batch_synth.submit(second.pop("text"), **second))
+    for want, stream in zip(solo, streams, strict=True):
+        list(stream)
+        assert np.array_equal(np.concatenate(stream.stats.codes), want)
+    assert sched.lane_admitted == before
+    assert events[:3] == [("stepper", 1), ("end", 1), ("stepper", 1)], events
+
+
 def test_a_lane_group_sizes_its_first_chunks_like_newcomers_admitted_one_by_one(batch_synth: Synthesizer, monkeypatch: pytest.MonkeyPatch) -> None:
     """Arrivals admitted together beside a step (one lane group) each size their first chunk by the
     load before them, as the iteration's admission does (the running stream, then each earlier
@@ -410,9 +443,9 @@ def test_a_lane_group_sizes_its_first_chunks_like_newcomers_admitted_one_by_one(
         time.sleep(0.1)
         return step(*args)
 
-    def late_lane(self: Scheduler, *args: object) -> list:
+    def late_lane(self: Scheduler, *args: object, **kw: object) -> list:
         time.sleep(0.05)  # every arrival is waiting by now: one group
-        return lane(self, *args)
+        return lane(self, *args, **kw)
 
     monkeypatch.setattr(sched.pool, "step", slow_step)
     monkeypatch.setattr(Scheduler, "_lane", late_lane)
