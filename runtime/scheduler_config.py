@@ -41,7 +41,7 @@ class SchedulerConfig:
     max_waiting: int = 64
     window_ms: float = 10.0
     prefill_tokens: int = 512
-    prefill_ms: float = 25.0
+    prefill_ms: float = 60.0
     aging_s: float = 10.0
     buckets: tuple[int, ...] = ()
     codec_rows: int = 8
