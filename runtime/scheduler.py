@@ -572,14 +572,14 @@ class Scheduler:
         streams admitted (with a deferred failure: nothing may move rows until the call is done;
         then :meth:`_settle`)."""
         admitted: list[tuple[_Live, Exception | None]] = []
-        least = self._lane_class() if above is None else max(self._lane_class(), Priority(min(above + 1, Priority.REALTIME)))
+        least = Priority.BATCH if above is None else Priority(min(above + 1, Priority.REALTIME))
         self._while_running(running, lambda: admitted.extend(self._lane_admit(parity, least)))
         return admitted
 
     def _lane_admit(self, parity: int, least: Priority) -> list[tuple[_Live, Exception | None]]:
-        """:meth:`_lane`'s admission: every request waiting of class ``least`` or above (and of the
-        lane's classes), prefilled in one call and their first frame decoded (a failure is deferred
-        with them)."""
+        """:meth:`_lane`'s admission: every request waiting of the lane's classes and of class
+        ``least`` or above, prefilled in one call and their first frame decoded (a failure is
+        deferred with them)."""
         group: list[_Live] = []
         with self._lock:
             while len(self._rows) < self.max_streams and (s := self._first_waiting(max(least, self._lane_class()))) is not None:

@@ -20,7 +20,7 @@ class SchedulerConfig:
     of prefill per iteration, so a burst of newcomers never stalls running streams for long (at
     least one prefill always runs); ``aging_s``: a waiting request gains one priority class per aging_s;
     ``buckets``: batch sizes a step may bind (empty: exactly the occupied slots); ``codec_rows``:
-    streams per codec call (between calls realtime arrivals are admitted; batching more streams
+    streams per codec call (between calls newcomers of the highest live class are admitted; batching more streams
     saves little on a CPU, whose codec is compute-bound); ``realtime_lane``: arrivals of the highest
     live class or above (realtime always, batch never) are prefilled, and get their first audio,
     while the batched step of the others runs (needs two free slots; not with ``buckets`` past the
