@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -108,6 +109,11 @@ class StreamStats:
 _END = object()
 
 
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():  # a cancelled waiter stays cancelled
+        fut.set_result(None)
+
+
 class AudioStream:
     """A scheduled request's output: iterator (and async iterator) over PCM chunks float32 [n].
 
@@ -117,6 +123,8 @@ class AudioStream:
     ``with`` exit, on a ``break`` out of ``async for``) cancels the request and waits until the
     scheduler has freed its slot (within one step); dropping a running stream cancels it too.
     ``cancel``: an event of the caller's that cancels the request when set (default: a new one).
+    An event-loop consumer awaits :meth:`ready` and then reads without blocking: no thread per
+    stream, the scheduler thread wakes the loop.
     """
 
     def __init__(
@@ -131,6 +139,7 @@ class AudioStream:
         self._cond = threading.Condition()
         self._ended = False  # the scheduler is done with this stream
         self._done = False  # the consumer saw the end (or closed)
+        self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None  # an awaiting ready()
 
     # ------------------------------------------------------------------ producer side (scheduler)
     @property
@@ -141,7 +150,7 @@ class AudioStream:
     def put(self, chunk: np.ndarray) -> None:
         with self._cond:
             self._chunks.append(chunk)
-            self._cond.notify_all()
+            self._notify()
 
     def end(self, error: BaseException | None = None) -> None:
         """No more chunks; ``error`` is raised to the consumer after the chunks already put.
@@ -151,7 +160,15 @@ class AudioStream:
                 return
             self._chunks.append(_END if error is None else error)
             self._ended = True
-            self._cond.notify_all()
+            self._notify()
+
+    def _notify(self) -> None:
+        """Wake the consumer: a thread in ``next`` and an event loop awaiting ``ready`` (holds the lock)."""
+        self._cond.notify_all()
+        if self._waiter is not None:
+            (loop, fut), self._waiter = self._waiter, None
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, fut)
 
     # ------------------------------------------------------------------ consumer side
     def __iter__(self) -> Iterator[np.ndarray]:
@@ -176,6 +193,21 @@ class AudioStream:
         self.stats.samples += len(item)
         return item
 
+    async def ready(self) -> None:
+        """Return once a chunk (or the end) waits, so that the next ``next()`` does not block. For one
+        consumer on an event loop: the scheduler thread wakes the loop when it puts a chunk."""
+        with self._cond:
+            if self._chunks or self._done:
+                return
+            fut = asyncio.get_running_loop().create_future()
+            self._waiter = (fut.get_loop(), fut)
+        try:
+            await fut
+        finally:
+            with self._cond:
+                if self._waiter is not None and self._waiter[1] is fut:
+                    self._waiter = None
+
     def cancel(self) -> None:
         """Ask the scheduler to stop this request (it frees the slot within one step)."""
         self.cancel_event.set()
@@ -193,7 +225,7 @@ class AudioStream:
             self._cond.wait_for(lambda: self._ended, timeout)
             self._chunks.clear()
             self._chunks.append(_END)
-            self._cond.notify_all()
+            self._notify()
         self._finish()
 
     def _finish(self) -> None:
@@ -219,12 +251,12 @@ class AudioStream:
             self.cancel_event.set()
 
     async def __aiter__(self) -> AsyncIterator[np.ndarray]:
-        loop = asyncio.get_running_loop()
         try:
             while True:
-                chunk = await loop.run_in_executor(None, next, self, None)
+                await self.ready()
+                chunk = next(self, None)
                 if chunk is None:
                     return
                 yield chunk
         finally:
-            await loop.run_in_executor(None, self.close)  # close() waits: not on the event loop
+            await asyncio.get_running_loop().run_in_executor(None, self.close)  # close() waits: not on the event loop

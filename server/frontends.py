@@ -10,7 +10,6 @@ BCP-47 codes (``en-US``, ``ru-RU``; only the language part is matched) or the en
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -187,7 +186,8 @@ class Session:
     async def next_chunk(self) -> Any:
         """The stream's next PCM chunk float32 [n] (None at its end); records the time to first audio."""
         assert self.stream is not None
-        chunk = await asyncio.get_running_loop().run_in_executor(self.state.executor, next, self.stream, None)
+        await self.stream.ready()
+        chunk = next(self.stream, None)
         if chunk is not None and self.ttfa_s is None:
             self.ttfa_s = time.perf_counter() - self.started
             FRONTEND_TTFA.labels(self.protocol).observe(self.ttfa_s)

@@ -15,6 +15,7 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -105,8 +106,9 @@ class SpeechRequest(BaseModel):
 
 
 class Synthesis:
-    """One request's stream and encoder. ``pull`` and ``close`` run in worker threads (the encoder is
-    not thread-safe: a lock orders them); ``close`` is idempotent and frees the key's lease."""
+    """One request's stream and encoder. ``close`` runs in a worker thread, ``pull`` in one too or,
+    through :meth:`next_audio`, on the event loop (the encoder is not thread-safe: a lock orders
+    them); ``close`` is idempotent and frees the key's lease."""
 
     def __init__(self, stream: AudioStream, encoder: StreamEncoder, lease: Lease, tempo: TimeStretch | None = None):
         self.stream, self.encoder, self.lease, self.tempo = stream, encoder, lease, tempo
@@ -135,6 +137,14 @@ class Synthesis:
                 data += self.encoder.push(self.tempo.finish())
             self._closed = True
             return data + self.encoder.finish(), True
+
+    async def next_audio(self, executor: Executor) -> tuple[bytes, bool]:
+        """``pull`` once audio waits: on the event loop when encoding it is cheap (pcm, wav, flac at
+        the model's rate: no thread hop per chunk), else in ``executor``."""
+        await self.stream.ready()
+        if self.encoder.light:
+            return self.pull()
+        return await asyncio.get_running_loop().run_in_executor(executor, self.pull)
 
     def close(self) -> None:
         self.stream.close()
@@ -214,10 +224,9 @@ async def create_speech(body: SpeechRequest, request: Request) -> SynthesisRespo
 
 async def _chunks(state: ServerState, syn: Synthesis, request: Request) -> AsyncIterator[bytes]:
     """Encoded audio as it comes; the first non-empty piece records the time to first audio."""
-    loop = asyncio.get_running_loop()
     first = True
     while True:
-        data, done = await loop.run_in_executor(state.executor, syn.pull)
+        data, done = await syn.next_audio(state.executor)
         if data:
             if first:
                 first = False

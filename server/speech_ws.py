@@ -293,7 +293,7 @@ class Session:
                 stream.cancel()
             await self.audio_start(utt)
             while not (utt.cancelled or self.gone):
-                data, end = await loop.run_in_executor(st.executor, syn.pull)
+                data, end = await syn.next_audio(st.executor)
                 if utt.cancelled or self.gone:
                     break
                 if data:

@@ -106,6 +106,38 @@ def test_errors_reach_the_consumer_after_the_audio_before_them() -> None:
     assert not stream.running
 
 
+def test_ready_wakes_an_event_loop_without_a_thread_per_stream() -> None:
+    """An event-loop consumer awaits ``ready`` and reads without blocking; the producer thread wakes
+    the loop. A waiter cancelled (a client gone) leaves the stream readable, and the end wakes it too."""
+    stream = AudioStream()
+
+    def produce() -> None:
+        for n in (3, 5):
+            time.sleep(0.05)
+            stream.put(np.zeros(n, np.float32))
+        time.sleep(0.05)
+        stream.end()
+
+    async def consume() -> tuple[list[int], set[str]]:
+        with pytest.raises(TimeoutError):  # nothing yet: the waiter is cancelled, the stream stays usable
+            await asyncio.wait_for(stream.ready(), 0.01)
+        threading.Thread(target=produce).start()
+        sizes = []
+        while True:
+            await stream.ready()
+            assert stream.backlog  # ready means the next read cannot block
+            chunk = next(stream, None)
+            if chunk is None:
+                break
+            sizes.append(len(chunk))
+        return sizes, {t.name for t in threading.enumerate()}
+
+    before = {t.name for t in threading.enumerate()}
+    sizes, during = asyncio.run(consume())
+    assert sizes == [3, 5]
+    assert not {n for n in during - before if "asyncio" in n or "ThreadPoolExecutor" in n}  # no worker thread was used
+
+
 def test_bad_stream_input_fails_before_streaming(cv_synth: Synthesizer) -> None:
     with pytest.raises(InputError):
         cv_synth.stream(TEXT, speaker="nobody")
