@@ -55,7 +55,7 @@ class ServerState:
     settings: ServerSettings
     models: Models
     keys: KeyRing
-    executor: ThreadPoolExecutor  # stream pulls, encoding, reference encoding (blocking work)
+    executor: ThreadPoolExecutor  # plans, mp3/opus/aac encoding, stream closes, reference encoding (blocking work)
     limiter: Limiter = field(default_factory=Limiter)
     streams: set[Synthesis] = field(default_factory=set)
     ready: bool = False  # engines warmed up

@@ -56,7 +56,8 @@ def build_state(
     if keys.open:
         where = "" if settings.server.host in LOOPBACK else f" and listening on {settings.server.host}"
         log.warning(f"no API key configured: the server is open to every caller{where}")
-    # one thread per stream that can be live or waiting (each blocks on its next chunk), plus spare
+    # streams wait for audio on the event loop; a close blocks its thread for up to one step, so one
+    # thread per stream that can be live or waiting (all may end at once), plus spare for plans
     workers = len(synths) * (sched.max_streams + sched.max_waiting) + 8
     return ServerState(settings, models, keys, ThreadPoolExecutor(workers, thread_name_prefix="tts-http"))
 
