@@ -85,6 +85,7 @@ class ServerSection:
     ws_max_message_bytes: int = 131072  # largest WebSocket text message from a client
     ws_idle_timeout_s: float = 30.0  # a WebSocket session with no client message this long closes (not while audio plays out)
     ws_session_timeout_s: float = 3600.0  # longest WebSocket session
+    warm_up_streams: int = 8  # requests at once in the warm-up before /ready (after a single one); 0 or 1 = that one only
 
 
 # OpenAI voice names -> built-in speakers of the CustomVoice models

@@ -279,7 +279,7 @@ def _templates(routes: list[Any]) -> list[tuple[re.Pattern[str], str]]:
 
 def _warm_up(state: ServerState) -> None:
     try:
-        state.models.warm_up()
+        state.models.warm_up(state.settings.server.warm_up_streams)
     except Exception:
         log.exception("warm-up failed: the server stays not ready")
         return

@@ -180,16 +180,30 @@ class Models:
         pcm, sr = load_audio(io.BytesIO(raw))
         return encode_reference(model.synth.engine, pcm, sr, ref_text=ref_text, x_vector_only=x_vector_only)
 
-    def warm_up(self) -> None:
-        """One short synthesis per engine (sessions, arenas, the scheduler thread and, for Base, the encoders)."""
+    def warm_up(self, streams: int = 8) -> None:
+        """Per engine: one short synthesis (sessions, arenas, the scheduler thread and, for Base, the
+        encoders), then ``streams`` at once (at most the scheduler's slots): the second half arrives
+        while the first runs, and the later ones ask for fewer frames (they end a few at a time), so
+        batched prefills, the lane and the batch sizes up to ``streams`` have run once before the
+        first burst of callers (tiny server, C=8 load test: the first 8 requests' TTFA 60 -> 46 ms
+        mean). It costs about as much as ``streams`` short requests (0.6B fp32, 2 cores, 8: 8 s, not 0.7 s)."""
         for m in self.models:
             started = time.perf_counter()
             s = m.synth
-            options: dict[str, object] = {"max_frames": 2, "seed": 0}
+            options: dict[str, object] = {"seed": 0}
             if s.model_type == "custom_voice":
                 options["speaker"] = s.speakers[0]
             elif s.model_type == "base":
                 tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(24000) / 24000).astype(np.float32)
                 options["voice"] = encode_reference(s.engine, tone, 24000, x_vector_only=True)
-            s.synthesize("Hello.", **options)
+            s.synthesize("Hello.", max_frames=2, **options)
+            n = min(streams, s.scheduler.max_streams)
+            if n > 1:
+                first = [s.submit("Hello.", max_frames=2 + (n - i + 1) // 2, **options) for i in range(n // 2)]
+                next(first[0], None)
+                later = [s.submit("Hello.", max_frames=2 + (n - i + 1) // 2, **options) for i in range(n // 2, n)]
+                for stream in first + later:
+                    with stream:
+                        for _ in stream:
+                            pass
             log.info("warmed up", extra={"model": m.name, "seconds": round(time.perf_counter() - started, 3)})
