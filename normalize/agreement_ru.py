@@ -35,8 +35,6 @@ from .ru_lexicon import (
     MONTHS_GEN,
     PERIOD_HEADS,
     PREPOSITIONS,
-    SCORE_SCALES,
-    SCORE_WORDS,
     Noun,
     analyze,
     known,
@@ -44,6 +42,7 @@ from .ru_lexicon import (
     ru_noun,
 )
 from .ru_numbers import cardinal, noun_number, ordinal
+from .scores import WORDS_RU, is_score
 from .spans import Token
 from .units import QUANTITY_RU, RU_UNITS, SCALE_RU
 
@@ -382,8 +381,7 @@ class RussianAgreement:
                 _word(tokens[idx[g]]).startswith(_SCHEDULE_WORDS) for g in range(max(0, k - 3), k)):
             tok.fields["schedule"] = True  # "график работы 2/2": два через два
             return
-        if cls == "fraction" and not tok.fields["whole"] and tok.fields["den"] in SCORE_SCALES and any(
-                _word(tokens[idx[g]]).startswith(SCORE_WORDS) for g in range(max(0, k - 2), k)):
+        if cls == "fraction" and not tok.fields["whole"] and is_score(tokens, idx, k, k, tok.fields["den"], WORDS_RU, _word):
             tok.fields["out_of"] = True  # "оценка 9/10": девять из десяти
             return
         if cls == "fraction":

@@ -6,8 +6,9 @@ from . import en_numbers as en
 from .address_en import apply_addresses
 from .morph_ru import is_adjective, is_noun
 from .ranges import range_ends
-from .ru_lexicon import PERIOD_HEADS, PREPOSITIONS, SCORE_SCALES, SCORE_WORDS, analyze, noun_text
+from .ru_lexicon import PERIOD_HEADS, PREPOSITIONS, analyze, noun_text
 from .ru_numbers import combining_form
+from .scores import WORDS_EN, WORDS_RU, is_score
 from .spans import Token
 
 _CHAPTER_WORDS = {"chapter", "part", "volume", "vol.", "book", "act", "phase", "section", "article", "level",
@@ -146,19 +147,12 @@ def _counts(tokens: list[Token], i: int, hi: Token, after: Token | None) -> bool
                                    t.text.lower() not in _FUNCTION_WORDS for t in (before, after))
 
 
-_RATING_WORDS = ("rate", "rating", "score")  # before a score over its scale: "rated 8/10"
-
-
-def _rating(tokens: list[Token], idx: list[int], k: int, words: tuple[str, ...] = _RATING_WORDS) -> bool:
-    """Whether the slash at ``idx[k]`` divides a score by its scale: ``4.5/5 stars``, ``rated 8/10``."""
+def _slash_score(tokens: list[Token], idx: list[int], k: int, words: tuple[str, ...]) -> bool:
+    """Whether the slash at ``idx[k]`` divides a score by its scale: ``rated 4.5/5``, ``рейтинг 4,8/5``."""
     prev = tokens[idx[k - 1]] if k else None
     nxt = tokens[idx[k + 1]] if k + 1 < len(idx) else None
-    if prev is None or nxt is None or prev.cls not in ("cardinal", "decimal") or nxt.cls != "cardinal" \
-            or nxt.fields["int"] not in SCORE_SCALES:
-        return False
-    after = tokens[idx[k + 2]].text.lower() if k + 2 < len(idx) else ""
-    before = tokens[idx[k - 2]].text.lower() if k > 1 else ""
-    return after.startswith(("star", "звёзд", "звезд")) or before.startswith(words)
+    return prev is not None and nxt is not None and prev.cls in ("cardinal", "decimal") and nxt.cls == "cardinal" \
+        and is_score(tokens, idx, k - 1, k + 1, nxt.fields["int"], words)
 
 
 def _slash_language(tok: Token, prev: Token | None, nxt: Token | None) -> str:
@@ -186,7 +180,7 @@ class EnglishContext:
                     (prev is not None or (nxt is not None and tokens[i + 1] is nxt)) and \
                     not (prev is not None and prev.text == "and" and nxt is not None and nxt.text == "or") and \
                     not self._spoken_chain(tokens, i, prev, nxt):
-                tok.out = " out of " if _rating(tokens, idx, k) else " slash "  # "rated 4.5/5 stars": out of
+                tok.out = " out of " if _slash_score(tokens, idx, k, WORDS_EN) else " slash "  # "rated 4.5/5 stars": out of
             elif tok.text == "#" and nxt is not None and tokens[i + 1] is nxt and nxt.cls in ("cardinal", "serial"):
                 tok.out = "номер" if tok.lang == "ru" else "number"  # "#1", "PR #42"
             elif tok.cls == "cardinal" and tok.fields["int"] in _SERVICE_NUMBERS and not tok.fields.get("sign") and (
@@ -200,7 +194,7 @@ class EnglishContext:
                     tok.fields["int"]) >= 6 or len(tok.fields["int"]) >= 16 and not tok.fields.get("grouped")):
                 tok.fields["digits" if tok.lang == "en" else "spell"] = True  # "ИНН 7707083893": digit by digit
             elif tok.lang == "ru" and tok.text == "/" and prev is not None and prev.cls == "decimal" and \
-                    _rating(tokens, idx, k, SCORE_WORDS):
+                    _slash_score(tokens, idx, k, WORDS_RU):
                 tok.out, nxt.case = " из ", "gen"  # "рейтинг 4,8/5": четыре целых восемь десятых из пяти
             elif tok.lang == "ru" and tok.text == ":" and prev is not None and nxt is not None and \
                     prev.cls == nxt.cls == "cardinal" and tokens[i - 1] is prev and tokens[i + 1] is nxt:
@@ -242,10 +236,8 @@ class EnglishContext:
             elif tok.cls in ("money", "measure") and prev is not None and prev.text.lower() in ("a", "an") \
                     and nxt is not None and nxt.cls == "word" and nxt.text.islower() and nxt.text != "of":
                 tok.fields["attributive"] = True  # "a $5 billion deal", "a 10 km race": ten kilometer race
-            elif tok.cls == "fraction" and not tok.fields["whole"] and tok.fields["den"] in SCORE_SCALES and (
-                    (nxt is not None and nxt.text.lower().startswith("star")) or
-                    (prev is not None and prev.text.lower().startswith(_RATING_WORDS)) or
-                    (k > 1 and tokens[idx[k - 2]].text.lower().startswith(("rate", "rating")))):
+            elif tok.cls == "fraction" and not tok.fields["whole"] and \
+                    is_score(tokens, idx, k, k, tok.fields["den"], WORDS_EN):
                 tok.out = f"{en.cardinal(int(tok.fields['num']))} out of {en.cardinal(int(tok.fields['den']))}"  # 8/10
             elif tok.cls == "cardinal" and nxt is not None and nxt.text.replace(".", "") in ("AD", "BC") \
                     and tok.fields["int"].isdigit() and len(tok.fields["int"]) <= 4:

@@ -232,11 +232,6 @@ def _morph_readings(word: str) -> list[tuple[Noun, str, bool]]:
     return [(noun, case, plural) for case, plural in readings]
 
 
-# Abbreviations read differently right after a number: "IV кв." is a quarter ("кв. 17": a flat).
-# A score over its scale ("оценка 9/10", "рейтинг 4,8/5", "rated 8/10"): the scales, and the Russian word stems
-# before one (the English ones are in normalize.context_en).
-SCORE_SCALES = ("5", "10", "100")
-SCORE_WORDS = ("рейтинг", "оценк", "балл")
 # Parts of a period a century number follows in the genitive ("в кон. XIX — нач. XX вв.": конце девятнадцатого),
 # in every case form, and their abbreviations.
 PERIOD_HEADS = frozenset(f"{stem}{end}" for stem, ends in (
@@ -244,6 +239,7 @@ PERIOD_HEADS = frozenset(f"{stem}{end}" for stem, ends in (
     ("середин", ("а", "ы", "е", "у", "ой")), ("половин", ("а", "ы", "е", "у", "ой")), ("рубеж", ("", "а", "е", "ом")),
 ) for end in ends) | {"нач.", "кон.", "сер.", "пол."}
 
+# Abbreviations read differently right after a number: "IV кв." is a quarter ("кв. 17": a flat).
 AFTER_NUMBER = {"кв.": "квартал"}
 
 

@@ -350,6 +350,15 @@ NORM = Normalizer()
     ("It's 4/5 done.", "en", "It's four fifths done."),  # (a fraction)
     ("Рейтинг 4,8/5.", "ru", "Рейтинг четыре целых восемь десятых из пяти."),
     ("Оценка 9/10.", "ru", "Оценка девять из десяти."),
+    # one rule for a fraction and a slash, in both languages: a rating word up to two words before, stars or
+    # points after
+    ("Rated it 4.5/5.", "en", "Rated it four point five out of five."),
+    ("The hotel gets 4/5 stars.", "en", "The hotel gets four out of five stars."),
+    ("Scored 9/10 on the test.", "en", "Scored nine out of ten on the test."),
+    ("Got 3/10 right.", "en", "Got three tenths right."),  # (no rating word: a fraction)
+    ("Рейтинг товара 4,8/5.", "ru", "Рейтинг товара четыре целых восемь десятых из пяти."),
+    ("Отель 4/5 звёзд.", "ru", "Отель четыре из пяти звёзд."),
+    ("Получил 7/10 баллов.", "ru", "Получил семь из десяти баллов."),
     # English units: a singular unit before its noun after a/an, feet and inches in words, more abbreviations
     ("She finished a 10 km race.", "en", "She finished a ten kilometer race."),
     ("Buy a 2 L bottle of soda.", "en", "Buy a two liter bottle of soda."),
