@@ -565,12 +565,12 @@ class Scheduler:
     def _lane(self, running: Future[np.ndarray], parity: int, *, above: Priority | None = None) -> list[tuple[_Live, Exception | None]]:
         """While a model call of other streams runs in the stepper thread (a step, or a prefill),
         admit arrivals of the lane's classes (:meth:`_lane_class`; beside a prefill of newcomers of
-        class ``above``, only classes above it: the lane's calls take the cores from the stepper's,
-        so a later arrival of the same class would delay the earlier ones) into the slots past every
-        row (prefill into the parity that call reads; those arriving together in one call) and hand
-        them their first audio at once, so they need not wait for other streams' work. Returns the
-        streams admitted (with a deferred failure: nothing may move rows until the call is done;
-        then :meth:`_settle`)."""
+        class ``above``, only classes above it, and realtime always: the lane's calls take the cores
+        from the stepper's, so a later arrival of the same class would delay the earlier ones) into
+        the slots past every row (prefill into the parity that call reads; those arriving together in
+        one call) and hand them their first audio at once, so they need not wait for other streams'
+        work. Returns the streams admitted (with a deferred failure: nothing may move rows until the
+        call is done; then :meth:`_settle`)."""
         admitted: list[tuple[_Live, Exception | None]] = []
         least = Priority.BATCH if above is None else Priority(min(above + 1, Priority.REALTIME))
         self._while_running(running, lambda: admitted.extend(self._lane_admit(parity, least)))

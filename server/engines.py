@@ -199,9 +199,10 @@ class Models:
             s.synthesize("Hello.", max_frames=2, **options)
             n = min(streams, s.scheduler.max_streams)
             if n > 1:
-                first = [s.submit("Hello.", max_frames=2 + (n - i + 1) // 2, **options) for i in range(n // 2)]
+                frames = [2 + (n - i + 1) // 2 for i in range(n)]
+                first = [s.submit("Hello.", max_frames=f, **options) for f in frames[: n // 2]]
                 next(first[0], None)
-                later = [s.submit("Hello.", max_frames=2 + (n - i + 1) // 2, **options) for i in range(n // 2, n)]
+                later = [s.submit("Hello.", max_frames=f, **options) for f in frames[n // 2 :]]
                 for stream in first + later:
                     with stream:
                         for _ in stream:
